@@ -1,0 +1,70 @@
+"""Writing outputs so that a half-written one never looks complete.
+
+Each writer puts the data under a temporary name beside the target and renames it into place
+only once it is whole; a crash leaves at most a `.tmp-*` leftover, never a partial target.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import pandas as pd
+import xarray as xr
+
+
+def _temporary_sibling(path: Path) -> Path:
+    return path.with_name(f".tmp-{uuid.uuid4().hex[:8]}-{path.name}")
+
+
+def _replace(tmp: Path, path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path)
+    elif path.exists():
+        path.unlink()
+    os.replace(tmp, path)
+
+
+def write_zarr_atomic(ds: xr.Dataset, path: str | os.PathLike, **to_zarr_kwargs) -> Path:
+    """Write `ds` to a zarr store at `path`, replacing it only when the write has finished."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _temporary_sibling(path)
+    try:
+        ds.to_zarr(tmp, mode="w", consolidated=False, **to_zarr_kwargs)
+        _replace(tmp, path)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return path
+
+
+def write_netcdf_atomic(ds: xr.Dataset, path: str | os.PathLike, **to_netcdf_kwargs) -> Path:
+    """Write `ds` to a NetCDF file at `path`, moved into place only when complete."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _temporary_sibling(path)
+    try:
+        ds.to_netcdf(tmp, **to_netcdf_kwargs)
+        _replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
+
+
+def write_csv_atomic(df: pd.DataFrame, path: str | os.PathLike, **to_csv_kwargs) -> Path:
+    """Write `df` as CSV at `path` (no index unless asked), moved into place when complete."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _temporary_sibling(path)
+    to_csv_kwargs.setdefault("index", False)
+    try:
+        df.to_csv(tmp, **to_csv_kwargs)
+        _replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
