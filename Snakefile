@@ -1,0 +1,23 @@
+# hydroprobe: does an LSTM rainfall-runoff model form hydrological concepts?
+# A reproduction and extension of Lees et al. (2022, HESS 26, 3079-3101).
+# The rules live in rules/, the rule glue in workflow_scripts/, the method in src/hydroprobe/.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config.yaml"
+
+
+include: "rules/common.smk"
+include: "rules/sources.smk"
+include: "rules/basin_dataset.smk"
+include: "rules/model.smk"
+include: "rules/probes.smk"
+include: "rules/tables.smk"
+
+
+rule all:
+    input:
+        final_outputs(),
+    default_target: True

@@ -1,0 +1,84 @@
+"""Validate a hydroprobe config against its JSON schema, fill defaults, and explain errors.
+
+Errors are one line naming the key at fault, e.g.
+``config key 'training.epochs': -1 is less than the minimum of 1``.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import jsonschema
+import pandas as pd
+import yaml
+
+from hydroprobe.errors import InputDataError
+
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "config.schema.yaml"
+
+
+class ConfigError(InputDataError):
+    """The configuration has an unknown key or a bad value."""
+
+
+def _with_defaults(validator_class):
+    """A validator that also writes each property's `default` into the instance."""
+    validate_properties = validator_class.VALIDATORS["properties"]
+
+    def set_defaults(validator, properties, instance, schema):
+        if isinstance(instance, dict):
+            for name, sub in properties.items():
+                if "default" in sub and name not in instance:
+                    instance[name] = copy.deepcopy(sub["default"])
+        yield from validate_properties(validator, properties, instance, schema)
+
+    return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
+
+
+def _describe(error: jsonschema.ValidationError) -> str:
+    key = ".".join(str(p) for p in error.absolute_path) or "(top level)"
+    if error.validator == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        extra = sorted(set(error.instance) - set(allowed))
+        return f"config key '{key}': unknown key(s) {extra}; allowed: {allowed}"
+    return f"config key '{key}': {error.message}"
+
+
+def load_schema(path: Path = SCHEMA_PATH) -> dict:
+    with open(path) as f:
+        return yaml.safe_load(f)
+
+
+def validate_config(config: dict, schema: dict | None = None) -> dict:
+    """Return a validated copy of `config` with defaults filled in; raise ConfigError otherwise."""
+    config = copy.deepcopy(dict(config))
+    schema = schema or load_schema()
+    validator = _with_defaults(jsonschema.Draft202012Validator)(schema)
+    errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
+    if errors:
+        raise ConfigError(_describe(errors[0]))
+    _check_consistency(config)
+    config["training"]["learning_rate"] = {
+        int(epoch): float(rate) for epoch, rate in config["training"]["learning_rate"].items()
+    }
+    return config
+
+
+def _check_consistency(config: dict) -> None:
+    """Rules the schema cannot express."""
+    if config["source"] == "local":
+        for section in ("camels_gb", "era5_land"):
+            if not config[section].get("path"):
+                raise ConfigError(f"config key '{section}.path': required when source is 'local'")
+    for name, (start, end) in config["periods"].items():
+        try:
+            if pd.Timestamp(start) > pd.Timestamp(end):
+                raise ConfigError(f"config key 'periods.{name}': start {start} is after end {end}")
+        except ValueError as err:
+            raise ConfigError(f"config key 'periods.{name}': {err}") from None
+    missing = set(config["probes"]["targets"]) - set(config["era5_land"]["variables"])
+    if missing:
+        raise ConfigError(f"config key 'probes.targets': {sorted(missing)} not in era5_land.variables")
+    if "0" not in config["training"]["learning_rate"] and 0 not in config["training"]["learning_rate"]:
+        raise ConfigError("config key 'training.learning_rate': needs a rate for epoch 0")

@@ -1,0 +1,122 @@
+"""The synthetic region on the ERA5-Land 0.1° grid and its static landscape fields.
+
+A NE-Scotland-like box (lon −4.0…−2.0, lat 56.6…58.0, cell centres on multiples of 0.1°):
+smooth mountains in the west (a Cairngorm-like massif and a northern ridge), lowlands
+falling to a coast in the east. Cells east of a wiggly coastline are sea (NaN on the
+ERA5-Land grid). Soil properties vary smoothly with elevation and a random smooth field,
+so the catchment attributes carry information about the hydrology.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+R_EARTH = 6_371_000.0  # m
+RES = 0.1  # degrees
+LON0, LON1 = -4.0, -2.0
+LAT0, LAT1 = 56.6, 58.0
+LAYER_DEPTHS_CM = np.array([7.0, 21.0, 72.0, 189.0])
+
+
+@dataclass
+class Grid:
+    """Cell centres (ascending), 2-D fields on (lat, lon) and flattened land-cell indexing."""
+
+    lat: np.ndarray  # (ny,) ascending
+    lon: np.ndarray  # (nx,) ascending
+    elev: np.ndarray  # (ny, nx) m
+    land: np.ndarray  # (ny, nx) bool
+    soil: dict  # name -> (ny, nx) float field
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.elev.shape
+
+    @property
+    def land_index(self) -> np.ndarray:
+        """Flat indices (row-major on (lat, lon)) of land cells: the model's cell axis."""
+        return np.flatnonzero(self.land.ravel())
+
+    def cell_area_m2(self) -> np.ndarray:
+        """Spherical area of each cell box, R²·Δλ·(sin φ2 − sin φ1), shape (ny, nx)."""
+        return spherical_cell_area(self.lat)[:, None] * np.ones(self.lon.size)[None, :]
+
+
+def spherical_cell_area(lat: np.ndarray, res: float = RES) -> np.ndarray:
+    """Area (m²) of a res×res box centred on each latitude."""
+    phi1 = np.deg2rad(lat - res / 2)
+    phi2 = np.deg2rad(lat + res / 2)
+    return R_EARTH**2 * np.deg2rad(res) * (np.sin(phi2) - np.sin(phi1))
+
+
+def coast_lon(lat: np.ndarray | float) -> np.ndarray:
+    """Longitude of the coastline at a latitude: land west of it, sea east of it."""
+    lat = np.asarray(lat, dtype=float)
+    return -2.33 + 0.12 * np.sin((lat - 56.6) * 4.2) + 0.06 * np.cos((lat - 56.6) * 9.0)
+
+
+def _smooth_noise(rng: np.random.Generator, lat2, lon2, length_km: float, n_waves: int = 24):
+    """Smooth random field (zero mean, unit-ish std) from random plane waves."""
+    x = (lon2 + 3.0) * 111.32 * np.cos(np.deg2rad(57.3))
+    y = (lat2 - 57.3) * 111.32
+    k = rng.normal(0.0, 1.0 / length_km, size=(n_waves, 2))
+    phase = rng.uniform(0, 2 * np.pi, size=n_waves)
+    f = np.zeros_like(x)
+    for (kx, ky), ph in zip(k, phase):
+        f += np.cos(2 * np.pi * (kx * x + ky * y) + ph)
+    return f / np.sqrt(n_waves / 2)
+
+
+def make_grid(rng: np.random.Generator) -> Grid:
+    """Build the elevation, land mask and soil parameter fields."""
+    nx = int(round((LON1 - LON0) / RES)) + 1
+    ny = int(round((LAT1 - LAT0) / RES)) + 1
+    lon = np.round(LON0 + RES * np.arange(nx), 1)
+    lat = np.round(LAT0 + RES * np.arange(ny), 1)
+    lat2, lon2 = np.meshgrid(lat, lon, indexing="ij")
+
+    # Elevation: two massifs in the west, a general eastward decline, gentle random relief.
+    def bump(lo, la, h, sx, sy):
+        return h * np.exp(-(((lon2 - lo) / sx) ** 2) - ((lat2 - la) / sy) ** 2)
+
+    elev = (
+        bump(-3.65, 57.05, 780.0, 0.40, 0.22)
+        + bump(-3.85, 57.75, 650.0, 0.35, 0.25)
+        + bump(-3.10, 57.25, 300.0, 0.30, 0.30)
+    )
+    ramp = np.clip((coast_lon(lat2) - lon2) / 2.0, 0, 1)  # 0 at coast, 1 far west
+    elev += 40.0 + 350.0 * ramp**1.5
+    elev += 45.0 * _smooth_noise(rng, lat2, lon2, 40.0) * (0.3 + ramp)
+    land = lon2 < coast_lon(lat2)
+    elev = np.where(land, np.maximum(elev * np.clip((coast_lon(lat2) - lon2) / 0.25, 0.15, 1), 2.0), 0.0)
+
+    # Soil: mountains → thin, sandy/organic, porous, permeable; lowlands → deeper loams/clays.
+    hi = np.clip(elev / 900.0, 0, 1)
+    n1 = _smooth_noise(rng, lat2, lon2, 50.0)
+    n2 = _smooth_noise(rng, lat2, lon2, 35.0)
+    n3 = _smooth_noise(rng, lat2, lon2, 60.0)
+    sand = np.clip(45 + 20 * hi + 8 * n1, 15, 85)
+    clay = np.clip(22 - 12 * hi - 5 * n1 + 3 * n2, 5, 45)
+    silt = 100 - sand - clay
+    soil = {
+        "sand_perc": sand,
+        "clay_perc": clay,
+        "silt_perc": silt,
+        "porosity": np.clip(0.43 + 0.05 * hi + 0.015 * n2, 0.36, 0.52),
+        "theta_r": np.clip(0.03 + 0.0015 * clay + 0.005 * n3, 0.02, 0.12),
+        "ksat": np.exp(np.log(250.0) + 0.5 * hi - 0.025 * (clay - 20) + 0.25 * n3),  # mm/d
+        "bexp": np.clip(4.0 + 0.12 * clay + 0.4 * n2, 3.5, 11.0),  # Campbell b
+        "soil_depth": np.clip(1.8 - 1.1 * hi + 0.3 * n1, 0.3, 3.0),  # m (Pelletier-like)
+        "bedrock_perm": np.clip(0.35 - 0.15 * hi + 0.12 * n3, 0.05, 0.6),
+    }
+    return Grid(lat=lat, lon=lon, elev=elev, land=land, soil=soil)
+
+
+def slope_m_per_km(grid: Grid) -> np.ndarray:
+    """Mean slope magnitude (m/km) from central differences of the elevation field."""
+    dy_km = RES * 111.32
+    dx_km = RES * 111.32 * np.cos(np.deg2rad(grid.lat))[:, None]
+    gy, gx = np.gradient(grid.elev)
+    return np.hypot(gx / dx_km, gy / dy_km) + 5.0

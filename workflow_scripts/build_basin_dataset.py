@@ -1,0 +1,20 @@
+"""Rule build_basin_dataset: CAMELS-GB inputs/target + ERA5-Land basin series in one zarr."""
+import xarray as xr
+
+from hydroprobe.basin_dataset import build_basin_dataset
+from hydroprobe.io import write_zarr_atomic
+from hydroprobe.rule_log import rule_log
+
+with rule_log(snakemake.log[0]) as log:
+    params = snakemake.params
+    era5_basins = xr.open_zarr(snakemake.input.era5_basins)
+    dataset = build_basin_dataset(
+        snakemake.input.camels_gb,
+        era5_basins,
+        dynamic_inputs=params.dynamic_inputs,
+        target=params.target,
+        static_inputs=params.static_inputs,
+        basins=params.basins,
+    )
+    log.info("basin dataset: %s", dict(dataset.sizes))
+    write_zarr_atomic(dataset, snakemake.output[0])

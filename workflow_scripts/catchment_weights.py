@@ -1,0 +1,16 @@
+"""Rule catchment_weights: each catchment's weights on the ERA5-Land grid, built once."""
+from hydroprobe.camels_gb import read_boundaries
+from hydroprobe.catchment_weights import compute_catchment_weights
+from hydroprobe.era5_land import open_era5_land
+from hydroprobe.io import write_netcdf_atomic
+from hydroprobe.rule_log import rule_log
+
+with rule_log(snakemake.log[0]) as log:
+    params = snakemake.params
+    boundaries = read_boundaries(snakemake.input.camels_gb, gauge_ids=params.basins)
+    fields = open_era5_land(snakemake.input.era5_land, [params.variables[0]])
+    # One time step marks the valid (land) cells; sea is NaN in every ERA5-Land file.
+    grid = fields[params.variables[0]].isel(time=0).load()
+    weights = compute_catchment_weights(boundaries, grid, method=params.method)
+    log.info("%d basins, %d basin-cell pairs, method %s", len(boundaries), weights.sizes["entry"], params.method)
+    write_netcdf_atomic(weights, snakemake.output[0])

@@ -1,0 +1,11 @@
+"""Rule generate_synthetic_world: write the embedded synthetic world in the real formats."""
+from pathlib import Path
+
+from hydroprobe.rule_log import rule_log
+from hydroprobe.synthetic import generate_world
+
+with rule_log(snakemake.log[0]) as log:
+    params = snakemake.params.synthetic
+    out_dir = Path(snakemake.output.truth).parent
+    log.info("generating the synthetic world (seed %s) into %s", params["seed"], out_dir)
+    generate_world(out_dir, seed=params["seed"], era5_years=tuple(params["era5_years"]))

@@ -1,0 +1,19 @@
+"""Rule train_lstm: train one seed; keep its initial weights as the untrained control."""
+import xarray as xr
+
+from hydroprobe.rule_log import rule_log
+from hydroprobe.training import train_lstm
+
+with rule_log(snakemake.log[0]) as log:
+    dataset = xr.open_zarr(snakemake.input.dataset).load()
+    train_lstm(
+        dataset,
+        model_cfg=snakemake.params.model,
+        training_cfg=snakemake.params.training,
+        periods=snakemake.params.periods,
+        seed=int(snakemake.wildcards.seed),
+        trained_path=snakemake.output.trained,
+        untrained_path=snakemake.output.untrained,
+        threads=snakemake.threads,
+        log=log.info,
+    )
