@@ -17,13 +17,17 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import shapely
+from shapely import affinity
 from pyproj import Transformer
 from shapely.geometry import Polygon, box
-from shapely.ops import transform
 
 from .grid import RES, Grid, spherical_cell_area
 
 _TO_BNG = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
+
+
+def _bng_coords(xy: np.ndarray) -> np.ndarray:
+    return np.column_stack(_TO_BNG.transform(xy[:, 0], xy[:, 1]))
 
 
 @dataclass
@@ -44,9 +48,9 @@ _SPECS = [
     (8005, "Burn of Deskie at Mill of Deskie", -3.45, 57.45, 32.0, 1.3, 45, "subgrid"),
     (8006, "River Deveron at Turriff", -3.05, 57.52, 900.0, 1.5, 15, "mixed"),
     (8007, "River Ythan at Ellon", -2.62, 57.30, 480.0, 1.5, -20, "dry"),
-    (8008, "Cowie Water at Stonehaven", -2.45, 56.98, 140.0, 1.4, 70, "coastal"),
+    (8008, "Cowie Water at Stonehaven", -2.33, 56.98, 160.0, 1.4, 0, "coastal"),
     (8009, "Burn of Leuchar at Skene", -2.75, 57.12, 95.0, 1.3, 0, "dry"),
-    (8010, "River Ugie at Inverugie", -2.55, 57.62, 330.0, 1.4, 30, "dry"),
+    (8010, "River Ugie at Inverugie", -2.90, 57.66, 330.0, 1.4, 30, "dry"),
     (8011, "River Don at Parkhill", -3.05, 57.15, 1700.0, 1.6, 5, "nested_outer"),
     (8012, "River Don at Alford", -3.05, 57.15, 0.0, 1.0, 0, "nested_inner"),
     (8013, "River Isla at Grange", -3.35, 56.80, 230.0, 1.5, -40, "mixed"),
@@ -69,18 +73,19 @@ def _blob(rng, lon, lat, a_km, aspect, rot_deg, n=180) -> Polygon:
 
 def area_km2(poly_lonlat: Polygon) -> float:
     """Area in British National Grid (km²)."""
-    return transform(_TO_BNG.transform, poly_lonlat).area / 1e6
+    return to_bng(poly_lonlat).area / 1e6
 
 
 def _scaled(poly: Polygon, lon: float, lat: float, target: float) -> Polygon:
     for _ in range(3):
         f = np.sqrt(target / area_km2(poly))
-        poly = shapely.affinity.scale(poly, f, f, origin=(lon, lat))
+        poly = affinity.scale(poly, f, f, origin=(lon, lat))
     return poly
 
 
 def to_bng(poly_lonlat: Polygon) -> Polygon:
-    return transform(_TO_BNG.transform, poly_lonlat)
+    """Reproject a lon/lat geometry to British National Grid (EPSG:27700) metres."""
+    return shapely.transform(poly_lonlat, _bng_coords)
 
 
 def make_catchments(rng: np.random.Generator, grid: Grid) -> list[Catchment]:

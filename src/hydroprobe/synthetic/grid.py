@@ -82,12 +82,12 @@ def make_grid(rng: np.random.Generator) -> Grid:
         return h * np.exp(-(((lon2 - lo) / sx) ** 2) - ((lat2 - la) / sy) ** 2)
 
     elev = (
-        bump(-3.65, 57.05, 780.0, 0.40, 0.22)
-        + bump(-3.85, 57.75, 650.0, 0.35, 0.25)
+        bump(-3.65, 57.05, 560.0, 0.40, 0.22)
+        + bump(-3.85, 57.75, 480.0, 0.35, 0.25)
         + bump(-3.10, 57.25, 300.0, 0.30, 0.30)
     )
     ramp = np.clip((coast_lon(lat2) - lon2) / 2.0, 0, 1)  # 0 at coast, 1 far west
-    elev += 40.0 + 350.0 * ramp**1.5
+    elev += 30.0 + 320.0 * ramp**1.5
     elev += 45.0 * _smooth_noise(rng, lat2, lon2, 40.0) * (0.3 + ramp)
     land = lon2 < coast_lon(lat2)
     elev = np.where(land, np.maximum(elev * np.clip((coast_lon(lat2) - lon2) / 0.25, 0.15, 1), 2.0), 0.0)

@@ -62,10 +62,10 @@ def make_params(grid: Grid) -> Params:
     # Moisture at which K(s) falls to ~0.1 mm/d: a natural "field capacity".
     s_fc = (0.1 / s["ksat"]) ** (1 / c)
     th_fc = thr + span * s_fc
-    th_wp = thr + span * 0.3 * s_fc + 0.01
+    th_wp = thr + span * 0.2 * s_fc + 0.01
     th_crit = th_wp + 0.7 * (th_fc - th_wp)
     depth_frac = np.clip(s["soil_depth"] / 2.0, 0.15, 1.0)
-    roots = np.stack([0.28 + 0 * depth_frac, 0.35 + 0 * depth_frac,
+    roots = np.stack([0.40 + 0 * depth_frac, 0.30 + 0 * depth_frac,
                       0.30 * depth_frac + 0.1, 0.10 * depth_frac], axis=1)
     roots /= roots.sum(axis=1, keepdims=True)
     k_int = np.stack([0.012 * slope / 60, 0.006 * slope / 60], axis=1).clip(0.002, 0.08)

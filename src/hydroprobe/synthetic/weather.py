@@ -78,7 +78,7 @@ def make_weather(rng: np.random.Generator, grid: Grid, dates: pd.DatetimeIndex) 
     lon = lon2.ravel()[idx]
     elev = grid.elev.ravel()[idx]
     n_t, n_c = len(dates), idx.size
-    doy = dates.dayofyear.to_numpy()
+    doy = dates.day_of_year.to_numpy()
     season = np.cos(2 * np.pi * (doy - 15) / 365.25)[:, None]  # +1 mid-January, −1 mid-July
 
     # Spatial covariance (exponential, 70 km) → Cholesky factor.
@@ -90,7 +90,7 @@ def make_weather(rng: np.random.Generator, grid: Grid, dates: pd.DatetimeIndex) 
 
     # Occurrence: persistent latent field, wetter west/high and in winter.
     west = np.clip((-2.2 - lon) / 1.8, 0, 1)
-    p_wet = np.clip(0.50 + 0.12 * west + 0.10 * elev / 1000 + 0.07 * season, 0.2, 0.85)
+    p_wet = np.clip(0.44 + 0.12 * west + 0.10 * elev / 1000 + 0.07 * season, 0.2, 0.85)
     z_occ = _correlated_noise(rng, chol, n_t, rho=0.55)
     wet = z_occ > _ndtri(1 - p_wet)
 
@@ -100,23 +100,23 @@ def make_weather(rng: np.random.Generator, grid: Grid, dates: pd.DatetimeIndex) 
     z_amt = 0.75 * z_amt + 0.45 * np.clip(z_occ - 1.0, 0, None)
     u = np.clip(_ndtr(z_amt / math.sqrt(0.75**2 + 0.2)), 1e-12, 1 - 1e-9)
     k = 0.75
-    mean_wet = (3.2 + 2.0 * west + 4.5 * elev / 1000) * (1 + 0.25 * season)  # mm per wet day
+    mean_wet = (3.9 + 2.2 * west + 5.0 * elev / 1000) * (1 + 0.25 * season)  # mm per wet day
     lam = mean_wet / math.gamma(1 + 1 / k)
     amount = lam * (-np.log1p(-u)) ** (1 / k)
     precip = np.where(wet, 0.1 + amount, 0.0)
 
     # Temperature: seasonal cycle (more continental inland), regional AR(1) anomaly, lapse rate.
     cyc = -np.cos(2 * np.pi * (doy - 22) / 365.25)[:, None]  # −1 ~22 Jan, +1 ~23 Jul
-    amp = 5.8 + 0.6 * west
+    amp = 5.4 + 0.6 * west
     anom = np.empty(n_t)
     e = rng.standard_normal(n_t)
-    sd = 2.4 + 0.6 * season[:, 0]  # larger anomalies in winter
+    sd = 2.1 + 0.5 * season[:, 0]  # larger anomalies in winter
     anom[0] = sd[0] * e[0]
     for t in range(1, n_t):
         anom[t] = 0.72 * anom[t - 1] + math.sqrt(1 - 0.72**2) * sd[t] * e[t]
     local = 0.5 * (rng.standard_normal((n_t, n_c)) @ chol.T)
-    temp = 9.1 - 0.5 * (lat - 57.3) + amp * cyc - LAPSE * elev + anom[:, None] + local
-    temp = temp - 0.8 * wet  # wet days slightly cooler
+    temp = 10.0 - 0.5 * (lat - 57.3) + amp * cyc - LAPSE * elev + anom[:, None] + local
+    temp = temp - 0.5 * wet  # wet days slightly cooler
 
     # PET (Oudin) and PET with interception on wet days.
     ra = extraterrestrial_radiation(lat, doy)
