@@ -1,13 +1,12 @@
 """Rule build_basin_dataset: CAMELS-GB inputs/target + ERA5-Land basin series in one zarr."""
-import xarray as xr
 
 from hydroprobe.basin_dataset import build_basin_dataset
-from hydroprobe.io import write_zarr_atomic
+from hydroprobe.io import write_zarr_atomic, open_zarr
 from hydroprobe.rule_log import rule_log
 
 with rule_log(snakemake.log[0]) as log:
     params = snakemake.params
-    era5_basins = xr.open_zarr(snakemake.input.era5_basins)
+    era5_basins = open_zarr(snakemake.input.era5_basins)
     dataset = build_basin_dataset(
         snakemake.input.camels_gb,
         era5_basins,

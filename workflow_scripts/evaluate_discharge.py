@@ -1,14 +1,13 @@
 """Rule evaluate_discharge: NSE and KGE of the trained LSTM per basin on the test period."""
 import pandas as pd
-import xarray as xr
 
 from hydroprobe.inference import predict_discharge
-from hydroprobe.io import write_csv_atomic
+from hydroprobe.io import write_csv_atomic, open_zarr
 from hydroprobe.metrics import kge, nse
 from hydroprobe.rule_log import rule_log
 
 with rule_log(snakemake.log[0]) as log:
-    dataset = xr.open_zarr(snakemake.input.dataset).load()
+    dataset = open_zarr(snakemake.input.dataset).load()
     start, end = snakemake.params.test_period
     predicted = predict_discharge(
         snakemake.input.checkpoint, dataset, (start, end),

@@ -1,11 +1,11 @@
 """Rule extract_cell_states: c_t for every basin and day of the probe periods, to zarr."""
-import xarray as xr
 
+from hydroprobe.io import open_zarr
 from hydroprobe.rule_log import rule_log
 from hydroprobe.states import extract_cell_states
 
 with rule_log(snakemake.log[0]) as log:
-    dataset = xr.open_zarr(snakemake.input.dataset).load()
+    dataset = open_zarr(snakemake.input.dataset).load()
     extract_cell_states(
         snakemake.input.checkpoint,
         dataset,

@@ -1,14 +1,13 @@
 """Rule fit_probe: pooled linear probe of one target on one model's cell states."""
-import xarray as xr
 
-from hydroprobe.io import write_csv_atomic
+from hydroprobe.io import write_csv_atomic, open_zarr
 from hydroprobe.probes import probe_target
 from hydroprobe.rule_log import rule_log
 
 with rule_log(snakemake.log[0]) as log:
     wc = snakemake.wildcards
-    states = xr.open_zarr(snakemake.input.states)["c"]
-    target = xr.open_zarr(snakemake.input.dataset)[wc.target]
+    states = open_zarr(snakemake.input.states)["c"]
+    target = open_zarr(snakemake.input.dataset)[wc.target]
     scores, probe = probe_target(
         states, target,
         train_period=tuple(snakemake.params.train_period),

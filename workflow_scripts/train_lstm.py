@@ -1,11 +1,11 @@
 """Rule train_lstm: train one seed; keep its initial weights as the untrained control."""
-import xarray as xr
 
+from hydroprobe.io import open_zarr
 from hydroprobe.rule_log import rule_log
 from hydroprobe.training import train_lstm
 
 with rule_log(snakemake.log[0]) as log:
-    dataset = xr.open_zarr(snakemake.input.dataset).load()
+    dataset = open_zarr(snakemake.input.dataset).load()
     train_lstm(
         dataset,
         model_cfg=snakemake.params.model,

@@ -7,6 +7,7 @@ only once it is whole; a crash leaves at most a `.tmp-*` leftover, never a parti
 from __future__ import annotations
 
 import os
+import warnings
 import shutil
 import uuid
 from pathlib import Path
@@ -68,3 +69,14 @@ def write_csv_atomic(df: pd.DataFrame, path: str | os.PathLike, **to_csv_kwargs)
         if tmp.exists():
             tmp.unlink()
     return path
+
+
+def open_zarr(path: str | os.PathLike) -> xr.Dataset:
+    """Open a zarr store written by `write_zarr_atomic` (lazy, dask-backed).
+
+    Snakemake drops a `.snakemake_timestamp` file into directory outputs; zarr warns that it
+    is not part of the hierarchy, which is harmless, so that warning is silenced here.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*snakemake_timestamp.*")
+        return xr.open_zarr(path, consolidated=False)

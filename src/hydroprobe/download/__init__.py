@@ -1,0 +1,1 @@
+"""Downloaders for the real data sources (CAMELS-GB from the EIDC, ERA5-Land from the CDS)."""
