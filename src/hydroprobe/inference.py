@@ -1,0 +1,94 @@
+"""Load a checkpoint and run the LSTM sequence-to-one over windows of the basin dataset."""
+
+from __future__ import annotations
+
+import os
+from typing import Iterator
+
+import numpy as np
+import pandas as pd
+import torch
+import xarray as xr
+
+from hydroprobe.errors import InputDataError
+from hydroprobe.model import HydroLSTM, build_model
+from hydroprobe.normalisation import Normalisation
+from hydroprobe.training import configure_cpu, resolve_device
+from hydroprobe.windows import WindowData, build_window_data, complete_windows, gather_windows
+
+
+def load_model(path: str | os.PathLike, device: str | torch.device | None = "cpu") -> tuple[HydroLSTM, dict]:
+    """(model in eval mode on ``device``, the checkpoint dict). ``device`` "auto"/None → cuda if
+    available, else cpu."""
+    device = device if isinstance(device, torch.device) else resolve_device(device)
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=False)
+    except FileNotFoundError as exc:
+        raise InputDataError(f"checkpoint {path} not found") from exc
+    for key in ("state_dict", "model_config", "normalisation"):
+        if key not in ckpt:
+            raise InputDataError(f"checkpoint {path} lacks '{key}'")
+    model = build_model(ckpt["model_config"])
+    model.load_state_dict(ckpt["state_dict"])
+    model.to(device).eval()
+    return model, ckpt
+
+
+def _setup(threads: int | None) -> None:
+    configure_cpu(threads)
+
+
+def window_data_for(dataset: xr.Dataset, ckpt: dict, start, end) -> WindowData:
+    """The normalised inputs from ``seq_length − 1`` days before ``start`` up to ``end``."""
+    norm = Normalisation.from_dict(ckpt["normalisation"])
+    seq_length = int(ckpt["model_config"]["seq_length"])
+    lo = pd.Timestamp(start) - pd.Timedelta(days=seq_length - 1)
+    return build_window_data(dataset, norm, start=lo, end=pd.Timestamp(end))
+
+
+def iter_basin_windows(
+    data: WindowData, seq_length: int, end_idx: torch.Tensor, batch_windows: int
+) -> Iterator[tuple[int, torch.Tensor, torch.Tensor]]:
+    """For each basin i: (i, positions into ``end_idx`` of complete windows, their (B, L, F)
+    inputs), in batches of ``batch_windows``."""
+    ok = complete_windows(data, seq_length)[:, end_idx]
+    for i in range(len(data.basins)):
+        pos = torch.nonzero(ok[i]).flatten()
+        for s in range(0, pos.numel(), int(batch_windows)):
+            p = pos[s : s + int(batch_windows)]
+            ends = end_idx[p]
+            yield i, p, gather_windows(data.x, torch.full_like(ends, i), ends, seq_length)
+
+
+def predict_discharge(
+    checkpoint_path: str | os.PathLike,
+    dataset: xr.Dataset,
+    period: tuple[str, str],
+    batch_windows: int = 2048,
+    threads: int | None = None,
+    device: str | torch.device | None = "auto",
+) -> xr.DataArray:
+    """Simulated target (original units) on (basin, time) for the days of ``period``:
+    the prediction at t comes from the window of ``seq_length`` days ending at t (zero initial
+    state). Windows with incomplete inputs give NaN."""
+    _setup(threads)
+    model, ckpt = load_model(checkpoint_path, device)
+    device = next(model.parameters()).device
+    cfg = ckpt["model_config"]
+    norm = Normalisation.from_dict(ckpt["normalisation"])
+    data = window_data_for(dataset, ckpt, period[0], period[1])
+    keep = (data.times >= pd.Timestamp(period[0])) & (data.times <= pd.Timestamp(period[1]))
+    end_idx = torch.from_numpy(np.flatnonzero(keep))
+    out = np.full((len(data.basins), end_idx.numel()), np.nan, dtype=np.float32)
+    with torch.inference_mode():
+        for i, pos, xb in iter_basin_windows(data, int(cfg["seq_length"]), end_idx, batch_windows):
+            y = model(xb.to(device), last_n=1)[:, -1].float().cpu().numpy()
+            out[i, pos.numpy()] = y * norm.target_std + norm.target_mean
+    if cfg.get("clip_target_at_zero"):
+        out = np.where(np.isfinite(out), np.maximum(out, 0.0), out)
+    return xr.DataArray(
+        out,
+        dims=("basin", "time"),
+        coords={"basin": data.basins.astype(np.int32), "time": data.times[keep]},
+        name=f"{cfg.get('target', 'discharge_spec')}_sim",
+    )

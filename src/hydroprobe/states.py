@@ -1,0 +1,105 @@
+"""Cell states of a trained (or untrained) LSTM, sequence-to-one, streamed to zarr (contract §4).
+
+For every basin and day t of the union of the periods, c_t is the cell state after the last step
+of the ``seq_length``-day window ending at t, run from a zero initial state. Windows are batched
+thousands per forward pass in ``torch.inference_mode``; the states of one basin at a time are
+written into a temporary zarr store, moved into place when complete. Incomplete windows → NaN.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import dask.array as da
+import numpy as np
+import pandas as pd
+import torch
+import xarray as xr
+import zarr
+
+from hydroprobe.errors import InputDataError
+from hydroprobe.inference import iter_basin_windows, load_model, window_data_for
+from hydroprobe.training import configure_cpu
+
+
+def period_days(times: pd.DatetimeIndex, periods) -> np.ndarray:
+    """Boolean mask of ``times`` inside any of the inclusive (start, end) periods."""
+    keep = np.zeros(len(times), dtype=bool)
+    for start, end in periods:
+        keep |= np.asarray((times >= pd.Timestamp(start)) & (times <= pd.Timestamp(end)))
+    return keep
+
+
+def extract_cell_states(
+    checkpoint_path: str | os.PathLike,
+    dataset: xr.Dataset,
+    periods: list[tuple[str, str]],
+    out_path: str | os.PathLike,
+    batch_windows: int = 2048,
+    threads: int | None = None,
+    device: str | torch.device | None = "auto",
+) -> Path:
+    """Write ``c`` float32 (time, basin, dim) to the zarr store ``out_path``; returns the path."""
+    if not periods:
+        raise InputDataError("extract_cell_states needs at least one period")
+    configure_cpu(threads)
+    model, ckpt = load_model(checkpoint_path, device)
+    device = next(model.parameters()).device
+    seq_length = int(ckpt["model_config"]["seq_length"])
+    hidden = int(ckpt["model_config"]["hidden_size"])
+    start = min(pd.Timestamp(p[0]) for p in periods)
+    end = max(pd.Timestamp(p[1]) for p in periods)
+    data = window_data_for(dataset, ckpt, start, end)
+    keep = period_days(data.times, periods)
+    if not keep.any():
+        raise InputDataError(f"no day of the dataset lies in the periods {periods}")
+    end_idx = torch.from_numpy(np.flatnonzero(keep))
+    times = data.times[keep]
+    n_t, n_b = len(times), len(data.basins)
+
+    template = xr.Dataset(
+        {"c": (("time", "basin", "dim"), da.full((n_t, n_b, hidden), np.nan, dtype=np.float32,
+                                                 chunks=(n_t, 1, hidden)))},
+        coords={"time": times.values, "basin": data.basins.astype(np.int32),
+                "dim": np.arange(hidden, dtype=np.int32)},
+        attrs={"checkpoint": str(checkpoint_path), "seed": int(ckpt.get("seed", -1)),
+               "seq_length": seq_length,
+               "description": "LSTM cell state after the last step of the seq_length-day window "
+                              "ending at each day, from a zero initial state"},
+    )
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out_path.with_name(f".tmp-{uuid.uuid4().hex[:8]}-{out_path.name}")
+    try:
+        template.to_zarr(tmp, mode="w", compute=False, consolidated=False)
+        c_arr = zarr.open_group(str(tmp), mode="r+")["c"]
+        block = np.full((n_t, hidden), np.nan, dtype=np.float32)
+        current = -1
+
+        def flush(i: int) -> None:
+            c_arr[:, i : i + 1, :] = block[:, None, :]
+            block.fill(np.nan)
+
+        with torch.inference_mode():
+            for i, pos, xb in iter_basin_windows(data, seq_length, end_idx, batch_windows):
+                if i != current:
+                    if current >= 0:
+                        flush(current)
+                    # basins without any complete window stay at the NaN fill value
+                    current = i
+                _, c_n = model.final_states(xb.to(device))
+                block[pos.numpy()] = c_n.float().cpu().numpy()
+            if current >= 0:
+                flush(current)
+        if out_path.is_dir():
+            shutil.rmtree(out_path)
+        elif out_path.exists():
+            out_path.unlink()
+        os.replace(tmp, out_path)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return out_path
