@@ -25,14 +25,13 @@ rule train_lstm:
 
 rule evaluate_discharge:
     input:
-        checkpoint="results/models/seed{seed}/trained.pt",
+        states="results/cell_states/trained/seed{seed}.zarr",
         dataset="results/basin_dataset.zarr",
     output:
         "results/discharge/seed{seed}.csv",
     params:
+        target=config["model"]["target"],
         test_period=config["periods"]["test"],
-        batch_windows=config["states"]["batch_windows"],
-    threads: 2
     log:
         "logs/evaluate_discharge/seed{seed}.log",
     benchmark:

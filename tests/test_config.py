@@ -29,9 +29,10 @@ def test_every_shipped_config_is_valid(preset, schema):
 def test_defaults_are_filled_in(default_config, schema):
     del default_config["training"]["nse_eps"]
     del default_config["states"]
+    del default_config["training"]["learning_rate"]
     config = validate_config(default_config, schema)
     assert config["training"]["nse_eps"] == 0.1
-    assert config["states"]["batch_windows"] == 2048
+    assert config["states"]["batch_windows"] == 1024
     assert config["training"]["learning_rate"] == {0: 1e-3, 10: 5e-4, 20: 1e-4}
 
 

@@ -92,3 +92,18 @@ def test_states_match_hand_rolled_loop_and_layout(tmp_path):
                 continue
             ref = hand_rolled_c(model, data.x[j, t_in - SEQ + 1 : t_in + 1])
             np.testing.assert_allclose(cv[t_out, j], ref.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_states_store_hidden_state_and_the_same_prediction_as_predict_discharge(tmp_path):
+    from hydroprobe.inference import predict_discharge
+
+    ds, _, model, path = make_case(tmp_path)
+    period = ("2001-02-01", "2001-04-20")
+    st = xr.open_zarr(extract_cell_states(path, ds, [period], tmp_path / "s.zarr", batch_windows=16, threads=1),
+                      consolidated=False)
+    expected = predict_discharge(path, ds, period, batch_windows=16, threads=1).transpose("time", "basin")
+    np.testing.assert_allclose(st["discharge_spec_sim"].values, expected.values, rtol=1e-5, atol=1e-6)
+    # h_t = o_t * tanh(c_t): the hidden state is bounded by |tanh(c_t)|
+    h, c = st["h"].values, st["c"].values
+    ok = np.isfinite(c)
+    assert np.all(np.abs(h[ok]) <= np.abs(np.tanh(c[ok])) + 1e-6)

@@ -4,6 +4,9 @@ For every basin and day t of the union of the periods, c_t is the cell state aft
 of the ``seq_length``-day window ending at t, run from a zero initial state. Windows are batched
 thousands per forward pass in ``torch.inference_mode``; the states of one basin at a time are
 written into a temporary zarr store, moved into place when complete. Incomplete windows → NaN.
+
+The same pass also yields the hidden state h_t and the model's prediction of its target at t
+(the head applied to h_t, in original units), so discharge skill needs no second pass.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import zarr
 
 from hydroprobe.errors import InputDataError
 from hydroprobe.inference import iter_basin_windows, load_model, window_data_for
+from hydroprobe.normalisation import Normalisation
 from hydroprobe.training import configure_cpu
 
 
@@ -42,7 +46,8 @@ def extract_cell_states(
     threads: int | None = None,
     device: str | torch.device | None = "auto",
 ) -> Path:
-    """Write ``c`` float32 (time, basin, dim) to the zarr store ``out_path``; returns the path."""
+    """Write ``c`` and ``h`` float32 (time, basin, dim) and ``<target>_sim`` (time, basin) to the
+    zarr store ``out_path``; returns the path."""
     if not periods:
         raise InputDataError("extract_cell_states needs at least one period")
     configure_cpu(threads)
@@ -59,10 +64,16 @@ def extract_cell_states(
     end_idx = torch.from_numpy(np.flatnonzero(keep))
     times = data.times[keep]
     n_t, n_b = len(times), len(data.basins)
+    norm = Normalisation.from_dict(ckpt["normalisation"])
+    sim_name = f"{ckpt['model_config'].get('target', 'discharge_spec')}_sim"
+
+    def empty(*shape):
+        return da.full((n_t, n_b) + shape, np.nan, dtype=np.float32, chunks=(n_t, 1) + shape)
 
     template = xr.Dataset(
-        {"c": (("time", "basin", "dim"), da.full((n_t, n_b, hidden), np.nan, dtype=np.float32,
-                                                 chunks=(n_t, 1, hidden)))},
+        {"c": (("time", "basin", "dim"), empty(hidden)),
+         "h": (("time", "basin", "dim"), empty(hidden)),
+         sim_name: (("time", "basin"), empty())},
         coords={"time": times.values, "basin": data.basins.astype(np.int32),
                 "dim": np.arange(hidden, dtype=np.int32)},
         attrs={"checkpoint": str(checkpoint_path), "seed": int(ckpt.get("seed", -1)),
@@ -75,13 +86,16 @@ def extract_cell_states(
     tmp = out_path.with_name(f".tmp-{uuid.uuid4().hex[:8]}-{out_path.name}")
     try:
         template.to_zarr(tmp, mode="w", compute=False, consolidated=False)
-        c_arr = zarr.open_group(str(tmp), mode="r+")["c"]
-        block = np.full((n_t, hidden), np.nan, dtype=np.float32)
+        group = zarr.open_group(str(tmp), mode="r+")
+        blocks = {"c": np.full((n_t, hidden), np.nan, dtype=np.float32),
+                  "h": np.full((n_t, hidden), np.nan, dtype=np.float32),
+                  sim_name: np.full(n_t, np.nan, dtype=np.float32)}
         current = -1
 
         def flush(i: int) -> None:
-            c_arr[:, i : i + 1, :] = block[:, None, :]
-            block.fill(np.nan)
+            for name, block in blocks.items():
+                group[name][:, i : i + 1] = block[:, None]
+                block.fill(np.nan)
 
         with torch.inference_mode():
             for i, pos, xb in iter_basin_windows(data, seq_length, end_idx, batch_windows):
@@ -90,8 +104,15 @@ def extract_cell_states(
                         flush(current)
                     # basins without any complete window stay at the NaN fill value
                     current = i
-                _, c_n = model.final_states(xb.to(device))
-                block[pos.numpy()] = c_n.float().cpu().numpy()
+                h_n, c_n = model.final_states(xb.to(device))
+                rows = pos.numpy()
+                blocks["c"][rows] = c_n.float().cpu().numpy()
+                blocks["h"][rows] = h_n.float().cpu().numpy()
+                y = model.head(h_n).squeeze(-1).float().cpu().numpy()
+                y = y * norm.target_std + norm.target_mean
+                if ckpt["model_config"].get("clip_target_at_zero"):
+                    y = np.maximum(y, 0.0)
+                blocks[sim_name][rows] = y
             if current >= 0:
                 flush(current)
         if out_path.is_dir():
