@@ -92,13 +92,14 @@ def make_grid(rng: np.random.Generator) -> Grid:
     land = lon2 < coast_lon(lat2)
     elev = np.where(land, np.maximum(elev * np.clip((coast_lon(lat2) - lon2) / 0.25, 0.15, 1), 2.0), 0.0)
 
-    # Soil: mountains → thin, sandy/organic, porous, permeable; lowlands → deeper loams/clays.
+    # Soil: mountains → thin organic (peaty) soils, porous but poorly drained, as in upland
+    # Britain (their ERA5-Land top layer stays wet and smooth); lowlands → deeper loams/clays.
     hi = np.clip(elev / 900.0, 0, 1)
     n1 = _smooth_noise(rng, lat2, lon2, 50.0)
     n2 = _smooth_noise(rng, lat2, lon2, 35.0)
     n3 = _smooth_noise(rng, lat2, lon2, 60.0)
-    sand = np.clip(45 + 20 * hi + 8 * n1, 15, 85)
-    clay = np.clip(22 - 12 * hi - 5 * n1 + 3 * n2, 5, 45)
+    sand = np.clip(45 + 5 * hi + 8 * n1, 15, 85)
+    clay = np.clip(22 - 4 * hi - 5 * n1 + 3 * n2, 5, 45)
     silt = 100 - sand - clay
     soil = {
         "sand_perc": sand,
@@ -106,7 +107,7 @@ def make_grid(rng: np.random.Generator) -> Grid:
         "silt_perc": silt,
         "porosity": np.clip(0.43 + 0.05 * hi + 0.015 * n2, 0.36, 0.52),
         "theta_r": np.clip(0.03 + 0.0015 * clay + 0.005 * n3, 0.02, 0.12),
-        "ksat": np.exp(np.log(250.0) + 0.5 * hi - 0.025 * (clay - 20) + 0.25 * n3),  # mm/d
+        "ksat": np.exp(np.log(250.0) - 1.0 * hi - 0.025 * (clay - 20) + 0.25 * n3),  # mm/d
         "bexp": np.clip(4.0 + 0.12 * clay + 0.4 * n2, 3.5, 11.0),  # Campbell b
         "soil_depth": np.clip(1.8 - 1.1 * hi + 0.3 * n1, 0.3, 3.0),  # m (Pelletier-like)
         "bedrock_perm": np.clip(0.35 - 0.15 * hi + 0.12 * n3, 0.05, 0.6),
