@@ -57,3 +57,11 @@ def test_bad_config_names_the_key(default_config, schema, edit, key):
     message = str(err.value)
     assert key in message
     assert "\n" not in message
+
+
+def test_key_order_does_not_matter(default_config, schema):
+    """Snakemake compares params by value and key order; the validated config is canonical."""
+    reordered = {key: default_config[key] for key in reversed(list(default_config))}
+    reordered["synthetic"] = dict(reversed(list(default_config["synthetic"].items())))
+    a, b = validate_config(default_config, schema), validate_config(reordered, schema)
+    assert repr(a) == repr(b)

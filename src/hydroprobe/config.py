@@ -62,7 +62,21 @@ def validate_config(config: dict, schema: dict | None = None) -> dict:
     config["training"]["learning_rate"] = {
         int(epoch): float(rate) for epoch, rate in config["training"]["learning_rate"].items()
     }
-    return config
+    return _with_sorted_keys(config)
+
+
+def _with_sorted_keys(value):
+    """The same nested structure with every mapping's keys in sorted order.
+
+    Snakemake compares a rule's params with those of the last run, key order included: without
+    this, reordering keys in config.yaml (or a tool that rewrites it sorted) would re-run jobs
+    whose settings did not change.
+    """
+    if isinstance(value, dict):
+        return {key: _with_sorted_keys(value[key]) for key in sorted(value, key=str)}
+    if isinstance(value, list):
+        return [_with_sorted_keys(item) for item in value]
+    return value
 
 
 def _check_consistency(config: dict) -> None:

@@ -107,3 +107,237 @@ def probe_target(
     predicted = probe.predict(x_test.reshape(-1, n_dims)).reshape(y_test.shape)
     scores = score_per_basin(y_test, predicted, states["basin"].values)
     return scores, probe
+
+
+# ---------------------------------------------------------------------------------------------
+# Probe kinds (issue 4): linear, sgd_elasticnet, linear_offsets, mlp; target standardisation
+# `global` or `per_basin`; features `cell` (c) or `hidden` (h).
+# Every kind takes the inputs of `probe_target` and returns (per-basin scores, fitted probe).
+# A fitted probe's `predict` maps states (time, basin, dim) to the target (time, basin).
+# ---------------------------------------------------------------------------------------------
+
+FEATURE_VARIABLES = {"cell": "c", "hidden": "h", "c": "c", "h": "h"}
+TARGET_SCALINGS = ("global", "per_basin")
+
+
+def select_features(states: xr.Dataset, features: str = "cell") -> xr.DataArray:
+    """Pick the cell (`cell`/`c`, default) or hidden (`hidden`/`h`) state from a states dataset."""
+    if features not in FEATURE_VARIABLES:
+        raise InputDataError(f"probe features '{features}' unknown; use one of cell, hidden")
+    name = FEATURE_VARIABLES[features]
+    if name not in states:
+        raise InputDataError(f"states have no variable '{name}' (features '{features}')")
+    return states[name].transpose("time", "basin", "dim")
+
+
+def _aligned(states: xr.DataArray, target: xr.DataArray, period) -> tuple[np.ndarray, np.ndarray]:
+    """States (time, basin, dim) and target (time, basin) of one period, aligned on basin/time."""
+    missing = np.setdiff1d(states["basin"].values, target["basin"].values)
+    if missing.size:
+        raise InputDataError(f"probe target '{target.name}' has no series for basin {int(missing[0])}")
+    s = states.transpose("time", "basin", "dim").sel(time=_period_slice(period))
+    y = target.sel(basin=s["basin"]).transpose("time", "basin").reindex(time=s["time"])
+    return np.asarray(s.values, dtype=np.float64), np.asarray(y.values, dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class BasinScaler:
+    """Per-basin affine target scaling (train-period mean/std); identity for `global`."""
+
+    mean: np.ndarray  # (basin,)
+    std: np.ndarray  # (basin,), NaN where a basin's train target has no variance
+
+    @classmethod
+    def fit(cls, y_train: np.ndarray, mode: str) -> "BasinScaler":
+        """Fit on the train target (time, basin); `global` gives the identity (the probe's own
+        global standardisation then applies), `per_basin` one mean/std per basin."""
+        if mode not in TARGET_SCALINGS:
+            raise InputDataError(f"target standardisation '{mode}' unknown; use global or per_basin")
+        n_b = y_train.shape[1]
+        if mode == "global":
+            return cls(np.zeros(n_b), np.ones(n_b))
+        with np.errstate(all="ignore"):
+            import warnings
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                mean, std = np.nanmean(y_train, axis=0), np.nanstd(y_train, axis=0)
+        std = np.where(std > 0, std, np.nan)
+        return cls(mean, std)
+
+    def forward(self, y: np.ndarray) -> np.ndarray:
+        return (y - self.mean) / self.std
+
+    def inverse(self, z: np.ndarray) -> np.ndarray:
+        return z * self.std + self.mean
+
+
+@dataclass(frozen=True)
+class PooledProbe:
+    """A pooled estimator (row-wise, any `fit`/`predict` object) with its scalers."""
+
+    kind: str
+    model: object  # LinearProbe or a fitted scikit-learn regressor on standardised data
+    feature_mean: np.ndarray
+    feature_std: np.ndarray
+    target_mean: float
+    target_std: float
+    basin_scaler: BasinScaler
+
+    def predict(self, states: np.ndarray) -> np.ndarray:
+        """States (time, basin, dim) → target (time, basin), NaN where a state is incomplete."""
+        t, b, d = states.shape
+        x = states.reshape(-1, d)
+        out = np.full(x.shape[0], np.nan)
+        rows = np.isfinite(x).all(axis=1)
+        if isinstance(self.model, LinearProbe):
+            out[rows] = self.model.predict(x[rows])
+        else:
+            z = (x[rows] - self.feature_mean) / self.feature_std
+            out[rows] = self.model.predict(z) * self.target_std + self.target_mean
+        return self.basin_scaler.inverse(out.reshape(t, b))
+
+
+def _standardised_rows(x: np.ndarray, y: np.ndarray):
+    """Complete rows of flattened (samples, dims)/(samples,), standardised with their own
+    mean/std (population std, constant dims → std 1), plus those statistics."""
+    rows = np.isfinite(x).all(axis=1) & np.isfinite(y)
+    if rows.sum() <= x.shape[1]:
+        raise InputDataError(f"probe: only {int(rows.sum())} complete training rows for {x.shape[1]} features")
+    x, y = x[rows], y[rows]
+    mean, std = x.mean(axis=0), x.std(axis=0)
+    std = np.where(std > 0, std, 1.0)
+    y_mean, y_std = float(y.mean()), float(y.std())
+    if y_std == 0:
+        raise InputDataError("probe: the target has no variance in the training period")
+    return (x - mean) / std, (y - y_mean) / y_std, mean, std, y_mean, y_std
+
+
+def _run(states, target, train_period, test_period, target_scaling, fit):
+    """Shared frame: align, scale the target per basin if asked, fit on train, score on test."""
+    x_train, y_train = _aligned(states, target, train_period)
+    scaler = BasinScaler.fit(y_train, target_scaling)
+    probe = fit(x_train, scaler.forward(y_train), scaler)
+    x_test, y_test = _aligned(states, target, test_period)
+    scores = score_per_basin(y_test, probe.predict(x_test), states["basin"].values)
+    return scores, probe
+
+
+def probe_linear(states, target, train_period, test_period, ridge: float = 0.0,
+                 target_scaling: str = "global"):
+    """Pooled closed-form (ridge) least squares on standardised states (the existing probe;
+    with `target_scaling="global"` its scores equal `probe_target`'s)."""
+
+    def fit(x, y, scaler):
+        d = x.shape[-1]
+        lp = fit_linear_probe(x.reshape(-1, d), y.reshape(-1), ridge)
+        return PooledProbe("linear", lp, lp.feature_mean, lp.feature_std, lp.target_mean, lp.target_std, scaler)
+
+    return _run(states, target, train_period, test_period, target_scaling, fit)
+
+
+def _sklearn_probe(kind, estimator):
+    def fit(x, y, scaler):
+        d = x.shape[-1]
+        z, zy, mean, std, y_mean, y_std = _standardised_rows(x.reshape(-1, d), y.reshape(-1))
+        estimator.fit(z, zy)
+        return PooledProbe(kind, estimator, mean, std, y_mean, y_std, scaler)
+
+    return fit
+
+
+def probe_sgd_elasticnet(states, target, train_period, test_period, seed: int = 0,
+                         target_scaling: str = "global", alpha: float = 0.01, l1_ratio: float = 0.15):
+    """The paper's estimator: `SGDRegressor(penalty="elasticnet", alpha=0.01, l1_ratio=0.15,
+    early_stopping=True, random_state=seed)` on standardised states and target."""
+    from sklearn.linear_model import SGDRegressor
+
+    est = SGDRegressor(penalty="elasticnet", alpha=alpha, l1_ratio=l1_ratio, early_stopping=True,
+                       random_state=seed)
+    return _run(states, target, train_period, test_period, target_scaling,
+                _sklearn_probe("sgd_elasticnet", est))
+
+
+def probe_mlp(states, target, train_period, test_period, seed: int = 0, target_scaling: str = "global",
+              hidden: tuple[int, ...] = (20, 10), max_iter: int = 200):
+    """Small non-linear probe: `MLPRegressor(hidden_layer_sizes=(20, 10), early_stopping=True,
+    random_state=seed)` on standardised states and target."""
+    from sklearn.neural_network import MLPRegressor
+
+    est = MLPRegressor(hidden_layer_sizes=tuple(hidden), early_stopping=True, random_state=seed,
+                       max_iter=max_iter)
+    return _run(states, target, train_period, test_period, target_scaling, _sklearn_probe("mlp", est))
+
+
+@dataclass(frozen=True)
+class OffsetProbe:
+    """Pooled weights plus one intercept per basin (the paper's Appendix C), in units of the
+    (possibly per-basin scaled) target: ŷ[t, b] = z[t, b] · w + intercept[b]."""
+
+    feature_mean: np.ndarray
+    feature_std: np.ndarray
+    target_std: float
+    weights: np.ndarray  # on standardised features, for the globally standardised target
+    intercept: np.ndarray  # (basin,), in target units; NaN for a basin without train rows
+    basin_scaler: BasinScaler
+
+    def predict(self, states: np.ndarray) -> np.ndarray:
+        """States (time, basin, dim) → target (time, basin)."""
+        z = (states - self.feature_mean) / self.feature_std
+        scaled = (z @ self.weights) * self.target_std + self.intercept
+        return self.basin_scaler.inverse(scaled)
+
+
+def fit_offset_probe(x: np.ndarray, y: np.ndarray, ridge: float = 0.0,
+                     scaler: BasinScaler | None = None) -> OffsetProbe:
+    """Closed form of the per-basin-intercept probe on x (time, basin, dim), y (time, basin):
+    demean features and target per basin over complete train rows, solve the pooled (ridge)
+    normal equations, intercept per basin from the train means."""
+    t, b, d = x.shape
+    rows = np.isfinite(x).all(axis=2) & np.isfinite(y)  # (time, basin)
+    if rows.sum() <= d + b:
+        raise InputDataError(f"offset probe: only {int(rows.sum())} complete training rows")
+    flat = x[rows]
+    mean, std = flat.mean(axis=0), flat.std(axis=0)
+    std = np.where(std > 0, std, 1.0)
+    y_std = float(y[rows].std())
+    if y_std == 0:
+        raise InputDataError("offset probe: the target has no variance in the training period")
+    z = np.where(rows[..., None], (x - mean) / std, 0.0)
+    yz = np.where(rows, y / y_std, 0.0)
+    n_b = rows.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z_bar = z.sum(axis=0) / n_b[:, None]  # (basin, dim)
+        y_bar = yz.sum(axis=0) / n_b  # (basin,)
+    keep = n_b > 0
+    zc = np.where(rows[..., None], z - np.where(keep[:, None], z_bar, 0.0), 0.0)[rows]
+    yc = np.where(rows, yz - np.where(keep, y_bar, 0.0), 0.0)[rows]
+    gram = zc.T @ zc + ridge * len(yc) * np.eye(d)
+    weights = np.linalg.solve(gram, zc.T @ yc)
+    intercept = (y_bar - z_bar @ weights) * y_std
+    return OffsetProbe(mean, std, y_std, weights, intercept, scaler or BasinScaler(np.zeros(b), np.ones(b)))
+
+
+def probe_linear_offsets(states, target, train_period, test_period, ridge: float = 0.0,
+                         target_scaling: str = "global"):
+    """Pooled linear probe plus a per-basin intercept (closed form, see `fit_offset_probe`)."""
+
+    def fit(x, y, scaler):
+        return fit_offset_probe(x, y, ridge, scaler)
+
+    return _run(states, target, train_period, test_period, target_scaling, fit)
+
+
+PROBE_KINDS = {
+    "linear": probe_linear,
+    "sgd_elasticnet": probe_sgd_elasticnet,
+    "linear_offsets": probe_linear_offsets,
+    "mlp": probe_mlp,
+}
+
+
+def run_probe(kind: str, states, target, train_period, test_period, **options):
+    """Dispatch to the probe of `kind` (one of PROBE_KINDS); options go to that function."""
+    if kind not in PROBE_KINDS:
+        raise InputDataError(f"probe kind '{kind}' unknown; use one of {', '.join(PROBE_KINDS)}")
+    return PROBE_KINDS[kind](states, target, train_period, test_period, **options)

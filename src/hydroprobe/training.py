@@ -7,6 +7,7 @@ normalisation, seed}``; ``untrained.pt`` holds the initial weights of the same s
 from __future__ import annotations
 
 import os
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -16,7 +17,9 @@ import numpy as np
 import pandas as pd
 import torch
 import xarray as xr
+from tqdm import tqdm
 
+from hydroprobe import checkpoints
 from hydroprobe.errors import InputDataError
 from hydroprobe.loss import nse_star_loss
 from hydroprobe.metrics import nse
@@ -160,12 +163,24 @@ def train_lstm(
     untrained_path: str | os.PathLike,
     threads: int | None = None,
     log: Callable[[str], None] = print,
+    resume: bool = True,
+    progress: bool = True,
+    progress_file=None,
+    progress_interval_s: float = 30.0,
 ) -> dict:
     """Train one LSTM; write ``untrained_path`` (initial weights) and ``trained_path``.
 
     ``periods`` needs ``train`` and may hold ``validation`` ((start, end), inclusive).
     Returns the training history: ``{"epoch": [...], "loss": [...], "samples_per_s": [...],
     "val_median_nse": [...], "n_samples": N, "device": str, "precision": str}``.
+
+    After every epoch the full training state is checkpointed atomically to
+    ``<trained_path>.resume/epoch_NNN.pt`` (only the latest kept). With ``resume`` a restarted
+    call with the same configuration, seed and data continues from it — on CPU with weights
+    bit-identical to an uninterrupted run; a checkpoint of another configuration is ignored
+    (logged). The directory is removed once ``trained_path`` is written. ``progress`` shows a
+    per-epoch tqdm bar (loss, samples/s) on ``progress_file`` (default stderr), refreshed at
+    most every ``progress_interval_s`` seconds so logs are not flooded.
     """
     configure_cpu(threads)
     device = resolve_device(training_cfg.get("device", "auto"))
@@ -230,7 +245,26 @@ def train_lstm(
     log(f"seed {seed}: {n_valid} training windows over {len(data.basins)} basins on {device} "
         f"({history['precision']})")
 
-    for epoch in range(1, epochs + 1):
+    rdir = checkpoints.resume_dir(trained_path)
+    fp = checkpoints.fingerprint(
+        model_config=mcfg, model_cfg=model_cfg, training_cfg=training_cfg, periods=periods, seed=int(seed),
+        normalisation=norm.to_dict(), n_valid=n_valid, basins=[str(b) for b in data.basins],
+        device=str(device), precision=history["precision"],
+    )
+    first_epoch = 1
+    if resume:
+        state = checkpoints.load_latest(rdir, fp, log)
+        if state is not None:
+            model.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+            checkpoints.restore_rng_states(state["rng"], gen)
+            history = state["history"]
+            first_epoch = int(state["epoch"]) + 1
+            log(f"seed {seed}: resuming from the checkpoint of epoch {state['epoch']}/{epochs} in {rdir}")
+    elif rdir.exists():
+        checkpoints.clear(rdir)
+
+    for epoch in range(first_epoch, epochs + 1):
         lr = learning_rate_for(training_cfg["learning_rate"], epoch)
         for group in optimizer.param_groups:
             group["lr"] = lr
@@ -242,6 +276,10 @@ def train_lstm(
             order = torch.randint(n_valid, (int(per_epoch),), generator=gen)
         order = order.to(device)
         model.train()
+        bar = tqdm(total=int(order.numel()), desc=f"seed {seed} epoch {epoch}/{epochs}", unit="samples",
+                   unit_scale=False, file=progress_file or sys.stderr, mininterval=progress_interval_s,
+                   maxinterval=max(progress_interval_s, 10.0), disable=not progress, leave=True,
+                   dynamic_ncols=False, ascii=True)
         t0, total, count = time.perf_counter(), 0.0, 0
         for batch, start_i in enumerate(range(0, order.numel(), batch_size), start=1):
             sel = order[start_i : start_i + batch_size]
@@ -252,14 +290,19 @@ def train_lstm(
                 y_hat = model(xb, last_n=n_last)
             loss = nse_star_loss(y_hat.float(), yb, sig_all[bb], eps)
             if not torch.isfinite(loss):
+                bar.close()
                 raise TrainingDivergedError(f"seed {seed}: loss is {loss.item()} in epoch {epoch}, batch {batch}")
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if clip:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), float(clip))
             optimizer.step()
-            total += float(loss.detach()) * sel.numel()
+            loss_value = float(loss.detach())
+            total += loss_value * sel.numel()
             count += sel.numel()
+            bar.set_postfix_str(f"loss {total / count:.4f}", refresh=False)
+            bar.update(sel.numel())
+        bar.close()
         rate = count / max(time.perf_counter() - t0, 1e-9)
         val = float("nan")
         if val_data is not None:
@@ -271,9 +314,18 @@ def train_lstm(
         msg = f"seed {seed} epoch {epoch}/{epochs}: lr {lr:g} loss {total / max(count, 1):.4f} {rate:.0f} samples/s"
         if val_data is not None:
             msg += f" validation median NSE {val:.3f}"
+        if epoch < epochs:  # the last epoch is saved as the trained model right below
+            checkpoints.save_epoch(rdir, epoch, {
+                "fingerprint": fp,
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "rng": checkpoints.rng_states(gen),
+                "history": history,
+            })
         log(msg)
 
     model.to("cpu")
     save_checkpoint({"state_dict": {k: v.detach().clone() for k, v in model.state_dict().items()}, **common},
                     trained_path)
+    checkpoints.clear(rdir)
     return history

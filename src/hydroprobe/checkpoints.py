@@ -1,0 +1,129 @@
+"""Per-epoch resume checkpoints for ``train_lstm``.
+
+After every epoch the full training state (model, optimizer, epoch, the shuffling generator's
+state, the global torch/numpy/python RNG states, history) is written atomically to
+``<trained_path>.resume/epoch_NNN.pt``; only the latest is kept. A restarted ``train_lstm``
+with the same fingerprint (configuration, seed, data) continues from it and, on CPU, ends
+with weights bit-identical to an uninterrupted run. The directory is removed once the trained
+model is written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import re
+import shutil
+import uuid
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+RESUME_FORMAT = 1
+_EPOCH_FILE = re.compile(r"^epoch_(\d+)\.pt$")
+
+
+def resume_dir(trained_path: str | os.PathLike) -> Path:
+    """``<trained_path>.resume`` — beside the trained model, so each seed has its own."""
+    p = Path(trained_path)
+    return p.with_name(p.name + ".resume")
+
+
+def fingerprint(**parts) -> str:
+    """A stable sha256 over JSON-serialisable parts (dict keys sorted, odd values as str)."""
+
+    def norm(o):
+        if isinstance(o, dict):
+            return {str(k): norm(v) for k, v in sorted(o.items(), key=lambda kv: str(kv[0]))}
+        if isinstance(o, (list, tuple)):
+            return [norm(v) for v in o]
+        if isinstance(o, (np.integer,)):
+            return int(o)
+        if isinstance(o, (np.floating,)):
+            return float(o)
+        if o is None or isinstance(o, (bool, int, float, str)):
+            return o
+        return str(o)
+
+    blob = json.dumps(norm(parts), sort_keys=True, allow_nan=True)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _atomic_save(obj: dict, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".tmp-{uuid.uuid4().hex[:8]}-{path.name}")
+    try:
+        with open(tmp, "wb") as fh:
+            torch.save(obj, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def rng_states(generator: torch.Generator) -> dict:
+    states = {
+        "shuffle": generator.get_state(),
+        "torch": torch.get_rng_state(),
+        "numpy": np.random.get_state(),
+        "python": random.getstate(),
+    }
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        states["cuda"] = torch.cuda.get_rng_state_all()
+    return states
+
+
+def restore_rng_states(states: dict, generator: torch.Generator) -> None:
+    generator.set_state(states["shuffle"])
+    torch.set_rng_state(states["torch"])
+    np.random.set_state(states["numpy"])
+    random.setstate(states["python"])
+    cuda = states.get("cuda")
+    if cuda is not None and torch.cuda.is_available() and len(cuda) == torch.cuda.device_count():
+        torch.cuda.set_rng_state_all(cuda)
+
+
+def _epoch_files(directory: Path) -> list[tuple[int, Path]]:
+    if not directory.is_dir():
+        return []
+    found = []
+    for p in directory.iterdir():
+        m = _EPOCH_FILE.match(p.name)
+        if m:
+            found.append((int(m.group(1)), p))
+    return sorted(found)
+
+
+def save_epoch(directory: Path, epoch: int, state: dict) -> Path:
+    """Write ``epoch_NNN.pt`` atomically, then remove older epochs (the latest is kept)."""
+    path = directory / f"epoch_{epoch:03d}.pt"
+    _atomic_save({"format": RESUME_FORMAT, "epoch": int(epoch), **state}, path)
+    for e, p in _epoch_files(directory):
+        if e < epoch:
+            p.unlink(missing_ok=True)
+    return path
+
+
+def load_latest(directory: Path, expected_fingerprint: str, log: Callable[[str], None]) -> dict | None:
+    """The newest readable checkpoint with a matching fingerprint, else None (with a log line)."""
+    for epoch, path in reversed(_epoch_files(directory)):
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=False)
+        except Exception as exc:  # truncated/corrupt file: try an older one
+            log(f"ignoring unreadable resume checkpoint {path}: {exc}")
+            continue
+        if state.get("format") != RESUME_FORMAT or state.get("fingerprint") != expected_fingerprint:
+            log(f"ignoring resume checkpoint {path}: written for a different configuration, seed or data")
+            return None
+        return state
+    return None
+
+
+def clear(directory: Path) -> None:
+    shutil.rmtree(directory, ignore_errors=True)

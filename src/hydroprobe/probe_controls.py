@@ -1,0 +1,104 @@
+"""Controls for the probes (issue 4): what skill would a probe show without the thing probed?
+
+- `shuffle_basins`: the states of each basin given to another basin (a derangement when possible).
+- `shift_states`: the states of 180 days earlier paired with today's target.
+- `input_features`: the previous 64 days of raw inputs as features, the paper's baseline.
+- `selectivity`: trained minus control, per basin and as medians.
+All work on states laid out as the workflow stores them: (time, basin, dim).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from hydroprobe.errors import InputDataError
+
+DYNAMIC_INPUTS = ("precipitation", "pet", "peti", "temperature")
+
+
+def derangement(n: int, seed: int) -> np.ndarray:
+    """A seeded random permutation of range(n) with no fixed point (identity for n < 2)."""
+    rng = np.random.default_rng(seed)
+    if n < 2:
+        return np.arange(n)
+    for _ in range(1000):  # acceptance ≈ 1/e per draw
+        perm = rng.permutation(n)
+        if not (perm == np.arange(n)).any():
+            return perm
+    return np.roll(np.arange(n), 1)  # pragma: no cover
+
+
+def shuffle_basins(states, seed: int):
+    """Permute the basin labels of `states` (DataArray or Dataset with a `basin` dim): basin i
+    gets the series of basin perm[i], perm a seeded derangement. Coordinates stay in order."""
+    n = states.sizes["basin"]
+    perm = derangement(n, seed)
+    shuffled = states.isel(basin=perm)
+    return shuffled.assign_coords(basin=states["basin"].values)
+
+
+def shift_states(states, days: int = 180):
+    """States moved `days` later in time: the value at t is the state of t − days (calendar
+    days, by label, so gaps in the time axis are respected); NaN where no such state exists."""
+    times = pd.DatetimeIndex(states["time"].values)
+    shifted = states.reindex(time=times - pd.Timedelta(days=days))
+    return shifted.assign_coords(time=times)
+
+
+def input_features(dataset: xr.Dataset, variables=("precipitation",), lags: int = 64,
+                   times=None) -> xr.DataArray:
+    """Raw-input features on (time, basin, dim): for each variable the values of days
+    t, t−1, …, t−lags+1 (the window the LSTM's state at t has seen last), NaN where a day is
+    missing. `variables="all"` takes every dynamic input present (`DYNAMIC_INPUTS`).
+    `dim` runs variable-major: dim = i_variable · lags + lag; coords `variable`, `lag` name it.
+    `times` restricts the output days (lags still reach before them)."""
+    if isinstance(variables, str):
+        variables = [v for v in DYNAMIC_INPUTS if v in dataset] if variables == "all" else [variables]
+    variables = list(variables)
+    missing = [v for v in variables if v not in dataset]
+    if missing or not variables:
+        raise InputDataError(f"input features: dataset has no variable '{missing[0] if missing else None}'")
+    t_all = pd.DatetimeIndex(dataset["time"].values)
+    full = pd.date_range(t_all.min(), t_all.max(), freq="D")  # contiguous daily axis
+    out_times = full if times is None else pd.DatetimeIndex(times)
+    pos = full.get_indexer(out_times)
+    if (pos < 0).any():
+        raise InputDataError("input features: a requested day lies outside the dataset's time axis")
+    basins = dataset["basin"].values
+    out = np.full((len(out_times), len(basins), len(variables) * lags), np.nan, dtype=np.float32)
+    for i, name in enumerate(variables):
+        series = dataset[name].transpose("time", "basin").reindex(time=full).values.astype(np.float32)
+        for lag in range(lags):
+            src = pos - lag
+            ok = src >= 0
+            out[ok, :, i * lags + lag] = series[src[ok]]
+    return xr.DataArray(
+        out, dims=("time", "basin", "dim"),
+        coords={"time": out_times, "basin": basins, "dim": np.arange(out.shape[-1]),
+                "variable": ("dim", np.repeat(variables, lags)),
+                "lag": ("dim", np.tile(np.arange(lags), len(variables)))},
+        name="inputs",
+    )
+
+
+def selectivity(trained_scores: pd.DataFrame, control_scores: pd.DataFrame,
+                metrics=("r", "nse")) -> tuple[pd.DataFrame, pd.Series]:
+    """Trained minus control per basin, and the medians.
+
+    Both frames have `basin` and the metric columns (as from `score_per_basin`). Returns
+    (per basin: `basin`, `<m>_trained`, `<m>_control`, `delta_<m>` for each metric; medians:
+    `median_delta_<m>` over basins where both are finite, plus `median_<m>_trained/control` and
+    `n_basins` per metric as `n_basins_<m>`)."""
+    merged = trained_scores[["basin", *metrics]].merge(
+        control_scores[["basin", *metrics]], on="basin", how="inner", suffixes=("_trained", "_control"))
+    medians = {}
+    for m in metrics:
+        merged[f"delta_{m}"] = merged[f"{m}_trained"] - merged[f"{m}_control"]
+        both = merged[f"delta_{m}"].notna()
+        medians[f"median_delta_{m}"] = float(merged.loc[both, f"delta_{m}"].median()) if both.any() else np.nan
+        medians[f"median_{m}_trained"] = float(merged.loc[both, f"{m}_trained"].median()) if both.any() else np.nan
+        medians[f"median_{m}_control"] = float(merged.loc[both, f"{m}_control"].median()) if both.any() else np.nan
+        medians[f"n_basins_{m}"] = int(both.sum())
+    return merged, pd.Series(medians)
