@@ -19,6 +19,7 @@ import xarray as xr
 
 from hydroprobe.camels_gb import list_gauge_ids, read_attributes, read_timeseries
 from hydroprobe.errors import InputDataError
+from hydroprobe.tabular import static_arrays
 
 UNITS = {
     "precipitation": "mm/day",
@@ -70,20 +71,7 @@ def _statics(camels_dir, basins, static_inputs) -> dict[str, np.ndarray]:
     if not static_inputs:
         return {}
     attrs = read_attributes(camels_dir, static_inputs)
-    out = {}
-    for b in basins:
-        if b not in attrs.index:
-            raise InputDataError(f"basin {b}: missing from the CAMELS-GB attribute tables in {camels_dir}")
-    for col in static_inputs:
-        try:
-            values = attrs.loc[basins, col].astype("float64").to_numpy()
-        except (ValueError, TypeError):
-            raise InputDataError(f"static attribute {col!r} is not numeric (CAMELS-GB attributes in {camels_dir})") from None
-        nan = np.flatnonzero(~np.isfinite(values))
-        if nan.size:
-            raise InputDataError(f"basin {basins[nan[0]]}: static attribute {col!r} is NaN")
-        out[col] = values.astype(np.float32)
-    return out
+    return static_arrays(attrs, basins, static_inputs, f"CAMELS-GB attribute tables in {camels_dir}")
 
 
 def build_basin_dataset(

@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from hydroprobe.errors import InputDataError
+from hydroprobe.tabular import numeric_columns
 
 TIMESERIES_DIRS = ("timeseries", "Catchment_Timeseries")
 ATTRIBUTE_DIRS = (".", "attributes", "Catchment_Attributes")
@@ -74,15 +75,7 @@ def read_timeseries(
         df = pd.read_csv(path, na_values=["NaN"], parse_dates=["date"], index_col="date")
     except (ValueError, pd.errors.ParserError) as err:
         raise InputDataError(f"{path}: cannot parse CAMELS-GB time series ({err})") from None
-    if columns is not None:
-        missing = [c for c in columns if c not in df.columns]
-        if missing:
-            raise InputDataError(f"{path}: missing column(s) {', '.join(missing)}")
-        df = df[list(columns)]
-    try:
-        df = df.astype("float64")
-    except ValueError as err:
-        raise InputDataError(f"{path}: non-numeric value in time series ({err})") from None
+    df = numeric_columns(df, path, columns)
     df.index = pd.DatetimeIndex(df.index, name="date")
     return df
 

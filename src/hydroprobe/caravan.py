@@ -33,6 +33,7 @@ import xarray as xr
 
 from hydroprobe.basin_dataset import UNITS
 from hydroprobe.errors import InputDataError
+from hydroprobe.tabular import numeric_columns, static_arrays
 
 #: model input name -> Caravan column (defaults; override with ``forcing_map``).
 CARAVAN_FORCING = {
@@ -169,16 +170,7 @@ def read_timeseries(
     # one time unit whatever the reader (pandas >= 3 parses csv dates as datetime64[us])
     df.index = pd.DatetimeIndex(df.index).as_unit("ns")
     df.index.name = "date"
-    if columns is not None:
-        missing = [c for c in columns if c not in df.columns]
-        if missing:
-            raise InputDataError(f"{path}: missing column(s) {', '.join(missing)}")
-        df = df[list(columns)]
-    try:
-        df = df.astype("float64")
-    except (ValueError, TypeError):
-        bad = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
-        raise InputDataError(f"{path}: non-numeric column(s) {', '.join(bad)}") from None
+    df = numeric_columns(df, path, columns)
     if df.index.hasnans or not df.index.is_monotonic_increasing or df.index.has_duplicates:
         raise InputDataError(f"{path}: dates are missing, unsorted or duplicated")
     return df
@@ -241,20 +233,7 @@ def _statics(caravan_dir, subdataset, basin_ids, static_inputs) -> dict[str, np.
     for col in static_inputs:
         if col not in attrs.columns:
             raise InputDataError(f"static attribute {col!r}: not in any attributes_*_{subdataset}.csv in {folder}")
-    for b in basin_ids:
-        if b not in attrs.index:
-            raise InputDataError(f"basin {b}: missing from the Caravan attribute tables in {folder}")
-    out = {}
-    for col in static_inputs:
-        try:
-            values = attrs.loc[basin_ids, col].astype("float64").to_numpy()
-        except (ValueError, TypeError):
-            raise InputDataError(f"static attribute {col!r} is not numeric (Caravan attributes in {folder})") from None
-        nan = np.flatnonzero(~np.isfinite(values))
-        if nan.size:
-            raise InputDataError(f"basin {basin_ids[nan[0]]}: static attribute {col!r} is NaN")
-        out[col] = values.astype(np.float32)
-    return out
+    return static_arrays(attrs, basin_ids, static_inputs, f"Caravan attribute tables in {folder}")
 
 
 def _units(name: str, column: str) -> str | None:
