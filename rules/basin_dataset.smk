@@ -1,61 +1,91 @@
 # ERA5-Land grids -> catchment means (zarr); CAMELS-GB + those means -> one basin dataset.
+# Caravan is already basin-averaged: its basin dataset is built directly (no weights, no
+# aggregation).
+
+if config["source"] == "caravan":
+
+    rule build_caravan_dataset:
+        input:
+            timeseries=f"{config['caravan']['path']}/timeseries/{config['caravan']['layout']}/{config['caravan']['subdataset']}",
+        output:
+            directory("results/basin_dataset.zarr"),
+        params:
+            caravan_dir=config["caravan"]["path"],
+            subdataset=config["caravan"]["subdataset"],
+            layout=config["caravan"]["layout"],
+            forcing=config["caravan"]["forcing"],
+            basins=config["basins"],
+            dynamic_inputs=config["model"]["dynamic_inputs"],
+            target=config["model"]["target"],
+            static_inputs=config["model"]["static_inputs"],
+        log:
+            "logs/build_basin_dataset.log",
+        benchmark:
+            "results/benchmarks/build_basin_dataset.tsv"
+        conda:
+            "../envs/hydroprobe.yaml"
+        script:
+            "../workflow_scripts/build_caravan_dataset.py"
 
 
-rule catchment_weights:
-    input:
-        camels_gb=camels_gb_dir(),
-        era5_land=era5_land_dir(),
-    output:
-        "results/catchment_weights.nc",
-    params:
-        method=config["aggregation"]["method"],
-        basins=config["basins"],
-        variables=config["era5_land"]["variables"],
-    log:
-        "logs/catchment_weights.log",
-    benchmark:
-        "results/benchmarks/catchment_weights.tsv"
-    conda:
-        "../envs/hydroprobe.yaml"
-    script:
-        "../workflow_scripts/catchment_weights.py"
+
+else:
+
+    rule catchment_weights:
+        input:
+            camels_gb=camels_gb_dir(),
+            era5_land=era5_land_input(),
+        output:
+            "results/catchment_weights.nc",
+        params:
+            method=config["aggregation"]["method"],
+            basins=config["basins"],
+            variables=config["era5_land"]["variables"],
+        log:
+            "logs/catchment_weights.log",
+        benchmark:
+            "results/benchmarks/catchment_weights.tsv"
+        conda:
+            "../envs/hydroprobe.yaml"
+        script:
+            "../workflow_scripts/catchment_weights.py"
 
 
-rule aggregate_era5_land:
-    input:
-        weights="results/catchment_weights.nc",
-        era5_land=era5_land_dir(),
-    output:
-        directory("results/era5_land_basins.zarr"),
-    params:
-        variables=config["era5_land"]["variables"],
-    threads: 2
-    log:
-        "logs/aggregate_era5_land.log",
-    benchmark:
-        "results/benchmarks/aggregate_era5_land.tsv"
-    conda:
-        "../envs/hydroprobe.yaml"
-    script:
-        "../workflow_scripts/aggregate_era5_land.py"
+    rule aggregate_era5_land:
+        input:
+            weights="results/catchment_weights.nc",
+            era5_land=era5_land_input(),
+        output:
+            directory("results/era5_land_basins.zarr"),
+        params:
+            variables=config["era5_land"]["variables"],
+        threads: 2
+        log:
+            "logs/aggregate_era5_land.log",
+        benchmark:
+            "results/benchmarks/aggregate_era5_land.tsv"
+        conda:
+            "../envs/hydroprobe.yaml"
+        script:
+            "../workflow_scripts/aggregate_era5_land.py"
 
 
-rule build_basin_dataset:
-    input:
-        camels_gb=camels_gb_dir(),
-        era5_basins="results/era5_land_basins.zarr",
-    output:
-        directory("results/basin_dataset.zarr"),
-    params:
-        basins=config["basins"],
-        dynamic_inputs=config["model"]["dynamic_inputs"],
-        target=config["model"]["target"],
-        static_inputs=config["model"]["static_inputs"],
-    log:
-        "logs/build_basin_dataset.log",
-    benchmark:
-        "results/benchmarks/build_basin_dataset.tsv"
-    conda:
-        "../envs/hydroprobe.yaml"
-    script:
-        "../workflow_scripts/build_basin_dataset.py"
+    rule build_basin_dataset:
+        input:
+            camels_gb=camels_gb_dir(),
+            era5_basins="results/era5_land_basins.zarr",
+        output:
+            directory("results/basin_dataset.zarr"),
+        params:
+            basins=config["basins"],
+            dynamic_inputs=config["model"]["dynamic_inputs"],
+            target=config["model"]["target"],
+            static_inputs=config["model"]["static_inputs"],
+        log:
+            "logs/build_basin_dataset.log",
+        benchmark:
+            "results/benchmarks/build_basin_dataset.tsv"
+        conda:
+            "../envs/hydroprobe.yaml"
+        script:
+            "../workflow_scripts/build_basin_dataset.py"

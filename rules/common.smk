@@ -2,33 +2,90 @@
 from pathlib import Path
 
 from hydroprobe.config import load_schema, validate_config
+from snakemake.exceptions import WorkflowError
 
 # Defaults filled in and every key checked; an error names the key and stops the run.
 config.update(validate_config(config, load_schema(Path(workflow.basedir) / "schemas" / "config.schema.yaml")))
 
 SYNTHETIC_DIR = "resources/synthetic"
+CAMELS_GB_DOWNLOAD_DIR = "resources/camels_gb"
+ERA5_LAND_DOWNLOAD_DIR = "resources/era5_land"  # daily files, the layout open_era5_land reads
+ERA5_LAND_HOURLY_DIR = "resources/era5_land_hourly"  # raw hourly months (temporary), outside the glob above
 MODELS = ["trained", "untrained"]
+
+
+def read_basins_file(name):
+    """Gauge ids from a text file, one a line; '#' starts a comment. Relative: cwd, then workflow dir."""
+    path = Path(name)
+    if not path.is_absolute() and not path.exists():
+        path = Path(workflow.basedir) / name
+    if not path.is_file():
+        raise WorkflowError(f"config key 'basins_file': {name} not found")
+    ids = []
+    for line in path.read_text().splitlines():
+        token = line.split("#", 1)[0].strip()
+        if token:
+            ids.append(int(token) if token.isdigit() and config["source"] != "caravan" else token)
+    if not ids or len(set(ids)) != len(ids):
+        raise WorkflowError(f"config key 'basins_file': {path} is empty or has duplicate ids")
+    return ids
+
+
+# basins_file becomes the basin list the rules see (a change of the file's content re-runs them).
+if config.get("basins_file"):
+    config["basins"] = read_basins_file(config["basins_file"])
 
 
 wildcard_constraints:
     seed=r"\d+",
+    short=r"swvl[1-4]|sd",
+    year=r"\d{4}",
+    month=r"\d{2}",
     model="|".join(MODELS),
     probe="|".join(config["probes"]["kinds"]),
     target="|".join(config["probes"]["targets"]),
 
 
 def camels_gb_dir():
-    """The CAMELS-GB folder: written by the synthetic world, or the user's own copy."""
+    """The CAMELS-GB folder: written by the synthetic world, downloaded, or the user's own copy."""
     if config["source"] == "synthetic":
         return f"{SYNTHETIC_DIR}/camels_gb"
+    if config["source"] == "download" and not config["camels_gb"].get("path"):
+        return CAMELS_GB_DOWNLOAD_DIR
     return config["camels_gb"]["path"]
+
+
+def downloads_era5_land():
+    return config["source"] == "download" and not config["era5_land"].get("path")
 
 
 def era5_land_dir():
     """The folder of ERA5-Land NetCDF files (one sub-folder per variable)."""
     if config["source"] == "synthetic":
         return f"{SYNTHETIC_DIR}/era5_land"
+    if downloads_era5_land():
+        return ERA5_LAND_DOWNLOAD_DIR
     return config["era5_land"]["path"]
+
+
+def era5_land_pieces():
+    """(short_name, year, month or None) of every CDS request, in the configured mode."""
+    dl = config["era5_land"]["download"]
+    first, last = dl["years"]
+    months = range(1, 13) if dl["mode"] == "hourly" else [None]
+    return [(short, year, month) for short in config["era5_land"]["variables"]
+            for year in range(first, last + 1) for month in months]
+
+
+def era5_land_input():
+    """The ERA5-Land input of a rule: the folder, or (downloaded) the list of its daily files.
+
+    The rule scripts take the folder of a list as the parent of its files' variable folders.
+    """
+    if not downloads_era5_land():
+        return era5_land_dir()
+    return [f"{ERA5_LAND_DOWNLOAD_DIR}/{short}/era5_land_{short}_{year:04d}{'' if month is None else f'{month:02d}'}.nc"
+            for short, year, month in era5_land_pieces()]
 
 
 def probe_score_files():

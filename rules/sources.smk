@@ -17,3 +17,93 @@ rule generate_synthetic_world:
         "../envs/hydroprobe.yaml"
     script:
         "../workflow_scripts/generate_synthetic_world.py"
+
+
+# ---------------------------------------------------------------- source: download
+# Every rule that talks to the network is a localrule: cluster compute nodes often have no
+# internet, and each CDS request is mostly waiting in the CDS queue, not computing. The
+# hourly -> daily step is local too: thousands of few-second jobs are not worth a SLURM slot.
+
+if config["source"] == "download" and not config["camels_gb"].get("path"):
+
+    localrules:
+        download_camels_gb,
+
+    rule download_camels_gb:
+        output:
+            directory(CAMELS_GB_DOWNLOAD_DIR),
+        log:
+            "logs/download_camels_gb.log",
+        benchmark:
+            "results/benchmarks/download_camels_gb.tsv"
+        conda:
+            "../envs/hydroprobe.yaml"
+        script:
+            "../workflow_scripts/download_camels_gb.py"
+
+
+if downloads_era5_land():
+    _era5_dl = config["era5_land"]["download"]
+
+    if _era5_dl["mode"] == "hourly":
+
+        localrules:
+            download_era5_land_hourly,
+            era5_land_hourly_to_daily,
+
+        rule download_era5_land_hourly:
+            output:
+                temp(f"{ERA5_LAND_HOURLY_DIR}/{{short}}/era5_land_{{short}}_{{year}}{{month}}.nc"),
+            params:
+                area=_era5_dl["area"],
+                mode=_era5_dl["mode"],
+                attempts=_era5_dl["attempts"],
+                backoff_s=_era5_dl["backoff_s"],
+            resources:
+                cds_requests=1,
+            log:
+                "logs/download_era5_land/{short}_{year}{month}.log",
+            benchmark:
+                "results/benchmarks/download_era5_land/{short}_{year}{month}.tsv"
+            conda:
+                "../envs/hydroprobe.yaml"
+            script:
+                "../workflow_scripts/download_era5_land.py"
+
+        rule era5_land_hourly_to_daily:
+            input:
+                f"{ERA5_LAND_HOURLY_DIR}/{{short}}/era5_land_{{short}}_{{year}}{{month}}.nc",
+            output:
+                f"{ERA5_LAND_DOWNLOAD_DIR}/{{short}}/era5_land_{{short}}_{{year}}{{month}}.nc",
+            log:
+                "logs/era5_land_hourly_to_daily/{short}_{year}{month}.log",
+            benchmark:
+                "results/benchmarks/era5_land_hourly_to_daily/{short}_{year}{month}.tsv"
+            conda:
+                "../envs/hydroprobe.yaml"
+            script:
+                "../workflow_scripts/era5_land_hourly_to_daily.py"
+
+    else:
+
+        localrules:
+            download_era5_land_daily,
+
+        rule download_era5_land_daily:
+            output:
+                f"{ERA5_LAND_DOWNLOAD_DIR}/{{short}}/era5_land_{{short}}_{{year}}.nc",
+            params:
+                area=_era5_dl["area"],
+                mode=_era5_dl["mode"],
+                attempts=_era5_dl["attempts"],
+                backoff_s=_era5_dl["backoff_s"],
+            resources:
+                cds_requests=1,
+            log:
+                "logs/download_era5_land/{short}_{year}.log",
+            benchmark:
+                "results/benchmarks/download_era5_land/{short}_{year}.tsv"
+            conda:
+                "../envs/hydroprobe.yaml"
+            script:
+                "../workflow_scripts/download_era5_land.py"

@@ -85,6 +85,21 @@ def _check_consistency(config: dict) -> None:
         for section in ("camels_gb", "era5_land"):
             if not config[section].get("path"):
                 raise ConfigError(f"config key '{section}.path': required when source is 'local'")
+    if config["source"] == "caravan":
+        for key in ("path", "subdataset"):
+            if not config["caravan"].get(key):
+                raise ConfigError(f"config key 'caravan.{key}': required when source is 'caravan'")
+    elif any(isinstance(b, str) for b in config.get("basins") or []):
+        raise ConfigError("config key 'basins': gauge ids must be integers unless source is 'caravan'")
+    if config.get("basins") is not None and config.get("basins_file"):
+        raise ConfigError("config key 'basins_file': give either basins or basins_file, not both")
+    first, last = config["era5_land"]["download"]["years"]
+    if first > last:
+        raise ConfigError(f"config key 'era5_land.download.years': first year {first} is after last {last}")
+    north, west, south, east = config["era5_land"]["download"]["area"]
+    if not (-90 <= south < north <= 90 and -180 <= west < east <= 360):
+        raise ConfigError("config key 'era5_land.download.area': expected [North, West, South, East] "
+                          f"with South < North and West < East, got {config['era5_land']['download']['area']}")
     for name, (start, end) in config["periods"].items():
         try:
             if pd.Timestamp(start) > pd.Timestamp(end):

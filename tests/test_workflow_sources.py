@@ -1,0 +1,99 @@
+"""The DAGs of the real-data sources, by dry run only: no test touches the network.
+
+A dry run plans the download jobs (one per CDS request) without running them, so the full-scale
+preset can be checked here without CAMELS-GB, ERA5-Land or CDS credentials.
+"""
+from pathlib import Path
+
+import pytest
+import yaml
+
+from workflow_helpers import ROOT, planned_jobs, run_snakemake
+
+pytestmark = pytest.mark.workflow
+
+DOWNSTREAM = {"train_lstm": 1, "extract_cell_states": 2, "evaluate_discharge": 1, "fit_probe": 10,
+              "summarise_probes": 1, "plot_probe_cdfs": 1, "discharge_table": 1, "all": 1}
+
+
+def _dry_run(workdir: Path, config: dict, *args: str) -> dict[str, int]:
+    configfile = workdir / "config.yaml"
+    configfile.write_text(yaml.safe_dump(config))
+    result = run_snakemake(workdir, configfile, "-n", *args)
+    return planned_jobs(result.stdout + result.stderr)
+
+
+def _preset(name: str) -> dict:
+    return yaml.safe_load((ROOT / "configs" / name).read_text())
+
+
+def test_lees2022_plans_every_download(tmp_path):
+    jobs = planned_jobs(run_snakemake(tmp_path, ROOT / "configs" / "lees2022.yaml", "-n").stdout)
+    assert jobs == {"download_camels_gb": 1,
+                    "download_era5_land_hourly": 5 * 12 * 39, "era5_land_hourly_to_daily": 5 * 12 * 39,
+                    "catchment_weights": 1, "aggregate_era5_land": 1, "build_basin_dataset": 1, **DOWNSTREAM}
+
+
+def test_lees2022_download_rules_are_local(tmp_path):
+    from snakemake.api import SnakemakeApi
+    from snakemake.settings.types import ConfigSettings, OutputSettings, ResourceSettings
+
+    with SnakemakeApi(OutputSettings(quiet=None)) as api:
+        workflow = api.workflow(
+            resource_settings=ResourceSettings(),
+            config_settings=ConfigSettings(configfiles=[ROOT / "configs" / "lees2022.yaml"]),
+            snakefile=ROOT / "Snakefile",
+            workdir=tmp_path,
+        )._workflow
+        assert set(workflow._localrules) == {"download_camels_gb", "download_era5_land_hourly",
+                                             "era5_land_hourly_to_daily"}
+        assert len(workflow.config["basins"]) == 669  # from basins_file
+
+
+def test_daily_mode_is_one_request_per_variable_year(tmp_path):
+    config = _preset("lees2022.yaml")
+    config["era5_land"]["download"].update(mode="daily", years=[2000, 2004])
+    config["era5_land"]["variables"] = config["probes"]["targets"] = ["swvl1", "swvl2"]
+    jobs = _dry_run(tmp_path, config)
+    assert jobs["download_era5_land_daily"] == 2 * 5
+    assert "era5_land_hourly_to_daily" not in jobs and "download_era5_land_hourly" not in jobs
+    assert jobs["fit_probe"] == 2 * 2
+
+
+def test_local_paths_download_nothing(tmp_path):
+    """camels_gb.path / era5_land.path set: used as they are, nothing planned for them."""
+    config = _preset("lees2022.yaml")
+    config["era5_land"]["path"] = str(tmp_path / "era5")
+    (tmp_path / "era5").mkdir()
+    jobs = _dry_run(tmp_path, config)
+    assert jobs["download_camels_gb"] == 1
+    assert not {"download_era5_land_hourly", "era5_land_hourly_to_daily"} & set(jobs)
+    config["camels_gb"]["path"] = str(tmp_path / "camels")
+    (tmp_path / "camels").mkdir()
+    jobs = _dry_run(tmp_path, config)
+    assert not any(rule.startswith("download") for rule in jobs)
+
+
+def test_caravan_dag_has_no_aggregation(tmp_path):
+    config = _preset("caravan.yaml")
+    config["caravan"]["path"] = str(ROOT / "tests" / "data" / "caravan")
+    jobs = _dry_run(tmp_path, config)
+    assert jobs == {"build_caravan_dataset": 1, **DOWNSTREAM}
+
+
+def test_slurm_profile_dry_run_default_config(tmp_path):
+    pytest.importorskip("snakemake_executor_plugin_slurm")
+    result = run_snakemake(tmp_path, ROOT / "config.yaml", "--workflow-profile", str(ROOT / "profiles" / "slurm"), "-n")
+    jobs = planned_jobs(result.stdout + result.stderr)
+    assert jobs == {"generate_synthetic_world": 1, "catchment_weights": 1, "aggregate_era5_land": 1,
+                    "build_basin_dataset": 1, **DOWNSTREAM}
+
+
+def test_basins_and_basins_file_exclude_each_other(tmp_path):
+    config = _preset("lees2022.yaml")
+    config["basins"] = [1001]
+    configfile = tmp_path / "bad.yaml"
+    configfile.write_text(yaml.safe_dump(config))
+    result = run_snakemake(tmp_path, configfile, "-n", check=False)
+    assert result.returncode != 0
+    assert "config key 'basins_file': give either basins or basins_file" in result.stdout + result.stderr
