@@ -6,11 +6,10 @@ if config["source"] == "caravan":
 
     rule build_caravan_dataset:
         input:
-            timeseries=f"{config['caravan']['path']}/timeseries/{config['caravan']['layout']}/{config['caravan']['subdataset']}",
+            caravan=caravan_dir(),
         output:
             directory("results/basin_dataset.zarr"),
         params:
-            caravan_dir=config["caravan"]["path"],
             subdataset=config["caravan"]["subdataset"],
             layout=config["caravan"]["layout"],
             forcing=config["caravan"]["forcing"],

@@ -9,6 +9,7 @@ config.update(validate_config(config, load_schema(Path(workflow.basedir) / "sche
 
 SYNTHETIC_DIR = "resources/synthetic"
 CAMELS_GB_DOWNLOAD_DIR = "resources/camels_gb"
+CARAVAN_DOWNLOAD_DIR = "resources/caravan"
 ERA5_LAND_DOWNLOAD_DIR = "resources/era5_land"  # daily files, the layout open_era5_land reads
 ERA5_LAND_HOURLY_DIR = "resources/era5_land_hourly"  # raw hourly months (temporary), outside the glob above
 MODELS = ["trained", "untrained"]
@@ -44,6 +45,11 @@ wildcard_constraints:
     model="|".join(MODELS),
     probe="|".join(config["probes"]["kinds"]),
     target="|".join(config["probes"]["targets"]),
+
+
+def caravan_dir():
+    """The Caravan folder: the user's copy, or downloaded from Zenodo when caravan.path is null."""
+    return config["caravan"].get("path") or CARAVAN_DOWNLOAD_DIR
 
 
 def camels_gb_dir():

@@ -24,6 +24,28 @@ rule generate_synthetic_world:
 # internet, and each CDS request is mostly waiting in the CDS queue, not computing. The
 # hourly -> daily step is local too: thousands of few-second jobs are not worth a SLURM slot.
 
+if config["source"] == "caravan" and not config["caravan"].get("path"):
+
+    localrules:
+        download_caravan,
+
+    rule download_caravan:
+        output:
+            directory(CARAVAN_DOWNLOAD_DIR),
+        params:
+            record=config["caravan"]["zenodo_record"],
+            archive=config["caravan"]["archive"],
+            layout=config["caravan"]["layout"],
+        log:
+            "logs/download_caravan.log",
+        benchmark:
+            "results/benchmarks/download_caravan.tsv"
+        conda:
+            "../envs/hydroprobe.yaml"
+        script:
+            "../workflow_scripts/download_caravan.py"
+
+
 if config["source"] == "download" and not config["camels_gb"].get("path"):
 
     localrules:

@@ -81,6 +81,13 @@ def test_caravan_dag_has_no_aggregation(tmp_path):
     assert jobs == {"build_caravan_dataset": 1, **DOWNSTREAM}
 
 
+def test_caravan_without_path_downloads_it_first(tmp_path):
+    config = _preset("caravan.yaml")
+    config["caravan"]["path"] = None
+    jobs = _dry_run(tmp_path, config)
+    assert jobs.get("download_caravan") == 1 and jobs.get("build_caravan_dataset") == 1
+
+
 def test_slurm_profile_dry_run_default_config(tmp_path):
     pytest.importorskip("snakemake_executor_plugin_slurm")
     result = run_snakemake(tmp_path, ROOT / "config.yaml", "--workflow-profile", str(ROOT / "profiles" / "slurm"), "-n")

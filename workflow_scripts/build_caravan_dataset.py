@@ -7,7 +7,7 @@ from hydroprobe.rule_log import rule_log
 with rule_log(snakemake.log[0]) as log:
     params = snakemake.params
     dataset = build_caravan_dataset(
-        params.caravan_dir,
+        snakemake.input.caravan,
         params.subdataset,
         basins=params.basins,
         dynamic_inputs=params.dynamic_inputs,

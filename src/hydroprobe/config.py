@@ -86,7 +86,7 @@ def _check_consistency(config: dict) -> None:
             if not config[section].get("path"):
                 raise ConfigError(f"config key '{section}.path': required when source is 'local'")
     if config["source"] == "caravan":
-        for key in ("path", "subdataset"):
+        for key in ("subdataset",):  # a null caravan.path means: download from Zenodo
             if not config["caravan"].get(key):
                 raise ConfigError(f"config key 'caravan.{key}': required when source is 'caravan'")
     elif any(isinstance(b, str) for b in config.get("basins") or []):

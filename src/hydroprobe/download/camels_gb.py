@@ -48,18 +48,25 @@ def download(
     chunk: int = 1 << 20,
     size: int | None = None,
     timeout: float = 60,
+    checksum: str | None = None,
 ) -> Path:
     """Stream ``url`` to ``target`` through a temporary file beside it.
 
     The byte count is checked against ``size`` (if given) and the server's Content-Length
-    (if sent), the SHA-256 against ``sha256`` (if given); only a complete, matching file is
-    moved into place. ``opener(url, timeout=...)`` must return a file-like object (a context
+    (if sent), the SHA-256 against ``sha256`` (if given), and ``checksum`` written
+    ``"<algorithm>:<hex>"`` (as Zenodo publishes them, e.g. ``md5:…``) if given; only a
+    complete, matching file is moved into place. ``opener(url, timeout=...)`` must return a file-like object (a context
     manager, like `urllib.request.urlopen`'s response).
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = _temporary_sibling(target)
     digest = hashlib.sha256()
+    check_algo, _, check_hex = (checksum or "").partition(":")
+    try:
+        check = hashlib.new(check_algo) if checksum else None
+    except ValueError:
+        raise InputDataError(f"{url}: unknown checksum algorithm {check_algo!r}") from None
     written = 0
     try:
         try:
@@ -76,6 +83,8 @@ def download(
                         break
                     out.write(block)
                     digest.update(block)
+                    if check is not None:
+                        check.update(block)
                     written += len(block)
         if announced is not None and str(announced).isdigit() and written != int(announced):
             raise InputDataError(f"{url}: incomplete download ({written} of {announced} bytes)")
@@ -83,6 +92,8 @@ def download(
             raise InputDataError(f"{url}: size {written} bytes, expected {size}")
         if sha256 is not None and digest.hexdigest().lower() != sha256.lower():
             raise InputDataError(f"{url}: SHA-256 {digest.hexdigest()} does not match expected {sha256.lower()}")
+        if check is not None and check.hexdigest().lower() != check_hex.lower():
+            raise InputDataError(f"{url}: {check_algo} {check.hexdigest()} does not match expected {check_hex.lower()}")
         os.replace(tmp, target)
     except InputDataError:
         raise

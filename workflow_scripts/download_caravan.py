@@ -1,0 +1,9 @@
+"""Rule download_caravan: Caravan's archive from its Zenodo record, unpacked safely."""
+from hydroprobe.download.caravan import fetch_caravan
+from hydroprobe.rule_log import rule_log
+
+with rule_log(snakemake.log[0]) as log:
+    params = snakemake.params
+    log.info("Caravan (Kratzert et al. 2023, CC-BY-4.0) from Zenodo record %s", params.record)
+    dest = fetch_caravan(snakemake.output[0], record=params.record, layout=params.layout, filename=params.archive)
+    log.info("Caravan ready in %s", dest)
