@@ -296,3 +296,21 @@ def test_hourly_to_daily_refuses_accumulated(tmp_path):
     _write_nc(tmp_path / "tp.nc", var="tp")
     with pytest.raises(InputDataError, match="accumulated"):
         hourly_to_daily(tmp_path / "tp.nc", tmp_path / "out.nc")
+
+
+def test_hourly_download_to_daily_files_reads_back_as_daily_means(tmp_path):
+    """The hourly path of the workflow: one month per request, daily means, then the reader."""
+    hourly_dir, daily_dir = tmp_path / "hourly", tmp_path / "daily"
+    written = {}
+
+    def writer(target):
+        written["ds"] = _write_nc(target, days=29, start="2000-02-01")
+
+    dataset, request = build_request("swvl1", 2000, 2, mode="hourly")
+    hourly = retrieve(FakeClient(writer=writer), dataset, request, target_path(hourly_dir, "swvl1", 2000, 2),
+                      variable="swvl1")
+    hourly_to_daily(hourly, target_path(daily_dir, "swvl1", 2000, 2))
+    daily = open_era5_land(daily_dir, ["swvl1"]).load()
+    assert daily.sizes["time"] == 29
+    expected = written["ds"]["swvl1"].resample(valid_time="1D").mean()
+    np.testing.assert_allclose(daily["swvl1"].isel(latitude=slice(None, None, -1)).values, expected.values, rtol=1e-6)

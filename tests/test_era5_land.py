@@ -104,3 +104,22 @@ def test_missing_folder_and_variable(tmp_path):
     _write_new_cds(tmp_path / "sd" / "wrong.nc", "swvl1", pd.date_range("2000-01-01", periods=2), 6)
     with pytest.raises(InputDataError, match=r"wrong\.nc.*'sd'"):
         open_era5_land(tmp_path, ["sd"])
+
+
+def test_hidden_temporary_files_are_not_read(tmp_path):
+    """An interrupted download leaves `.tmp-*` beside the data; the reader must skip it."""
+    import numpy as np
+    import pandas as pd
+    import xarray as xr
+
+    from hydroprobe.era5_land import open_era5_land
+
+    folder = tmp_path / "swvl1"
+    folder.mkdir()
+    time = pd.date_range("2000-01-01", periods=3, freq="D")
+    ds = xr.Dataset({"swvl1": (("valid_time", "latitude", "longitude"), np.full((3, 2, 2), 0.3, np.float32))},
+                    coords={"valid_time": time, "latitude": [57.1, 57.0], "longitude": [-3.0, -2.9]})
+    ds.to_netcdf(folder / "era5_land_swvl1_2000.nc")
+    (folder / ".tmp-1234-era5_land_swvl1_2001.nc").write_bytes(b"partial")
+    out = open_era5_land(tmp_path, ["swvl1"])
+    assert out.sizes["time"] == 3

@@ -47,7 +47,8 @@ def _open_variable(era5_dir: Path, variable: str, years: list[int] | None) -> xr
     folder = era5_dir / variable
     if not folder.is_dir():
         raise InputDataError(f"ERA5-Land variable folder {folder} not found")
-    files = sorted(folder.glob("*.nc"))
+    # skip hidden files: the atomic writers' temporaries (".tmp-*") are never complete data
+    files = sorted(p for p in folder.glob("*.nc") if not p.name.startswith("."))
     if not files:
         raise InputDataError(f"no .nc file in ERA5-Land variable folder {folder}")
     parts = []
