@@ -5,8 +5,9 @@ are complete: the count n, Σx, Σy, Σy², XᵀX and Xᵀy (data shifted by a r
 the first block, to keep the centred moments accurate). The standardised ridge problem of
 `hydroprobe.probes.fit_linear_probe` is then solved from these moments alone, so the weights
 are the same (to rounding) while memory is bounded by one block of the store, never the store.
-Rows are grouped by which targets they have, so a block where every target is present costs one
-Gram matrix for all targets.
+Each block costs one float64 copy, one BLAS XᵀX shared by every target and one XᵀY for all
+targets; a target missing on some rows gets a Gram correction for those rows only. The next block
+is read in a background thread while the current one is accumulated.
 """
 
 from __future__ import annotations
@@ -61,48 +62,142 @@ class Moments:
         return LinearProbe(self.x_shift + mx, std, float(self.y_shift + my), y_std, weights, 0.0)
 
 
-def accumulate_block(moments: dict, x: np.ndarray, y: np.ndarray, names: list[str]) -> None:
-    """Add one block: x (rows, dim) states, y (rows, targets) to the per-target moments
-    (created on first use, shifts from this block)."""
-    x = np.asarray(x, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-    feat_ok = np.isfinite(x).all(axis=1)
-    have = np.isfinite(y) & feat_ok[:, None]  # (rows, targets)
-    if not have.any():
+def _blas_single_thread():
+    """Context limiting BLAS to one thread: the per-block Gram matrices are small (dim × dim
+    output), and a multi-threaded OpenBLAS on a busy or small machine can be ~10× slower than one
+    thread (measured: 1M × 64 XᵀX 0.27 s on one thread, 3 s on two with other jobs running).
+    The read runs concurrently in another thread, so one BLAS thread keeps both cores busy."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
+        from contextlib import nullcontext
+        return nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def _code_grams(a, codes):
+    """{code: AᵀA} over the runs of equal `codes` (rows in order), or None when the runs are too
+    short for per-run BLAS calls to pay off. Code 0 (no target) is skipped."""
+    cuts = np.flatnonzero(codes[1:] != codes[:-1]) + 1
+    if cuts.size + 1 > max(1, codes.size // 512):  # runs of 512+ rows on average
+        return None
+    out: dict[int, np.ndarray] = {}
+    for s, e in zip(np.r_[0, cuts], np.r_[cuts, codes.size]):
+        c = int(codes[s])
+        if c:
+            part = a[s:e]
+            out[c] = out[c] + part.T @ part if c in out else part.T @ part
+    return out
+
+
+def _buffer(work: dict | None, key: str, shape, dtype=np.float64) -> np.ndarray:
+    """A scratch array of `shape`, reused across blocks through `work`: a fresh 64 MB array per
+    block costs its page faults every time (measured ~5× the cost of the copy into it)."""
+    size = int(np.prod(shape))
+    if work is None:
+        return np.empty(shape, dtype)
+    buf = work.get(key)
+    if buf is None or buf.size < size or buf.dtype != dtype:
+        buf = work[key] = np.empty(size, dtype)
+    return buf[:size].reshape(shape)
+
+
+def accumulate_block(moments: dict, x: np.ndarray, y: np.ndarray, names: list[str],
+                     work: dict | None = None) -> None:
+    """Add one block: x (rows, dim) states, y (rows, targets) to the per-target moments (x may
+    also be (..., dim) with y (..., targets) of the same leading shape, e.g. a transposed view).
+
+    The block is copied once into a reused C-contiguous float64 matrix A = [x - x_ref, y - y_ref,
+    1] (x_ref from the first block, shared by all targets; missing target values zeroed), and ONE
+    BLAS call AᵀA gives XᵀX, XᵀY of every target, Σx, Σy, Σy² and n together. Where targets are
+    missing on some rows with complete states, rows are grouped by which targets they have: if
+    the groups come in long runs (gaps by basin or season; rows are basin-major) one AᵀA per run,
+    so the block still costs one pass; else each target's AᵀA is the full one minus its missing
+    rows' (or, if they are the majority, from its rows alone)."""
+    k_n = len(names)
+    x = np.asarray(x)
+    n_d = x.shape[-1]
+    y = np.asarray(y, dtype=np.float64).reshape(-1, k_n)  # may be a strided view
+    n_rows = y.shape[0]
+    if n_rows == 0:
         return
-    codes = have @ (1 << np.arange(len(names), dtype=np.int64))
-    for code in np.unique(codes[codes > 0]):
-        rows = codes == code if (codes != code).any() else slice(None)
-        members = [k for k in range(len(names)) if code >> k & 1]
-        xs_raw, ys_raw = x[rows], y[rows]
-        for k in members:
-            if names[k] not in moments:
-                moments[names[k]] = Moments(xs_raw.mean(axis=0), float(ys_raw[:, k].mean()))
-        x_shift = moments[names[members[0]]].x_shift
-        if all(np.array_equal(moments[names[k]].x_shift, x_shift) for k in members):
-            xs = xs_raw - x_shift
-            gram, sx = xs.T @ xs, xs.sum(axis=0)
-            shared = True
+    ref = next(iter(moments.values())).x_shift if moments else None
+    if ref is None:
+        xf = x.reshape(-1, n_d)
+        feat_ok = np.isfinite(xf).all(axis=1)
+        if not (feat_ok.any() and np.isfinite(y[feat_ok]).any()):
+            return
+        ref = xf[feat_ok].mean(axis=0, dtype=np.float64)
+    a = _buffer(work, "a", (n_rows, n_d + k_n + 1))
+    np.copyto(a[:, :n_d].reshape(*x.shape[:-1], n_d), x)  # cast into the reused buffer, then shift
+    xs = a[:, :n_d]
+    xs -= ref
+    feat_ok = None
+    y_ok = np.isfinite(y)
+    for k, name in enumerate(names):  # a target's shift: its mean on its first complete rows
+        if name not in moments and y_ok[:, k].any():
+            sel = y_ok[:, k] & np.isfinite(xs).all(axis=1)
+            if sel.any():
+                moments[name] = Moments(ref, float(y[sel, k].mean()))
+    y_shift = np.array([moments[nm].y_shift if nm in moments else 0.0 for nm in names])
+    ys = a[:, n_d:n_d + k_n]
+    np.subtract(y, y_shift, out=ys)
+    if not y_ok.all():
+        ys[~y_ok] = 0.0
+    a[:, -1] = 1.0
+    with np.errstate(invalid="ignore", over="ignore"):  # NaN/inf states are handled just below
+        gram = a.T @ a
+    if not np.isfinite(np.diagonal(gram)[:n_d]).all():  # a NaN/inf state shows on the diagonal
+        feat_ok = np.isfinite(xs).all(axis=1)
+        a[~feat_ok] = 0.0  # such rows vanish from every moment, n included
+        gram = a.T @ a
+    have = y_ok if feat_ok is None else y_ok & feat_ok[:, None]  # (rows, targets)
+    counts = have.sum(axis=0)
+    ok = np.ones(n_rows, dtype=bool) if feat_ok is None else feat_ok
+    per_target = [None] * k_n
+    n_ok = int(ok.sum())
+    if (counts == n_ok).all():
+        per_target = [gram] * k_n
+    else:
+        codes = np.zeros(n_rows, dtype=np.int64)
+        for k in range(k_n):
+            codes |= have[:, k].astype(np.int64) << k
+        grams = _code_grams(a, codes)
+        if grams is not None:
+            for k in range(k_n):
+                if counts[k]:
+                    per_target[k] = sum(g for c, g in grams.items() if c >> k & 1)
         else:
-            shared = False
-        for k in members:
-            m = moments[names[k]]
-            if not shared:
-                xs = xs_raw - m.x_shift
-                gram, sx = xs.T @ xs, xs.sum(axis=0)
-            yk = ys_raw[:, k] - m.y_shift
-            m.n += len(yk)
-            m.sx += sx
-            m.xtx += gram
-            m.xty += xs.T @ yk
-            m.sy += float(yk.sum())
-            m.syy += float(yk @ yk)
+            done: dict[bytes, np.ndarray] = {}
+            for k in range(k_n):
+                if not counts[k]:
+                    continue
+                miss = ok & ~y_ok[:, k]  # complete states, no target: not in this target's moments
+                if not miss.any():
+                    per_target[k] = gram
+                    continue
+                key = np.packbits(miss).tobytes()
+                if key not in done:
+                    if miss.sum() <= counts[k]:
+                        am = a[miss]
+                        done[key] = gram - am.T @ am
+                    else:
+                        ah = a[have[:, k]]
+                        done[key] = ah.T @ ah
+                per_target[k] = done[key]
+    for k, name in enumerate(names):
+        if not counts[k]:
+            continue
+        g, m, j = per_target[k], moments[name], n_d + k
+        m.n += int(counts[k])
+        m.xtx += g[:n_d, :n_d]
+        m.sx += g[:n_d, -1]
+        m.xty += g[:n_d, j]
+        m.sy += float(g[j, -1])
+        m.syy += float(g[j, j])
 
 
-def iter_blocks(store: str | Path, variable: str = "c", time_index=None, max_block_mb: float = 32.0):
-    """Yield (time slice, basin slice, block (time, basin, dim) float32) over the store,
-    reading whole zarr chunks and grouping basin chunks up to `max_block_mb`."""
-    arr = zarr.open_group(str(store), mode="r")[variable]
+def _block_plan(arr, time_index, max_block_mb):
     n_t, n_b, n_d = arr.shape
     ct, cb = arr.chunks[0], arr.chunks[1]
     t0, t1 = (0, n_t) if time_index is None else time_index
@@ -111,8 +206,32 @@ def iter_blocks(store: str | Path, variable: str = "c", time_index=None, max_blo
     for ts in range(t0 - t0 % ct, t1, ct):
         tsl = slice(max(ts, t0), min(ts + ct, t1))
         for bs in range(0, n_b, cb * group):
-            bsl = slice(bs, min(bs + cb * group, n_b))
+            yield tsl, slice(bs, min(bs + cb * group, n_b))
+
+
+def iter_blocks(store: str | Path, variable: str = "c", time_index=None, max_block_mb: float = 32.0,
+                prefetch: bool = False):
+    """Yield (time slice, basin slice, block (time, basin, dim) float32) over the store,
+    reading whole zarr chunks and grouping basin chunks up to `max_block_mb`.
+
+    With `prefetch`, the next block is read in a background thread while the caller works on
+    the current one (memory: two blocks)."""
+    arr = zarr.open_group(str(store), mode="r")[variable]
+    plan = _block_plan(arr, time_index, max_block_mb)
+    if not prefetch:
+        for tsl, bsl in plan:
             yield tsl, bsl, arr[tsl, bsl, :]
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        nxt = next(plan, None)
+        fut = pool.submit(arr.__getitem__, (nxt[0], nxt[1], slice(None))) if nxt else None
+        while fut is not None:
+            block, cur = fut.result(), nxt
+            nxt = next(plan, None)
+            fut = pool.submit(arr.__getitem__, (nxt[0], nxt[1], slice(None))) if nxt else None
+            yield cur[0], cur[1], block
 
 
 def fit_linear_probes_streaming(store: str | Path, targets: xr.Dataset, target_names, train_period,
@@ -125,7 +244,8 @@ def fit_linear_probes_streaming(store: str | Path, targets: xr.Dataset, target_n
     block matching each states block is loaded). Returns {target: LinearProbe}, equal to
     `fit_linear_probe` on the same rows."""
     target_names = list(target_names)
-    coords = xr.open_zarr(str(store), consolidated=False)  # lazy: only coordinates are read
+    # lazy, no dask (chunks=None): only the coordinates are read
+    coords = xr.open_zarr(str(store), consolidated=False, chunks=None)
     times = pd.DatetimeIndex(coords["time"].values)
     basins = coords["basin"].values
     missing = np.setdiff1d(basins, targets["basin"].values)
@@ -139,17 +259,29 @@ def fit_linear_probes_streaming(store: str | Path, targets: xr.Dataset, target_n
     b_pos = targets.get_index("basin").get_indexer(basins)
     t_pos = targets.get_index("time").get_indexer(times)
     moments: dict[str, Moments] = {}
-    for tsl, bsl, block in iter_blocks(store, variable, (t0, t1), max_block_mb):
-        tp, bp = t_pos[tsl], b_pos[bsl]
-        ys = []
-        for name in target_names:
-            da = targets[name].transpose("time", "basin")
-            vals = np.full((len(tp), len(bp)), np.nan)
+    work: dict[str, np.ndarray] = {}  # scratch arrays reused from block to block
+    arrays = [targets[name].transpose("basin", "time") for name in target_names]
+    with _blas_single_thread():
+        for tsl, bsl, block in iter_blocks(store, variable, (t0, t1), max_block_mb, prefetch=True):
+            tp, bp = t_pos[tsl], b_pos[bsl]
             ok = tp >= 0
+            # rows basin-major (basin, time): the targets' own order, and gaps by basin become runs
+            y = _buffer(work, "y", (len(target_names), len(bp), len(tp)))  # contiguous per target
+            if not ok.all():
+                y.fill(np.nan)
             if ok.any():
-                vals[ok] = np.asarray(da.isel(time=tp[ok], basin=bp).values, dtype=np.float64)
-            ys.append(vals.reshape(-1))
-        accumulate_block(moments, block.reshape(-1, block.shape[-1]), np.stack(ys, axis=1), target_names)
+                tsel = tp[ok]
+                if ok.all() and tsel.size and (np.diff(tsel) == 1).all():
+                    tsel = slice(int(tsel[0]), int(tsel[-1]) + 1)
+                bsel = slice(int(bp[0]), int(bp[-1]) + 1) if (np.diff(bp) == 1).all() else bp
+                for k, da in enumerate(arrays):
+                    vals = np.asarray(da.isel(basin=bsel, time=tsel).values)  # (basin, time)
+                    if ok.all():
+                        y[k] = vals
+                    else:
+                        y[k][:, ok] = vals
+            accumulate_block(moments, block.transpose(1, 0, 2), y.reshape(len(target_names), -1).T,
+                             target_names, work)
     out = {}
     for name in target_names:
         if name not in moments:

@@ -1,0 +1,134 @@
+"""The streaming pooled linear probe: equal to the closed form under every pattern of gaps."""
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+from hydroprobe.errors import InputDataError
+from hydroprobe.probe_streaming import accumulate_block, fit_linear_probes_streaming, iter_blocks
+from hydroprobe.probes import fit_linear_probe
+
+
+def _store(tmp_path, x, time, basins, chunks):
+    path = tmp_path / "s.zarr"
+    xr.Dataset({"c": (("time", "basin", "dim"), x)},
+               coords={"time": time, "basin": basins, "dim": np.arange(x.shape[-1])}).to_zarr(
+        path, encoding={"c": {"chunks": chunks}}, consolidated=False)
+    return path
+
+
+def _check(path, x, time, basins, targets, train, ridge, **kw):
+    streamed = fit_linear_probes_streaming(path, targets, list(targets), train, ridge=ridge, **kw)
+    sel = (time >= pd.Timestamp(train[0])) & (time <= pd.Timestamp(train[1]))
+    xs = x[sel].reshape(-1, x.shape[-1])
+    for name in targets:
+        ys = targets[name].sel(basin=basins, time=time[sel]).transpose("time", "basin").values.reshape(-1)
+        ref = fit_linear_probe(xs, ys, ridge=ridge)
+        got = streamed[name]
+        np.testing.assert_allclose(got.weights, ref.weights, rtol=1e-8, atol=1e-8, err_msg=name)
+        np.testing.assert_allclose(got.feature_mean, ref.feature_mean, rtol=1e-8)
+        np.testing.assert_allclose(got.feature_std, ref.feature_std, rtol=1e-8)
+        assert got.target_mean == pytest.approx(ref.target_mean, rel=1e-10)
+        assert got.target_std == pytest.approx(ref.target_std, rel=1e-8)
+
+
+@pytest.mark.parametrize("block_mb", [0.0, 0.01, 64.0])
+def test_every_gap_pattern_matches_closed_form(tmp_path, block_mb):
+    """Complete target, sparse gaps (Gram correction), mostly missing (direct Gram), a target
+    absent from the first blocks (its shift set later), two targets with identical gaps (shared
+    correction), NaN and inf states, per-basin chunks as the workflow writes them."""
+    rng = np.random.default_rng(11)
+    n_t, n_b, n_d = 400, 9, 7
+    time = pd.date_range("2001-01-01", periods=n_t, freq="D")
+    basins = np.arange(100, 100 + n_b, dtype=np.int32)
+    x = (rng.standard_normal((n_t, n_b, n_d)) * np.arange(1, n_d + 1) + 50.0).astype(np.float32)
+    x[7, 1, 2] = np.nan
+    x[30, 4, :] = np.nan
+    x[99, 8, 0] = np.inf
+    ys = {}
+    for k, name in enumerate(["full", "sparse", "mostly_missing", "late", "twin_a", "twin_b"]):
+        ys[name] = x.astype(np.float64) @ rng.standard_normal(n_d) + rng.standard_normal((n_t, n_b)) + 10 * k
+    ys["sparse"][rng.random((n_t, n_b)) < 0.05] = np.nan
+    ys["mostly_missing"][rng.random((n_t, n_b)) < 0.8] = np.nan
+    ys["late"][:, :5] = np.nan
+    gaps = rng.random((n_t, n_b)) < 0.2
+    ys["twin_a"][gaps] = np.nan
+    ys["twin_b"][gaps] = np.nan
+    targets = xr.Dataset({k: (("basin", "time"), v.T) for k, v in ys.items()},
+                         coords={"basin": basins, "time": time})
+    path = _store(tmp_path, x, time, basins, (n_t, 1, n_d))
+    _check(path, x, time, basins, targets, ("2001-02-01", "2001-12-31"), 0.0, max_block_mb=block_mb)
+    _check(path, x, time, basins, targets, ("2001-01-01", "2002-12-31"), 0.05, max_block_mb=block_mb)
+
+
+def test_targets_with_extra_basins_and_times_in_other_order(tmp_path):
+    rng = np.random.default_rng(2)
+    n_t, n_b, n_d = 200, 5, 4
+    time = pd.date_range("2010-01-01", periods=n_t, freq="D")
+    basins = np.arange(1, n_b + 1, dtype=np.int32)
+    x = rng.standard_normal((n_t, n_b, n_d)).astype(np.float32)
+    y = x.astype(np.float64) @ rng.standard_normal(n_d) + 0.1 * rng.standard_normal((n_t, n_b))
+    big_time = pd.date_range("2009-12-01", periods=n_t + 60, freq="D")
+    full = np.full((n_b + 2, big_time.size), np.nan)
+    full[:n_b, 31:31 + n_t] = y.T
+    targets = xr.Dataset({"swvl1": (("basin", "time"), full)},
+                         coords={"basin": np.r_[basins, 98, 99].astype(np.int32), "time": big_time})
+    targets = targets.isel(basin=[3, 6, 0, 2, 5, 1, 4])  # basins in another order than the store
+    path = _store(tmp_path, x, time, basins, (64, 2, n_d))
+    _check(path, x, time, basins, targets, ("2010-01-05", "2010-06-30"), 0.0, max_block_mb=0.0)
+
+
+def test_prefetch_yields_the_same_blocks(tmp_path):
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((50, 6, 3)).astype(np.float32)
+    time = pd.date_range("2000-01-01", periods=50, freq="D")
+    path = _store(tmp_path, x, time, np.arange(6, dtype=np.int32), (20, 1, 3))
+    plain = list(iter_blocks(path, "c", (3, 47), max_block_mb=0.0))
+    ahead = list(iter_blocks(path, "c", (3, 47), max_block_mb=0.0, prefetch=True))
+    assert len(plain) == len(ahead) > 1
+    for (t1, b1, a1), (t2, b2, a2) in zip(plain, ahead):
+        assert (t1, b1) == (t2, b2)
+        np.testing.assert_array_equal(a1, a2)
+        np.testing.assert_array_equal(a1, x[t1, b1])
+
+
+def test_accumulate_block_skips_blocks_without_rows():
+    moments = {}
+    accumulate_block(moments, np.full((4, 2), np.nan, np.float32), np.ones((4, 1)), ["a"])
+    accumulate_block(moments, np.ones((4, 2), np.float32), np.full((4, 1), np.nan), ["a"])
+    accumulate_block(moments, np.ones((0, 2), np.float32), np.ones((0, 1)), ["a"])
+    assert moments == {}
+
+
+def test_a_target_without_training_rows_is_an_error(tmp_path):
+    x = np.random.default_rng(0).standard_normal((30, 2, 3)).astype(np.float32)
+    time = pd.date_range("2000-01-01", periods=30, freq="D")
+    basins = np.arange(2, dtype=np.int32)
+    path = _store(tmp_path, x, time, basins, (30, 1, 3))
+    targets = xr.Dataset({"sd": (("basin", "time"), np.full((2, 30), np.nan))},
+                         coords={"basin": basins, "time": time})
+    with pytest.raises(InputDataError, match="no complete training rows"):
+        fit_linear_probes_streaming(path, targets, ["sd"], ("2000-01-01", "2000-01-30"))
+
+
+def test_gaps_by_basin_and_season_use_per_run_grams(tmp_path, monkeypatch):
+    """Long runs of missing targets (whole basins, a season) take the one-pass per-run path."""
+    import hydroprobe.probe_streaming as ps
+
+    calls = []
+    real = ps._code_grams
+    monkeypatch.setattr(ps, "_code_grams", lambda a, codes: calls.append(r := real(a, codes)) or r)
+    rng = np.random.default_rng(4)
+    n_t, n_b, n_d = 4200, 6, 5
+    time = pd.date_range("1990-01-01", periods=n_t, freq="D")
+    basins = np.arange(n_b, dtype=np.int32)
+    x = (rng.standard_normal((n_t, n_b, n_d)) + 3.0).astype(np.float32)
+    ys = {name: x.astype(np.float64) @ rng.standard_normal(n_d) + 0.2 * rng.standard_normal((n_t, n_b))
+          for name in ["swvl1", "sd", "swvl4"]}
+    ys["sd"][:, [1, 4]] = np.nan  # whole basins without snow
+    ys["swvl4"][1000:2500] = np.nan  # a long gap in time
+    targets = xr.Dataset({k: (("basin", "time"), v.T) for k, v in ys.items()},
+                         coords={"basin": basins, "time": time})
+    path = _store(tmp_path, x, time, basins, (n_t, 1, n_d))
+    _check(path, x, time, basins, targets, ("1990-01-01", "2001-06-30"), 0.0, max_block_mb=64.0)
+    assert any(c is not None for c in calls)
