@@ -45,6 +45,8 @@ wildcard_constraints:
     model="|".join(MODELS),
     probe="|".join(config["probes"]["kinds"]),
     target="|".join(config["probes"]["targets"]),
+    features="cell|hidden|raw",
+    control="none|shuffle|shift|inputs|inputs_all",
 
 
 def caravan_dir():
@@ -94,13 +96,39 @@ def era5_land_input():
             for short, year, month in era5_land_pieces()]
 
 
+# Probe jobs: results/probes/{model}/seed{seed}/{features}/{probe}/{control}/{target}.csv
+# - model trained/untrained, control none: the probe on the LSTM's states (features cell|hidden);
+# - model trained, control shuffle|shift: the controls on the trained states;
+# - model inputs, features raw, control inputs|inputs_all: the raw-input baseline (per seed, as
+#   the mlp/sgd probes are seeded and the selectivity pairs it with each seed's trained probe).
+PROBE_SCORE_PATTERN = "results/probes/{model}/seed{seed}/{features}/{probe}/{control}/{target}.csv"
+STATE_CONTROLS = ["shuffle", "shift"]
+INPUT_CONTROLS = ["inputs", "inputs_all"]
+
+
 def probe_score_files():
-    return expand(
-        "results/probes/{model}/seed{seed}/{probe}/{target}.csv",
-        model=MODELS,
-        seed=config["seeds"],
-        probe=config["probes"]["kinds"],
-        target=config["probes"]["targets"],
+    probes = config["probes"]
+    common = dict(seed=config["seeds"], probe=probes["kinds"], target=probes["targets"])
+    files = expand(PROBE_SCORE_PATTERN, model=MODELS, features=probes["features"], control="none", **common)
+    files += expand(PROBE_SCORE_PATTERN, model="trained", features=probes["features"],
+                    control=[c for c in probes["controls"] if c in STATE_CONTROLS], **common)
+    files += expand(PROBE_SCORE_PATTERN, model="inputs", features="raw",
+                    control=[c for c in probes["controls"] if c in INPUT_CONTROLS], **common)
+    return files
+
+
+def probe_params():
+    """The probe settings every probe job reads (a change reruns the probes, never training)."""
+    probes = config["probes"]
+    return dict(
+        ridge=probes["ridge"],
+        target_scaling=probes["target_scaling"],
+        seed=probes["seed"],
+        shift_days=probes["shift_days"],
+        input_lags=probes["input_lags"],
+        snow_threshold=probes["snow_threshold"],
+        train_period=config["periods"]["train"],
+        test_period=config["periods"]["test"],
     )
 
 
@@ -108,6 +136,8 @@ def final_outputs():
     return [
         "results/tables/probe_summary.csv",
         "results/tables/probe_scores.csv",
+        "results/tables/probe_selectivity.csv",
+        "results/tables/probe_ensemble.csv",
         "results/tables/discharge_scores.csv",
         "results/figures/probe_r_cdf.png",
     ]

@@ -7,6 +7,9 @@ rule summarise_probes:
     output:
         scores="results/tables/probe_scores.csv",
         summary="results/tables/probe_summary.csv",
+        selectivity="results/tables/probe_selectivity.csv",
+        selectivity_basins="results/tables/probe_selectivity_basins.csv",
+        ensemble="results/tables/probe_ensemble.csv",
     log:
         "logs/summarise_probes.log",
     benchmark:
@@ -22,6 +25,8 @@ rule plot_probe_cdfs:
         "results/tables/probe_scores.csv",
     output:
         report("results/figures/probe_r_cdf.png", caption="../report/probe_r_cdf.rst", category="Probes"),
+    params:
+        features=config["probes"]["features"][0],
     log:
         "logs/plot_probe_cdfs.log",
     benchmark:

@@ -94,3 +94,35 @@ def test_summary_medians_match_per_basin_rows():
     assert summary.loc["trained", "median_r"] == pytest.approx(np.median(rows["r"][:5]))
     assert summary.loc["untrained", "median_nse"] == pytest.approx(np.median(rows["nse"][5:]))
     assert (summary["n_basins"] == 5).all()
+
+
+def test_status_marks_constant_and_missing_test_targets():
+    import numpy as np
+    import pandas as pd
+    import xarray as xr
+
+    from hydroprobe.probes import basin_status_in_period as period_status, with_status
+
+    time = pd.date_range("2000-01-01", periods=10, freq="D")
+    values = np.stack([np.arange(10.0), np.full(10, 0.3), np.full(10, np.nan)])
+    target = xr.DataArray(values, dims=("basin", "time"), coords={"basin": [1, 2, 3], "time": time})
+    status = period_status(target, [1, 2, 3], ("2000-01-01", "2000-01-10"))
+    assert list(status) == ["ok", "no_variance", "no_data"]
+    scores = pd.DataFrame({"basin": [1, 2, 3], "r": [0.9, 0.1, np.nan], "r2": [0.81, 0.01, np.nan],
+                           "nse": [0.8, -3.0, np.nan]})
+    out = with_status(scores, status)
+    assert list(out["status"]) == ["ok", "no_variance", "no_data"]
+    assert out["r"].isna().tolist() == [False, True, True]
+
+
+def test_snow_subset_only_for_sd():
+    import pandas as pd
+
+    from hydroprobe.tables import with_subsets
+
+    scores = pd.DataFrame({"basin": [1, 2, 3], "r": [0.9, 0.8, 0.7]})
+    frac_snow = pd.Series([0.01, 0.06, 0.2], index=[1, 2, 3])
+    sd = with_subsets(scores, "sd", frac_snow, 0.05)
+    assert sorted(sd.loc[sd["subset"] == "snow", "basin"]) == [2, 3]
+    assert (with_subsets(scores, "swvl1", frac_snow, 0.05)["subset"] == "all").all()
+    assert (with_subsets(scores, "sd", None, 0.05)["subset"] == "all").all()

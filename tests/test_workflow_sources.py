@@ -12,7 +12,9 @@ from workflow_helpers import ROOT, planned_jobs, run_snakemake
 
 pytestmark = pytest.mark.workflow
 
-DOWNSTREAM = {"train_lstm": 1, "extract_cell_states": 2, "evaluate_discharge": 1, "fit_probe": 10,
+# probes: (trained, untrained, shuffle, shift) x 5 targets on the states; (inputs, inputs_all) x 5
+DOWNSTREAM = {"train_lstm": 1, "extract_cell_states": 2, "evaluate_discharge": 1, "fit_probe": 20,
+              "fit_input_probe": 10,
               "summarise_probes": 1, "plot_probe_cdfs": 1, "discharge_table": 1, "all": 1}
 
 
@@ -57,7 +59,7 @@ def test_daily_mode_is_one_request_per_variable_year(tmp_path):
     jobs = _dry_run(tmp_path, config)
     assert jobs["download_era5_land_daily"] == 2 * 5
     assert "era5_land_hourly_to_daily" not in jobs and "download_era5_land_hourly" not in jobs
-    assert jobs["fit_probe"] == 2 * 2
+    assert jobs["fit_probe"] == 4 * 2
 
 
 def test_local_paths_download_nothing(tmp_path):
@@ -92,8 +94,9 @@ def test_slurm_profile_dry_run_default_config(tmp_path):
     pytest.importorskip("snakemake_executor_plugin_slurm")
     result = run_snakemake(tmp_path, ROOT / "config.yaml", "--workflow-profile", str(ROOT / "profiles" / "slurm"), "-n")
     jobs = planned_jobs(result.stdout + result.stderr)
+    # the default config probes two kinds (linear, linear_offsets)
     assert jobs == {"generate_synthetic_world": 1, "catchment_weights": 1, "aggregate_era5_land": 1,
-                    "build_basin_dataset": 1, **DOWNSTREAM}
+                    "build_basin_dataset": 1, **DOWNSTREAM, "fit_probe": 40, "fit_input_probe": 20}
 
 
 def test_basins_and_basins_file_exclude_each_other(tmp_path):

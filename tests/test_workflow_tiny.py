@@ -27,12 +27,36 @@ def test_lint_is_clean():
 def test_tiny_run_writes_every_table(tiny_run):
     workdir, _ = tiny_run
     summary = pd.read_csv(workdir / "results/tables/probe_summary.csv")
-    assert list(summary.columns) == ["seed", "model", "probe", "control", "target", "n_basins",
-                                     "median_r", "median_r2", "median_nse"]
-    assert set(summary["model"]) == {"trained", "untrained"}
+    assert list(summary.columns) == ["seed", "model", "probe", "control", "target", "features", "subset",
+                                     "n_basins", "median_r", "median_r2", "median_nse",
+                                     "n_no_variance", "n_no_data"]
+    assert set(summary["model"]) == {"trained", "untrained", "inputs"}
     assert set(summary["target"]) == {"swvl1", "swvl2", "swvl3", "swvl4", "sd"}
+    assert set(zip(summary["model"], summary["control"])) == {
+        ("trained", "none"), ("untrained", "none"), ("trained", "shuffle"), ("trained", "shift"),
+        ("inputs", "inputs"), ("inputs", "inputs_all")}
+    assert set(summary.loc[summary["model"] != "inputs", "features"]) == {"cell"}
+    assert set(summary.loc[summary["model"] == "inputs", "features"]) == {"raw"}
+    # the snow subset is scored for sd only
+    assert set(summary.loc[summary["subset"] == "snow", "target"]) == {"sd"}
     scores = pd.read_csv(workdir / "results/tables/probe_scores.csv")
-    assert {"basin", "r", "r2", "nse"} <= set(scores.columns)
+    assert {"basin", "status", "subset", "features", "r", "r2", "nse"} <= set(scores.columns)
+    assert set(scores["status"]) <= {"ok", "no_variance", "no_data", "no_prediction"}
+    # no silent NaN: a score is NaN exactly where the basin is not ok, and n_basins counts the ok ones
+    assert (scores["r"].isna() == (scores["status"] != "ok")).all()
+    keys = ["seed", "model", "probe", "control", "target", "features", "subset"]
+    counts = scores[scores["status"] == "ok"].groupby(keys).size()
+    assert (summary.set_index(keys)["n_basins"] == counts.reindex(summary.set_index(keys).index).fillna(0)).all()
+    assert (summary["n_basins"] + summary["n_no_variance"] + summary["n_no_data"]
+            == scores.groupby(keys).size().reindex(summary.set_index(keys).index).to_numpy()).all()
+    selectivity = pd.read_csv(workdir / "results/tables/probe_selectivity.csv")
+    assert set(selectivity["control"]) == {"untrained", "shuffle", "shift", "inputs", "inputs_all"}
+    assert (selectivity["n_basins"] > 0).all()
+    per_basin = pd.read_csv(workdir / "results/tables/probe_selectivity_basins.csv")
+    assert ((per_basin["delta_r"] - (per_basin["r_trained"] - per_basin["r_control"])).abs() < 1e-12).all()
+    ensemble = pd.read_csv(workdir / "results/tables/probe_ensemble.csv")
+    assert {"n_seeds", "mean_median_r", "min_median_r", "max_median_r", "mean_median_nse"} <= set(ensemble.columns)
+    assert (ensemble["min_median_r"] <= ensemble["max_median_r"]).all()
     discharge = pd.read_csv(workdir / "results/tables/discharge_scores.csv")
     assert list(discharge.columns) == ["seed", "basin", "nse", "kge"]
     assert (workdir / "results/figures/probe_r_cdf.png").stat().st_size > 10_000
@@ -56,7 +80,22 @@ def test_probe_setting_change_does_not_retrain(tiny_run):
     changed.write_text(yaml.safe_dump(config))
     result = run_snakemake(workdir, changed, "-n")
     jobs = planned_jobs(result.stdout + result.stderr)
-    assert jobs.get("fit_probe") == 10
+    assert jobs.get("fit_probe") == 20  # trained, untrained, shuffle, shift x 5 targets
+    assert jobs.get("fit_input_probe") == 10  # inputs, inputs_all x 5 targets
+    assert not {"train_lstm", "extract_cell_states", "build_basin_dataset", "generate_synthetic_world"} & set(jobs)
+
+
+def test_new_probe_kinds_and_features_do_not_retrain(tiny_run):
+    workdir, configfile = tiny_run
+    config = yaml.safe_load(configfile.read_text())
+    config["probes"].update(kinds=["linear", "mlp"], features=["cell", "hidden"], controls=["shift"])
+    changed = workdir / "changed_kinds.yaml"
+    changed.write_text(yaml.safe_dump(config))
+    result = run_snakemake(workdir, changed, "-n")
+    jobs = planned_jobs(result.stdout + result.stderr)
+    # new: mlp on (trained, untrained, shift) x cell + everything on hidden (3 x 2 kinds) = 3 + 6, x 5 targets
+    assert jobs.get("fit_probe") == 45
+    assert "fit_input_probe" not in jobs
     assert not {"train_lstm", "extract_cell_states", "build_basin_dataset", "generate_synthetic_world"} & set(jobs)
 
 

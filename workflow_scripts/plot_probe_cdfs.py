@@ -1,8 +1,13 @@
-"""Rule plot_probe_cdfs: CDF of per-basin probe r per target, trained vs untrained."""
+"""Rule plot_probe_cdfs: CDF of per-basin probe r per target, trained vs untrained (all basins,
+first configured features, no control)."""
 import pandas as pd
 
 from hydroprobe.plots import plot_probe_cdfs
 from hydroprobe.rule_log import rule_log
 
 with rule_log(snakemake.log[0]):
-    plot_probe_cdfs(pd.read_csv(snakemake.input[0]), snakemake.output[0], metric="r")
+    scores = pd.read_csv(snakemake.input[0])
+    if "subset" in scores:
+        scores = scores[(scores["subset"] == "all") & (scores["features"] == snakemake.params.features)
+                        & scores["model"].isin(["trained", "untrained"])]
+    plot_probe_cdfs(scores, snakemake.output[0], metric="r")

@@ -1,11 +1,19 @@
-"""Rule summarise_probes: every per-basin probe score in one table, and their medians."""
+"""Rule summarise_probes: every per-basin probe score in one table, their medians, the
+selectivity (trained minus each control) and the spread across seeds."""
 from hydroprobe.io import write_csv_atomic
 from hydroprobe.rule_log import rule_log
-from hydroprobe.tables import gather_probe_scores, summarise_probe_scores
+from hydroprobe.tables import (gather_probe_scores, probe_ensemble_table, probe_selectivity_table,
+                               summarise_probe_scores)
 
 with rule_log(snakemake.log[0]) as log:
     scores = gather_probe_scores(snakemake.input)
     summary = summarise_probe_scores(scores)
+    per_basin, selectivity = probe_selectivity_table(scores)
+    ensemble = probe_ensemble_table(summary)
     log.info("\n%s", summary.to_string(index=False))
+    log.info("selectivity\n%s", selectivity.to_string(index=False))
     write_csv_atomic(scores, snakemake.output.scores)
     write_csv_atomic(summary, snakemake.output.summary)
+    write_csv_atomic(selectivity, snakemake.output.selectivity)
+    write_csv_atomic(per_basin, snakemake.output.selectivity_basins)
+    write_csv_atomic(ensemble, snakemake.output.ensemble)

@@ -341,3 +341,37 @@ def run_probe(kind: str, states, target, train_period, test_period, **options):
     if kind not in PROBE_KINDS:
         raise InputDataError(f"probe kind '{kind}' unknown; use one of {', '.join(PROBE_KINDS)}")
     return PROBE_KINDS[kind](states, target, train_period, test_period, **options)
+
+
+# ---------------------------------------------------------------------------------------------
+# Per-basin status of a score (issue 4): a basin whose test target has no variance, or no data,
+# is reported as such rather than as a NaN buried in a median.
+# ---------------------------------------------------------------------------------------------
+
+PROBE_STATUSES = ("ok", "no_variance", "no_data", "no_prediction")
+
+
+def basin_status_in_period(target: xr.DataArray, basins, test_period) -> pd.Series:
+    """`ok`, `no_data` (fewer than 2 finite test days) or `no_variance` (constant in the test
+    period) per basin of `basins`, from the target (basin, time)."""
+    y = target.sel(basin=basins, time=_period_slice(test_period)).transpose("time", "basin").values
+    y = np.asarray(y, dtype=np.float64)
+    finite = np.isfinite(y)
+    n = finite.sum(axis=0)
+    with np.errstate(invalid="ignore"):
+        lo = np.where(finite, y, np.inf).min(axis=0)
+        hi = np.where(finite, y, -np.inf).max(axis=0)
+    status = np.where(n < 2, "no_data", np.where(hi - lo > 0, "ok", "no_variance"))
+    return pd.Series(status, index=np.asarray(basins), name="status")
+
+
+def with_status(scores: pd.DataFrame, status: pd.Series) -> pd.DataFrame:
+    """Add a `status` column to per-basin scores; an `ok` basin whose r is still not finite (the
+    prediction is constant or missing there) becomes `no_prediction`. Scores of a basin that is
+    not `ok` are set to NaN so that no median can take them in."""
+    out = scores.copy()
+    st = status.reindex(out["basin"].to_numpy()).fillna("no_data").to_numpy().astype(object)
+    st[(st == "ok") & ~np.isfinite(out["r"].to_numpy(dtype=float))] = "no_prediction"
+    out["status"] = st
+    out.loc[out["status"] != "ok", ["r", "r2", "nse"]] = np.nan
+    return out
