@@ -117,6 +117,13 @@ def probe_score_files():
     return files
 
 
+def discharge_member_states(wildcards):
+    """The trained cell-state stores (which carry the discharge simulation) of one seed, or of
+    every seed for the seed ensemble."""
+    seeds = config["seeds"] if wildcards.member == "ensemble" else [wildcards.member.removeprefix("seed")]
+    return expand("results/cell_states/trained/seed{seed}.zarr", seed=seeds)
+
+
 def probe_params():
     """The probe settings every probe job reads (a change reruns the probes, never training)."""
     probes = config["probes"]

@@ -23,19 +23,23 @@ rule train_lstm:
         "../workflow_scripts/train_lstm.py"
 
 
+# Discharge skill per basin on the validation and test periods, of one seed (member seedN) or of
+# the seed ensemble's mean simulation (member ensemble).
 rule evaluate_discharge:
     input:
-        states="results/cell_states/trained/seed{seed}.zarr",
+        states=discharge_member_states,
         dataset="results/basin_dataset.zarr",
     output:
-        "results/discharge/seed{seed}.csv",
+        "results/discharge/{member}.csv",
+    wildcard_constraints:
+        member=r"seed\d+|ensemble",
     params:
         target=config["model"]["target"],
-        test_period=config["periods"]["test"],
+        periods={name: config["periods"][name] for name in ("validation", "test")},
     log:
-        "logs/evaluate_discharge/seed{seed}.log",
+        "logs/evaluate_discharge/{member}.log",
     benchmark:
-        "results/benchmarks/evaluate_discharge/seed{seed}.tsv"
+        "results/benchmarks/evaluate_discharge/{member}.tsv"
     conda:
         "../envs/hydroprobe.yaml"
     script:
@@ -49,7 +53,8 @@ rule extract_cell_states:
     output:
         directory("results/cell_states/{model}/seed{seed}.zarr"),
     params:
-        periods=[config["periods"]["train"], config["periods"]["test"]],
+        # validation too: its discharge simulation is scored (and shifted states reach back into it)
+        periods=[config["periods"][name] for name in ("train", "validation", "test")],
         batch_windows=config["states"]["batch_windows"],
     threads: 2
     log:

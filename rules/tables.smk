@@ -40,8 +40,10 @@ rule plot_probe_cdfs:
 rule discharge_table:
     input:
         expand("results/discharge/seed{seed}.csv", seed=config["seeds"]),
+        "results/discharge/ensemble.csv",
     output:
-        "results/tables/discharge_scores.csv",
+        scores="results/tables/discharge_scores.csv",
+        summary="results/tables/discharge_summary.csv",
     log:
         "logs/discharge_table.log",
     benchmark:

@@ -57,8 +57,19 @@ def test_tiny_run_writes_every_table(tiny_run):
     ensemble = pd.read_csv(workdir / "results/tables/probe_ensemble.csv")
     assert {"n_seeds", "mean_median_r", "min_median_r", "max_median_r", "mean_median_nse"} <= set(ensemble.columns)
     assert (ensemble["min_median_r"] <= ensemble["max_median_r"]).all()
-    discharge = pd.read_csv(workdir / "results/tables/discharge_scores.csv")
-    assert list(discharge.columns) == ["seed", "basin", "nse", "kge"]
+    discharge = pd.read_csv(workdir / "results/tables/discharge_scores.csv", dtype={"seed": str})
+    assert list(discharge.columns) == ["seed", "period", "basin", "nse", "kge", "r", "pbias", "fhv", "fms", "flv"]
+    assert set(zip(discharge["seed"], discharge["period"])) == {
+        (s, p) for s in ("1", "ensemble") for p in ("validation", "test")}
+    # one seed: the ensemble mean is that seed's simulation
+    by_member = discharge.set_index(["period", "basin"]).groupby("seed")
+    pd.testing.assert_frame_equal(by_member.get_group("1").drop(columns="seed"),
+                                  by_member.get_group("ensemble").drop(columns="seed"))
+    summary = pd.read_csv(workdir / "results/tables/discharge_summary.csv", dtype={"seed": str})
+    test_row = summary[(summary["seed"] == "1") & (summary["period"] == "test")].iloc[0]
+    test_scores = discharge[(discharge["seed"] == "1") & (discharge["period"] == "test")]
+    assert test_row["median_fhv"] == pytest.approx(test_scores["fhv"].median())
+    assert test_row["n_basins"] == test_scores["nse"].notna().sum() > 0
     assert (workdir / "results/figures/probe_r_cdf.png").stat().st_size > 10_000
     # every rule wrote its log and its benchmark
     assert (workdir / "logs/train_lstm/seed1.log").exists()

@@ -1,11 +1,16 @@
-"""Rule discharge_table: per-basin test-period discharge skill of every seed in one table."""
+"""Rule discharge_table: per-basin discharge skill of every seed and of the seed ensemble in one
+table, and its medians per seed and period."""
 import pandas as pd
 
+from hydroprobe.evaluation import SCORE_COLUMNS, discharge_summary
 from hydroprobe.io import write_csv_atomic
 from hydroprobe.rule_log import rule_log
 
 with rule_log(snakemake.log[0]) as log:
-    table = pd.concat([pd.read_csv(p) for p in snakemake.input], ignore_index=True)
-    table = table[["seed", "basin", "nse", "kge"]].sort_values(["seed", "basin"], ignore_index=True)
-    log.info("median test NSE per seed:\n%s", table.groupby("seed")["nse"].median().to_string())
-    write_csv_atomic(table, snakemake.output[0])
+    # seed is a number, or "ensemble" for the mean simulation of all seeds (listed last)
+    table = pd.concat([pd.read_csv(p, dtype={"seed": str}) for p in snakemake.input], ignore_index=True)
+    table = table[["seed"] + SCORE_COLUMNS]
+    summary = discharge_summary(table)
+    log.info("medians per seed and period:\n%s", summary.to_string(index=False))
+    write_csv_atomic(table, snakemake.output.scores)
+    write_csv_atomic(summary, snakemake.output.summary)
