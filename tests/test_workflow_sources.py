@@ -12,8 +12,9 @@ from workflow_helpers import ROOT, planned_jobs, run_snakemake
 
 pytestmark = pytest.mark.workflow
 
-# probes: (trained, untrained, shuffle, shift) x 5 targets on the states; (inputs, inputs_all) x 5
-DOWNSTREAM = {"train_lstm": 1, "extract_cell_states": 2, "evaluate_discharge": 1, "fit_probe": 20,
+# evaluate_discharge: the seed and the seed ensemble; probes: (trained, untrained, shuffle, shift)
+# x 5 targets on the states; (inputs, inputs_all) x 5
+DOWNSTREAM = {"train_lstm": 1, "extract_cell_states": 2, "evaluate_discharge": 2, "fit_probe": 20,
               "fit_input_probe": 10,
               "summarise_probes": 1, "plot_probe_cdfs": 1, "discharge_table": 1, "all": 1}
 
