@@ -6,6 +6,7 @@ import pandas as pd
 import xarray as xr
 
 from hydroprobe.metrics import DISCHARGE_METRICS
+from hydroprobe.periods import period_slice
 
 SCORE_COLUMNS = ["period", "basin"] + list(DISCHARGE_METRICS)
 SUMMARY_METRICS = list(DISCHARGE_METRICS)
@@ -19,8 +20,8 @@ def discharge_scores(observed: xr.DataArray, simulated: xr.DataArray, periods: d
     skipped, basin by basin. A period outside the simulated days yields NaN scores, not an error.
     """
     rows = []
-    for name, (start, end) in periods.items():
-        sim = simulated.sel(time=slice(pd.Timestamp(start), pd.Timestamp(end))).transpose("basin", "time")
+    for name, period in periods.items():
+        sim = simulated.sel(time=period_slice(period)).transpose("basin", "time")
         obs = observed.sel(basin=sim["basin"], time=sim["time"]).transpose("basin", "time")
         for basin, o, s in zip(sim["basin"].values, obs.values, sim.values):
             rows.append({"period": name, "basin": int(basin),

@@ -6,19 +6,13 @@ from __future__ import annotations
 import pandas as pd
 import xarray as xr
 
+from hydroprobe.periods import in_periods
 from hydroprobe.probe_controls import input_features, shift_states, shuffle_basins
 from hydroprobe.probes import basin_status_in_period, run_probe, select_features, with_status
 from hydroprobe.tables import with_subsets
 
 SCORE_COLUMNS = ["seed", "model", "probe", "control", "target", "features", "subset", "basin",
                  "status", "r", "r2", "nse"]
-
-
-def _in_periods(times: pd.DatetimeIndex, periods) -> pd.DatetimeIndex:
-    keep = pd.Series(False, index=times)
-    for start, end in periods:
-        keep |= (times >= pd.Timestamp(start)) & (times <= pd.Timestamp(end))
-    return times[keep.to_numpy()]
 
 
 def probe_features(dataset: xr.Dataset, states: xr.Dataset | None, model: str, features: str, control: str,
@@ -31,7 +25,8 @@ def probe_features(dataset: xr.Dataset, states: xr.Dataset | None, model: str, f
     """
     if model == "inputs":
         variables = "all" if control == "inputs_all" else ("precipitation",)
-        times = _in_periods(pd.DatetimeIndex(dataset["time"].values), periods)
+        all_times = pd.DatetimeIndex(dataset["time"].values)
+        times = all_times[in_periods(all_times, periods)]
         return input_features(dataset.load(), variables, lags=input_lags, times=times)
     values = select_features(states, features).load()
     if control == "shuffle":

@@ -16,6 +16,7 @@ import xarray as xr
 
 from hydroprobe.errors import InputDataError
 from hydroprobe.metrics import nse, pearson_r
+from hydroprobe.periods import period_slice
 
 
 @dataclass(frozen=True)
@@ -73,11 +74,6 @@ def score_per_basin(observed: np.ndarray, predicted: np.ndarray, basins: np.ndar
     return pd.DataFrame(rows, columns=["basin", "r", "r2", "nse"])
 
 
-def _period_slice(period) -> slice:
-    start, end = period
-    return slice(pd.Timestamp(start), pd.Timestamp(end))
-
-
 def probe_target(
     states: xr.DataArray,
     target: xr.DataArray,
@@ -95,7 +91,7 @@ def probe_target(
     target = target.sel(basin=states["basin"]).transpose("time", "basin")
 
     def stacked(period):
-        s = states.sel(time=_period_slice(period))
+        s = states.sel(time=period_slice(period))
         y = target.sel(time=s["time"])
         return s.values, y.values  # (time, basin, dim), (time, basin)
 
@@ -135,7 +131,7 @@ def _aligned(states: xr.DataArray, target: xr.DataArray, period) -> tuple[np.nda
     missing = np.setdiff1d(states["basin"].values, target["basin"].values)
     if missing.size:
         raise InputDataError(f"probe target '{target.name}' has no series for basin {int(missing[0])}")
-    s = states.transpose("time", "basin", "dim").sel(time=_period_slice(period))
+    s = states.transpose("time", "basin", "dim").sel(time=period_slice(period))
     y = target.sel(basin=s["basin"]).transpose("time", "basin").reindex(time=s["time"])
     return np.asarray(s.values, dtype=np.float64), np.asarray(y.values, dtype=np.float64)
 
@@ -354,7 +350,7 @@ PROBE_STATUSES = ("ok", "no_variance", "no_data", "no_prediction")
 def basin_status_in_period(target: xr.DataArray, basins, test_period) -> pd.Series:
     """`ok`, `no_data` (fewer than 2 finite test days) or `no_variance` (constant in the test
     period) per basin of `basins`, from the target (basin, time)."""
-    y = target.sel(basin=basins, time=_period_slice(test_period)).transpose("time", "basin").values
+    y = target.sel(basin=basins, time=period_slice(test_period)).transpose("time", "basin").values
     y = np.asarray(y, dtype=np.float64)
     finite = np.isfinite(y)
     n = finite.sum(axis=0)
