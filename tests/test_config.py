@@ -65,3 +65,30 @@ def test_key_order_does_not_matter(default_config, schema):
     reordered["synthetic"] = dict(reversed(list(default_config["synthetic"].items())))
     a, b = validate_config(default_config, schema), validate_config(reordered, schema)
     assert repr(a) == repr(b)
+
+
+def test_lees2022_preset_is_the_papers_configuration(schema):
+    """Every row of the paper's LSTM table (shared docs/paper.md) in configs/lees2022.yaml."""
+    config = validate_config(yaml.safe_load((ROOT / "configs" / "lees2022.yaml").read_text()), schema)
+    model, training = config["model"], config["training"]
+    assert model["hidden_size"] == 64
+    assert model["dynamic_inputs"] == ["precipitation", "peti", "temperature"]
+    assert model["static_inputs"] == [
+        "area", "elev_mean", "dpsbar", "sand_perc", "silt_perc", "clay_perc", "porosity_hypres",
+        "conductivity_hypres", "soil_depth_pelletier", "dwood_perc", "ewood_perc", "crop_perc",
+        "urban_perc", "reservoir_cap", "p_mean", "pet_mean", "p_seasonality", "frac_snow",
+        "high_prec_freq", "low_prec_freq", "high_prec_dur", "low_prec_dur"]
+    assert model["target"] == "discharge_spec"
+    assert (model["seq_length"], model["predict_last_n"]) == (365, 1)
+    assert (model["output_dropout"], model["initial_forget_bias"]) == (0.4, 3.0)
+    assert training["nse_eps"] == 0.1
+    assert {int(k): v for k, v in training["learning_rate"].items()} == {0: 1e-3, 10: 5e-4, 20: 1e-4}
+    assert (training["epochs"], training["batch_size"], training["clip_grad_norm"]) == (30, 256, 1.0)
+    assert training["samples_per_epoch"] is None  # every valid window, every epoch
+    assert config["periods"] == {"train": ["1980-10-01", "1997-12-31"],
+                                 "validation": ["1975-10-01", "1980-09-30"],
+                                 "test": ["1998-01-01", "2008-12-31"]}
+    assert config["seeds"] == [1]
+    assert config["aggregation"]["method"] == "all_touched"
+    assert config["probes"]["targets"] == ["swvl1", "swvl2", "swvl3", "swvl4", "sd"]
+    assert config["probes"]["snow_threshold"] == 0.05
