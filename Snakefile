@@ -15,6 +15,7 @@ include: "rules/basin_dataset.smk"
 include: "rules/model.smk"
 include: "rules/probes.smk"
 include: "rules/tables.smk"
+include: "rules/analysis.smk"
 
 
 rule all:

@@ -55,3 +55,60 @@ def plot_probe_cdfs(scores: pd.DataFrame, path: str | Path, metric: str = "r") -
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
+
+
+def _target_order(targets) -> list[str]:
+    targets = list(dict.fromkeys(targets))
+    return [t for t in TARGET_LABELS if t in targets] + [t for t in targets if t not in TARGET_LABELS]
+
+
+def _strip_matrix(frame: pd.DataFrame, value: str, targets: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(targets, dims) matrix of `value` from a long table with columns target, dim, value."""
+    table = frame.pivot(index="target", columns="dim", values=value).reindex(targets)
+    return table.to_numpy(dtype=float), table.columns.to_numpy()
+
+
+def plot_probe_weights(weights: dict[str, pd.DataFrame], correlations: dict[str, pd.DataFrame],
+                       path: str | Path, title: str = "") -> Path:
+    """Weight strips: one heatmap per model (columns, e.g. trained | untrained), rows = targets,
+    columns = state dimensions. Top row: the pooled linear probe's standardised weights (colour
+    scale symmetric per panel, as the two models' weights differ in size); bottom row: Pearson r of
+    each dimension with each target on the test period (common scale −1…1).
+
+    `weights[model]` has columns target, dim, weight; `correlations[model]` target, dim, r.
+    """
+    models = list(weights)
+    targets = _target_order(pd.concat([weights[m]["target"] for m in models]))
+    n_dims = max(int(weights[m]["dim"].nunique()) for m in models)
+    width = min(22.0, 3.0 + 0.12 * n_dims * len(models) + 1.5 * len(models))
+    fig, axes = plt.subplots(2, len(models), figsize=(width, 1.2 + 0.55 * len(targets) * 2 + 1.0), squeeze=False)
+    labels = [TARGET_LABELS.get(t, t) for t in targets]
+    for col, model in enumerate(models):
+        w, dims = _strip_matrix(weights[model], "weight", targets)
+        lim = float(np.nanmax(np.abs(w))) if np.isfinite(w).any() else 1.0
+        ax = axes[0][col]
+        im = ax.imshow(w, aspect="auto", cmap="RdBu_r", vmin=-lim, vmax=lim, interpolation="nearest")
+        fig.colorbar(im, ax=ax, fraction=0.04, pad=0.01, label="standardised weight")
+        ax.set_title(f"{model}: probe weights")
+        r, _ = _strip_matrix(correlations[model], "r", targets)
+        ax_r = axes[1][col]
+        im_r = ax_r.imshow(r, aspect="auto", cmap="RdBu_r", vmin=-1.0, vmax=1.0, interpolation="nearest")
+        fig.colorbar(im_r, ax=ax_r, fraction=0.04, pad=0.01, label="Pearson r")
+        ax_r.set_title(f"{model}: correlation of each dimension (test period)")
+        for a in (ax, ax_r):
+            a.set_yticks(range(len(targets)), labels if col == 0 else [""] * len(targets), fontsize=8)
+            step = max(1, len(dims) // 16)
+            a.set_xticks(range(0, len(dims), step), [str(d) for d in dims[::step]], fontsize=7)
+        ax_r.set_xlabel("cell-state dimension")
+        # mark each target's dimension of largest |r|
+        for i in range(len(targets)):
+            if np.isfinite(r[i]).any():
+                j = int(np.nanargmax(np.abs(r[i])))
+                ax_r.plot([j], [i], marker="o", mfc="none", mec="black", ms=6)
+    fig.suptitle(title or "What each state dimension holds: pooled linear probe weights and correlations")
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
