@@ -60,6 +60,57 @@ def iter_basin_windows(
             yield i, p, gather_windows(data.x, torch.full_like(ends, i), ends, seq_length)
 
 
+def iter_window_batches(
+    data: WindowData, seq_length: int, end_idx: torch.Tensor, batch_windows: int
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """Batches of exactly ``batch_windows`` complete windows (the last one may be smaller),
+    filled across basin boundaries in (basin, day) order: (basin indices, positions into
+    ``end_idx``), the basin indices non-decreasing. Full batches whatever the period length,
+    so the working memory of a forward pass does not depend on it."""
+    ok = complete_windows(data, seq_length)[:, end_idx]
+    size = int(batch_windows)
+    bs: list[torch.Tensor] = []
+    ps: list[torch.Tensor] = []
+    n = 0
+    for i in range(len(data.basins)):
+        pos = torch.nonzero(ok[i]).flatten()
+        s = 0
+        while s < pos.numel():
+            take = min(size - n, pos.numel() - s)
+            bs.append(torch.full((take,), i, dtype=torch.long))
+            ps.append(pos[s : s + take])
+            n += take
+            s += take
+            if n == size:
+                yield torch.cat(bs), torch.cat(ps)
+                bs, ps, n = [], [], 0
+    if n:
+        yield torch.cat(bs), torch.cat(ps)
+
+
+def final_states_streamed(
+    model: HydroLSTM,
+    x: torch.Tensor,
+    basin_idx: torch.Tensor,
+    end_idx: torch.Tensor,
+    seq_length: int,
+    device: torch.device,
+    step_chunk: int = 64,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(h_n, c_n), each (B, hidden): the states after the ``seq_length``-day windows of ``x``
+    (basin, time, features) ending at ``end_idx`` of basins ``basin_idx``, from a zero state —
+    ``model.final_states`` of the gathered windows, but fed ``step_chunk`` days at a time with
+    (h, c) carried over, so neither the gathered inputs nor the LSTM's per-step outputs and gate
+    buffers are ever held for the whole window: working memory ∝ B × step_chunk."""
+    state = None
+    for s in range(0, int(seq_length), int(step_chunk)):
+        k = min(int(step_chunk), int(seq_length) - s)
+        xb = gather_windows(x, basin_idx, end_idx - (int(seq_length) - s - k), k).to(device)
+        _, state = model.lstm(xb, state)
+    h_n, c_n = state
+    return h_n[0], c_n[0]
+
+
 def predict_discharge(
     checkpoint_path: str | os.PathLike,
     dataset: xr.Dataset,

@@ -2,8 +2,12 @@
 
 For every basin and day t of the union of the periods, c_t is the cell state after the last step
 of the ``seq_length``-day window ending at t, run from a zero initial state. Windows are batched
-thousands per forward pass in ``torch.inference_mode``; the states of one basin at a time are
-written into a temporary zarr store, moved into place when complete. Incomplete windows → NaN.
+thousands per forward pass in ``torch.inference_mode`` (full batches across basin boundaries, each
+window fed a few dozen days at a time with the state carried over); the normalised inputs are
+built for a group of basins at a time; the states of one basin at a time are written into a
+temporary zarr store, moved into place when complete. Peak memory therefore does not grow with
+the number of basins nor (beyond one basin's output block) with the period length.
+Incomplete windows → NaN.
 
 The same pass also yields the hidden state h_t and the model's prediction of its target at t
 (the head applied to h_t, in original units), so discharge skill needs no second pass.
@@ -24,9 +28,14 @@ import xarray as xr
 import zarr
 
 from hydroprobe.errors import InputDataError
-from hydroprobe.inference import iter_basin_windows, load_model, window_data_for
+from hydroprobe.inference import final_states_streamed, iter_window_batches, load_model, window_data_for
 from hydroprobe.normalisation import Normalisation
 from hydroprobe.training import configure_cpu
+
+#: normalised inputs of at most about this many bytes are built at once (a group of basins)
+INPUT_GROUP_BYTES = 64 * 2**20
+#: days of a window fed to the LSTM per call (state carried over)
+STEP_CHUNK = 64
 
 
 def period_days(times: pd.DatetimeIndex, periods) -> np.ndarray:
@@ -57,13 +66,21 @@ def extract_cell_states(
     hidden = int(ckpt["model_config"]["hidden_size"])
     start = min(pd.Timestamp(p[0]) for p in periods)
     end = max(pd.Timestamp(p[1]) for p in periods)
-    data = window_data_for(dataset, ckpt, start, end)
-    keep = period_days(data.times, periods)
+    basins = np.asarray(dataset["basin"].values)
+    n_inputs = int(ckpt["model_config"]["n_inputs"])
+
+    def group_data(lo_b: int, hi_b: int):
+        return window_data_for(dataset.isel(basin=slice(lo_b, hi_b)), ckpt, start, end)
+
+    first = group_data(0, 1)
+    keep = period_days(first.times, periods)
     if not keep.any():
         raise InputDataError(f"no day of the dataset lies in the periods {periods}")
     end_idx = torch.from_numpy(np.flatnonzero(keep))
-    times = data.times[keep]
-    n_t, n_b = len(times), len(data.basins)
+    times = first.times[keep]
+    n_t, n_b = len(times), len(basins)
+    per_group = max(1, int(INPUT_GROUP_BYTES // max(1, len(first.times) * n_inputs * 4)))
+    del first
     norm = Normalisation.from_dict(ckpt["normalisation"])
     sim_name = f"{ckpt['model_config'].get('target', 'discharge_spec')}_sim"
 
@@ -74,7 +91,7 @@ def extract_cell_states(
         {"c": (("time", "basin", "dim"), empty(hidden)),
          "h": (("time", "basin", "dim"), empty(hidden)),
          sim_name: (("time", "basin"), empty())},
-        coords={"time": times.values, "basin": data.basins.astype(np.int32),
+        coords={"time": times.values, "basin": basins.astype(np.int32),
                 "dim": np.arange(hidden, dtype=np.int32)},
         attrs={"checkpoint": str(checkpoint_path), "seed": int(ckpt.get("seed", -1)),
                "seq_length": seq_length,
@@ -97,22 +114,32 @@ def extract_cell_states(
                 group[name][:, i : i + 1] = block[:, None]
                 block.fill(np.nan)
 
+        clip = bool(ckpt["model_config"].get("clip_target_at_zero"))
         with torch.inference_mode():
-            for i, pos, xb in iter_basin_windows(data, seq_length, end_idx, batch_windows):
-                if i != current:
-                    if current >= 0:
-                        flush(current)
-                    # basins without any complete window stay at the NaN fill value
-                    current = i
-                h_n, c_n = model.final_states(xb.to(device))
-                rows = pos.numpy()
-                blocks["c"][rows] = c_n.float().cpu().numpy()
-                blocks["h"][rows] = h_n.float().cpu().numpy()
-                y = model.head(h_n).squeeze(-1).float().cpu().numpy()
-                y = y * norm.target_std + norm.target_mean
-                if ckpt["model_config"].get("clip_target_at_zero"):
-                    y = np.maximum(y, 0.0)
-                blocks[sim_name][rows] = y
+            for g0 in range(0, n_b, per_group):
+                data = group_data(g0, min(n_b, g0 + per_group))
+                for b, p in iter_window_batches(data, seq_length, end_idx, batch_windows):
+                    h_n, c_n = final_states_streamed(model, data.x, b, end_idx[p], seq_length, device,
+                                                     STEP_CHUNK)
+                    c = c_n.float().cpu().numpy()
+                    h = h_n.float().cpu().numpy()
+                    y = model.head(h_n).squeeze(-1).float().cpu().numpy()
+                    y = y * norm.target_std + norm.target_mean
+                    if clip:
+                        y = np.maximum(y, 0.0)
+                    bn, rows = b.numpy(), p.numpy()
+                    cuts = [0, *(np.flatnonzero(np.diff(bn)) + 1).tolist(), len(bn)]
+                    for lo, hi in zip(cuts[:-1], cuts[1:]):
+                        i = g0 + int(bn[lo])
+                        if i != current:
+                            if current >= 0:
+                                flush(current)
+                            # basins without any complete window stay at the NaN fill value
+                            current = i
+                        blocks["c"][rows[lo:hi]] = c[lo:hi]
+                        blocks["h"][rows[lo:hi]] = h[lo:hi]
+                        blocks[sim_name][rows[lo:hi]] = y[lo:hi]
+                del data
             if current >= 0:
                 flush(current)
         if out_path.is_dir():
