@@ -13,10 +13,11 @@ from workflow_helpers import ROOT, planned_jobs, run_snakemake
 pytestmark = pytest.mark.workflow
 
 # evaluate_discharge: the seed and the seed ensemble; probes: (trained, untrained, shuffle, shift)
-# x 5 targets on the states; (inputs, inputs_all) x 5
+# x 5 targets on the states; (inputs, inputs_all) x 5; analyse_cell_states: trained and untrained
 DOWNSTREAM = {"train_lstm": 1, "extract_cell_states": 2, "evaluate_discharge": 2, "fit_probe": 20,
               "fit_input_probe": 10,
-              "summarise_probes": 1, "plot_probe_cdfs": 1, "discharge_table": 1, "all": 1}
+              "summarise_probes": 1, "plot_probe_cdfs": 1, "discharge_table": 1,
+              "analyse_cell_states": 2, "plot_probe_weights": 1, "pca_summary": 1, "all": 1}
 
 
 def _dry_run(workdir: Path, config: dict, *args: str) -> dict[str, int]:
