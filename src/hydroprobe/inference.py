@@ -95,7 +95,7 @@ def final_states_streamed(
     end_idx: torch.Tensor,
     seq_length: int,
     device: torch.device,
-    step_chunk: int = 64,
+    step_chunk: int = 32,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """(h_n, c_n), each (B, hidden): the states after the ``seq_length``-day windows of ``x``
     (basin, time, features) ending at ``end_idx`` of basins ``basin_idx``, from a zero state —

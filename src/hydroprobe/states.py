@@ -35,7 +35,7 @@ from hydroprobe.training import configure_cpu
 #: normalised inputs of at most about this many bytes are built at once (a group of basins)
 INPUT_GROUP_BYTES = 64 * 2**20
 #: days of a window fed to the LSTM per call (state carried over)
-STEP_CHUNK = 64
+STEP_CHUNK = 32
 
 
 def period_days(times: pd.DatetimeIndex, periods) -> np.ndarray:
