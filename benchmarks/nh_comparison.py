@@ -7,14 +7,17 @@ at 1) from the SAME CAMELS-GB-format folder — the embedded synthetic world, wr
 ``hydroprobe.synthetic`` — with the same periods, epochs and seed, every valid training window
 once per epoch (hydroprobe ``samples_per_epoch: null``; neuralhydrology always does this).
 
-Measured, in this order, in one process:
+Measured in one process, ``--repeats`` rounds of (machines may be shared and noisy):
 
 1. the raw torch limit (``train_throughput.bench_raw``: ``nn.LSTM`` + ``nn.Linear`` forward +
    backward + Adam on random tensors of the same shape, nothing else);
 2. hydroprobe: reading the CAMELS files into its (basin, time) dataset + ``train_lstm``;
 3. neuralhydrology: ``BaseTrainer(cfg).initialize_training(); .train_and_validate()``
    (= ``start_training``; reads the CAMELS files, builds its dataset, trains);
-4. the raw limit again (the machine may be shared: the limit is the faster of the two).
+
+then the raw limit once more. The fastest run of each counts (the limit: the fastest of all
+raw measurements). The first raw measurement also pays torch's one-off lazy imports (Adam
+imports torch._dynamo, ~3 s), so neither library is charged for them.
 
 samples/s = valid training windows x epochs / wall time of the whole call (data preparation
 included). Then both models are evaluated sequence-to-one on the test period (hydroprobe:
