@@ -118,3 +118,47 @@ def test_aggregated_era5_land_matches_the_true_basin_means(default_run):
 def test_discharge_skill_is_sensible(default_run):
     discharge = pd.read_csv(default_run / "results/tables/discharge_scores.csv")
     assert discharge["nse"].median() > 0.6
+
+
+@pytest.fixture(scope="module")
+def state_analysis(default_run):
+    """The analysis tables of the cell state (seed 1) per model: weights, correlations, PCA."""
+    out = {}
+    for model in ["trained", "untrained"]:
+        folder = default_run / f"results/analysis/{model}/seed1/cell"
+        out[model] = {name: pd.read_csv(folder / f"{name}.csv")
+                      for name in ["probe_weights", "dimension_correlations", "pca"]}
+    return out
+
+
+def test_state_analysis_tables_have_the_documented_layout(default_run, state_analysis):
+    targets = ["swvl1", "swvl2", "swvl3", "swvl4", "sd"]
+    hidden = 64
+    for tables in state_analysis.values():
+        weights, corr, pca = tables["probe_weights"], tables["dimension_correlations"], tables["pca"]
+        assert list(weights.columns) == ["target", "dim", "weight"]
+        assert list(corr.columns) == ["target", "dim", "n", "r", "median_basin_r", "n_basins"]
+        assert list(pca.columns) == (["component", "explained_variance_ratio", "cumulative_explained_variance_ratio"]
+                                     + [f"r_{t}" for t in targets])
+        assert len(weights) == len(corr) == len(targets) * hidden and np.isfinite(weights["weight"]).all()
+        ratio = pca["explained_variance_ratio"].to_numpy()
+        assert len(ratio) == hidden and (np.diff(ratio) <= 1e-12).all() and ratio.sum() == pytest.approx(1.0)
+        assert pca.loc[:4, [f"r_{t}" for t in targets]].notna().all().all()
+        assert pca.loc[5:, [f"r_{t}" for t in targets]].isna().all().all()
+    summary = pd.read_csv(default_run / "results/tables/pca_summary.csv")
+    assert list(summary.columns[:3]) == ["model", "seed", "features"] and len(summary) == 2 * hidden
+    assert (default_run / "results/figures/probe_weights_seed1_cell.png").stat().st_size > 10_000
+
+
+def test_single_dimensions_of_the_trained_state_track_the_stores(state_analysis):
+    # default run (pooled |r| of the best single dimension, test period), trained vs untrained:
+    # swvl1 0.71 / 0.57, swvl2 0.82 / 0.68, swvl3 0.80 / 0.74, swvl4 0.85 / 0.78, sd 0.89 / 0.40
+    def top_r(model):
+        corr = state_analysis[model]["dimension_correlations"]
+        return corr.assign(a=corr["r"].abs()).groupby("target")["a"].max()
+
+    trained, untrained = top_r("trained"), top_r("untrained")
+    assert (trained[["swvl1", "swvl2", "swvl3", "swvl4"]] >= 0.65).all()
+    assert trained["swvl1"] > untrained["swvl1"]
+    assert trained["sd"] >= 0.75
+    assert trained["sd"] >= untrained["sd"] + 0.25  # a snow cell forms only by training
