@@ -101,7 +101,9 @@ def final_states_streamed(
     (basin, time, features) ending at ``end_idx`` of basins ``basin_idx``, from a zero state —
     ``model.final_states`` of the gathered windows, but fed ``step_chunk`` days at a time with
     (h, c) carried over, so neither the gathered inputs nor the LSTM's per-step outputs and gate
-    buffers are ever held for the whole window: working memory ∝ B × step_chunk."""
+    buffers are ever held for the whole window: working memory ∝ B × step_chunk. With ``x``
+    already on ``device`` the windows are gathered there."""
+    basin_idx, end_idx = basin_idx.to(x.device), end_idx.to(x.device)
     state = None
     for s in range(0, int(seq_length), int(step_chunk)):
         k = min(int(step_chunk), int(seq_length) - s)

@@ -118,8 +118,9 @@ def extract_cell_states(
         with torch.inference_mode():
             for g0 in range(0, n_b, per_group):
                 data = group_data(g0, min(n_b, g0 + per_group))
+                x = data.x.to(device)  # ≤ INPUT_GROUP_BYTES; on a GPU, windows are gathered there
                 for b, p in iter_window_batches(data, seq_length, end_idx, batch_windows):
-                    h_n, c_n = final_states_streamed(model, data.x, b, end_idx[p], seq_length, device,
+                    h_n, c_n = final_states_streamed(model, x, b, end_idx[p], seq_length, device,
                                                      STEP_CHUNK)
                     c = c_n.float().cpu().numpy()
                     h = h_n.float().cpu().numpy()
@@ -139,7 +140,7 @@ def extract_cell_states(
                         blocks["c"][rows[lo:hi]] = c[lo:hi]
                         blocks["h"][rows[lo:hi]] = h[lo:hi]
                         blocks[sim_name][rows[lo:hi]] = y[lo:hi]
-                del data
+                del data, x
             if current >= 0:
                 flush(current)
         if out_path.is_dir():
