@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from probe_fit import peak_rss_mb as _ru_maxrss_mb  # noqa: E402  (benchmarks/ is not a package)
+from memory import peak_rss_mb  # noqa: E402  (benchmarks/ is not a package)
 
 HIDDEN, SEQ, N_DYN, N_STATIC = 64, 365, 3, 22
 DYN = ["precipitation", "peti", "temperature"]
@@ -55,20 +55,6 @@ STATIC = [f"static_{i:02d}" for i in range(N_STATIC)]
 TARGET = "discharge_spec"
 SPEEDUP_CPU, SPEEDUP_GPU = 1.5, 5.0
 FLAT_GROWTH = 0.25  # "flat": peak RSS grows < 25 % from the short to the long period
-
-
-def peak_rss_mb() -> float:
-    """Peak resident memory of this process image, MiB: VmHWM, the high-water mark of this
-    process's own address space. (``ru_maxrss`` of a child can start at the parent's RSS at fork
-    time, which would mask a smaller peak; it is the fallback where /proc is unavailable.)"""
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return _ru_maxrss_mb()
 
 
 # ---------------------------------------------------------------------------------------------

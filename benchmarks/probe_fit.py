@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -29,17 +28,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from memory import current_rss_mb, peak_rss_mb  # noqa: E402  (benchmarks/ is not a package)
+
 TARGETS = ["swvl1", "swvl2", "swvl3", "swvl4", "sd"]
-
-
-def peak_rss_mb() -> float:
-    """Peak resident memory of this process so far, MiB (Linux ru_maxrss is KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def current_rss_mb() -> float:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def write_store(path: Path, n_basins: int, n_days: int, n_dims: int, seed: int = 0):
