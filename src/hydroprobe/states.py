@@ -30,20 +30,13 @@ import zarr
 from hydroprobe.errors import InputDataError
 from hydroprobe.inference import final_states_streamed, iter_window_batches, load_model, window_data_for
 from hydroprobe.normalisation import Normalisation
+from hydroprobe.periods import in_periods
 from hydroprobe.training import configure_cpu
 
 #: normalised inputs of at most about this many bytes are built at once (a group of basins)
 INPUT_GROUP_BYTES = 64 * 2**20
 #: days of a window fed to the LSTM per call (state carried over)
 STEP_CHUNK = 32
-
-
-def period_days(times: pd.DatetimeIndex, periods) -> np.ndarray:
-    """Boolean mask of ``times`` inside any of the inclusive (start, end) periods."""
-    keep = np.zeros(len(times), dtype=bool)
-    for start, end in periods:
-        keep |= np.asarray((times >= pd.Timestamp(start)) & (times <= pd.Timestamp(end)))
-    return keep
 
 
 def extract_cell_states(
@@ -73,7 +66,7 @@ def extract_cell_states(
         return window_data_for(dataset.isel(basin=slice(lo_b, hi_b)), ckpt, start, end)
 
     first = group_data(0, 1)
-    keep = period_days(first.times, periods)
+    keep = in_periods(first.times, periods)
     if not keep.any():
         raise InputDataError(f"no day of the dataset lies in the periods {periods}")
     end_idx = torch.from_numpy(np.flatnonzero(keep))

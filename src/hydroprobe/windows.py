@@ -17,6 +17,7 @@ import xarray as xr
 
 from hydroprobe.errors import InputDataError
 from hydroprobe.normalisation import Normalisation
+from hydroprobe.periods import in_periods
 
 
 @dataclass
@@ -81,9 +82,8 @@ def complete_windows(data: WindowData, seq_length: int) -> torch.Tensor:
 
 
 def period_mask(times: pd.DatetimeIndex, period) -> torch.Tensor:
-    """(time,) bool for the inclusive period (start, end)."""
-    start, end = pd.Timestamp(period[0]), pd.Timestamp(period[1])
-    return torch.from_numpy(np.asarray((times >= start) & (times <= end)))
+    """(time,) bool tensor for the inclusive period (start, end)."""
+    return torch.from_numpy(in_periods(times, [period]))
 
 
 def valid_samples(
