@@ -294,6 +294,9 @@ def main(argv=None) -> int:
     print(f"median test NSE hydroprobe:           {med_hp:7.3f}")
     print(f"median test NSE neuralhydrology:      {med_nh:7.3f}")
     print(f"difference (hydroprobe - nh):         {d_nse:+7.3f}")
+    if min(raws) < 0.8 * raw:
+        print(f"note: the raw-limit runs differ by {100 * (1 - min(raws) / raw):.0f} %: the machine is busy "
+              f"(shared cores?), so these timings are unreliable; rerun on an idle machine or with --repeats")
     if hp["samples"] != nh["samples"]:
         print(f"note: training windows differ: hydroprobe {hp['samples']}, neuralhydrology {nh['samples']}")
 
