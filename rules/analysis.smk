@@ -4,7 +4,6 @@
 # once (seconds); see hydroprobe.state_analysis.
 
 ANALYSIS_DIR = "results/analysis/{model}/seed{seed}/{features}"
-PCA_COMPONENTS = 5  # components whose correlation with each target is reported
 
 
 # (model, seed, features) of every analysed states store, in a fixed order
@@ -27,7 +26,7 @@ rule analyse_cell_states:
         ridge=config["probes"]["ridge"],
         train_period=config["periods"]["train"],
         test_period=config["periods"]["test"],
-        n_components=PCA_COMPONENTS,
+        n_components=config["probes"]["pca_components"],
     log:
         "logs/analyse_cell_states/{model}_seed{seed}_{features}.log",
     benchmark:
