@@ -102,6 +102,49 @@ def _buffer(work: dict | None, key: str, shape, dtype=np.float64) -> np.ndarray:
     return buf[:size].reshape(shape)
 
 
+def _target_grams(a, y_ok, feat_ok):
+    """(counts per target, [AᵀA over each target's rows]) for the filled block matrix A.
+
+    `y_ok` (rows, targets): where each target is finite; `feat_ok` (rows,): where the states are
+    (None: all, not yet checked). Rows without the target contribute nothing to its moments; a
+    row with no target at all to none, so it is never multiplied (the runs path skips it)."""
+    k_n = y_ok.shape[1]
+    have = y_ok if feat_ok is None else y_ok & feat_ok[:, None]
+    counts = have.sum(axis=0)
+    n_ok = y_ok.shape[0] if feat_ok is None else int(feat_ok.sum())
+    if (counts == n_ok).all():
+        gram = a.T @ a
+        return counts, [gram] * k_n
+    codes = np.zeros(y_ok.shape[0], dtype=np.int64)
+    for k in range(k_n):
+        codes |= have[:, k].astype(np.int64) << k
+    grams = _code_grams(a, codes)
+    if grams is not None:
+        return counts, [sum(g for c, g in grams.items() if c >> k & 1) if counts[k] else None
+                        for k in range(k_n)]
+    ok = np.ones(y_ok.shape[0], dtype=bool) if feat_ok is None else feat_ok
+    gram = a.T @ a
+    per_target: list = [None] * k_n
+    done: dict[bytes, np.ndarray] = {}
+    for k in range(k_n):
+        if not counts[k]:
+            continue
+        miss = ok & ~y_ok[:, k]  # complete states, no target: not in this target's moments
+        if not miss.any():
+            per_target[k] = gram
+            continue
+        key = np.packbits(miss).tobytes()
+        if key not in done:
+            if miss.sum() <= counts[k]:
+                am = a[miss]
+                done[key] = gram - am.T @ am
+            else:
+                ah = a[have[:, k]]
+                done[key] = ah.T @ ah
+        per_target[k] = done[key]
+    return counts, per_target
+
+
 def accumulate_block(moments: dict, x: np.ndarray, y: np.ndarray, names: list[str],
                      work: dict | None = None) -> None:
     """Add one block: x (rows, dim) states, y (rows, targets) to the per-target moments (x may
@@ -129,10 +172,9 @@ def accumulate_block(moments: dict, x: np.ndarray, y: np.ndarray, names: list[st
             return
         ref = xf[feat_ok].mean(axis=0, dtype=np.float64)
     a = _buffer(work, "a", (n_rows, n_d + k_n + 1))
-    np.copyto(a[:, :n_d].reshape(*x.shape[:-1], n_d), x)  # cast into the reused buffer, then shift
     xs = a[:, :n_d]
-    xs -= ref
-    feat_ok = None
+    # cast and shift in one pass, into the reused buffer
+    np.subtract(x, ref, out=xs.reshape(*x.shape[:-1], n_d))
     y_ok = np.isfinite(y)
     for k, name in enumerate(names):  # a target's shift: its mean on its first complete rows
         if name not in moments and y_ok[:, k].any():
@@ -146,45 +188,12 @@ def accumulate_block(moments: dict, x: np.ndarray, y: np.ndarray, names: list[st
         ys[~y_ok] = 0.0
     a[:, -1] = 1.0
     with np.errstate(invalid="ignore", over="ignore"):  # NaN/inf states are handled just below
-        gram = a.T @ a
-    if not np.isfinite(np.diagonal(gram)[:n_d]).all():  # a NaN/inf state shows on the diagonal
+        counts, per_target = _target_grams(a, y_ok, None)
+    if not all(np.isfinite(np.diagonal(g)[:n_d]).all() for g in per_target if g is not None):
+        # a NaN/inf state shows on the diagonal of a Gram it entered: drop such rows everywhere
         feat_ok = np.isfinite(xs).all(axis=1)
-        a[~feat_ok] = 0.0  # such rows vanish from every moment, n included
-        gram = a.T @ a
-    have = y_ok if feat_ok is None else y_ok & feat_ok[:, None]  # (rows, targets)
-    counts = have.sum(axis=0)
-    ok = np.ones(n_rows, dtype=bool) if feat_ok is None else feat_ok
-    per_target = [None] * k_n
-    n_ok = int(ok.sum())
-    if (counts == n_ok).all():
-        per_target = [gram] * k_n
-    else:
-        codes = np.zeros(n_rows, dtype=np.int64)
-        for k in range(k_n):
-            codes |= have[:, k].astype(np.int64) << k
-        grams = _code_grams(a, codes)
-        if grams is not None:
-            for k in range(k_n):
-                if counts[k]:
-                    per_target[k] = sum(g for c, g in grams.items() if c >> k & 1)
-        else:
-            done: dict[bytes, np.ndarray] = {}
-            for k in range(k_n):
-                if not counts[k]:
-                    continue
-                miss = ok & ~y_ok[:, k]  # complete states, no target: not in this target's moments
-                if not miss.any():
-                    per_target[k] = gram
-                    continue
-                key = np.packbits(miss).tobytes()
-                if key not in done:
-                    if miss.sum() <= counts[k]:
-                        am = a[miss]
-                        done[key] = gram - am.T @ am
-                    else:
-                        ah = a[have[:, k]]
-                        done[key] = ah.T @ ah
-                per_target[k] = done[key]
+        a[~feat_ok] = 0.0
+        counts, per_target = _target_grams(a, y_ok, feat_ok)
     for k, name in enumerate(names):
         if not counts[k]:
             continue
