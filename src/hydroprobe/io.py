@@ -10,6 +10,7 @@ import os
 import warnings
 import shutil
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -26,6 +27,21 @@ def _replace(tmp: Path, path: Path) -> None:
     elif path.exists():
         path.unlink()
     os.replace(tmp, path)
+
+
+@contextmanager
+def atomic_output(path: str | os.PathLike):
+    """Yield a temporary sibling of ``path`` to write to; it replaces ``path`` only when the
+    block completes, and is removed if it raises (a half-written file never looks complete)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _temporary_sibling(path)
+    try:
+        yield tmp
+        _replace(tmp, path)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp) if tmp.is_dir() else tmp.unlink()
 
 
 def write_zarr_atomic(ds: xr.Dataset, path: str | os.PathLike, **to_zarr_kwargs) -> Path:

@@ -11,6 +11,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from hydroprobe.io import atomic_output  # noqa: E402
+
 TARGET_LABELS = {
     "swvl1": "swvl1 (0–7 cm)",
     "swvl2": "swvl2 (7–28 cm)",
@@ -49,12 +51,18 @@ def plot_probe_cdfs(scores: pd.DataFrame, path: str | Path, metric: str = "r") -
         ax.legend(fontsize=7, loc="upper left", title="median", title_fontsize=7)
     axes[0][0].set_ylabel("fraction of basins")
     fig.suptitle("Can the LSTM's cell state be read as soil moisture and snow? (pooled linear probe)")
+    return _save_figure(fig, path)
+
+
+def _save_figure(fig, path: str | Path) -> Path:
+    """Save as PNG into a temporary sibling, moved into place when complete; closes the figure."""
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    try:
+        with atomic_output(path) as tmp:
+            fig.savefig(tmp, dpi=120, format="png")
+    finally:
+        plt.close(fig)
+    return Path(path)
 
 
 def _target_order(targets) -> list[str]:
@@ -106,9 +114,4 @@ def plot_probe_weights(weights: dict[str, pd.DataFrame], correlations: dict[str,
                 j = int(np.nanargmax(np.abs(r[i])))
                 ax_r.plot([j], [i], marker="o", mfc="none", mec="black", ms=6)
     fig.suptitle(title or "What each state dimension holds: pooled linear probe weights and correlations")
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _save_figure(fig, path)
