@@ -116,8 +116,15 @@ def test_aggregated_era5_land_matches_the_true_basin_means(default_run):
 
 
 def test_discharge_skill_is_sensible(default_run):
-    discharge = pd.read_csv(default_run / "results/tables/discharge_scores.csv")
-    assert discharge["nse"].median() > 0.6
+    summary = pd.read_csv(default_run / "results/tables/discharge_summary.csv", dtype={"seed": str})
+    rows = summary.set_index(["seed", "period"])
+    assert list(rows.index) == [("1", "validation"), ("1", "test"), ("ensemble", "validation"), ("ensemble", "test")]
+    test = rows.loc[("1", "test")]
+    assert test["n_basins"] == 13 and test["median_nse"] > 0.8 and test["median_kge"] > 0.7
+    # a well-trained model has a small water-balance bias and peak-flow bias
+    assert abs(test["median_pbias"]) < 15 and abs(test["median_fhv"]) < 30
+    # the validation period (before training) is scored too, on fewer days
+    assert rows.loc[("1", "validation"), "median_nse"] > 0.6
 
 
 @pytest.fixture(scope="module")
