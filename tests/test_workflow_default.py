@@ -14,6 +14,7 @@ import pytest
 import xarray as xr
 import yaml
 
+from hydroprobe.io import open_zarr
 from workflow_helpers import ROOT, run_snakemake
 
 pytestmark = pytest.mark.workflow
@@ -108,7 +109,7 @@ def test_summary_matches_per_basin_scores(default_run, summary):
 def test_aggregated_era5_land_matches_the_true_basin_means(default_run):
     """Catchment weights + aggregation recover the generator's exact basin means."""
     truth = xr.open_dataset(default_run / "resources/synthetic/truth.nc")
-    dataset = xr.open_zarr(default_run / "results/basin_dataset.zarr")
+    dataset = open_zarr(default_run / "results/basin_dataset.zarr")
     for name in ["swvl1", "swvl4", "sd"]:
         aggregated = dataset[name].sel(basin=truth["basin"]).dropna("time", how="all")
         expected = truth[name].sel(time=aggregated["time"])
