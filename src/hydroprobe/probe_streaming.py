@@ -150,8 +150,9 @@ def accumulate_block(moments: dict, x: np.ndarray, y: np.ndarray, names: list[st
     """Add one block: x (rows, dim) states, y (rows, targets) to the per-target moments (x may
     also be (..., dim) with y (..., targets) of the same leading shape, e.g. a transposed view).
 
-    The block is copied once into a reused C-contiguous float64 matrix A = [x - x_ref, y - y_ref,
-    1] (x_ref from the first block, shared by all targets; missing target values zeroed), and ONE
+    The block is copied once into a reused C-contiguous float64 matrix A = [x, y - y_ref, 1]
+    (missing target values zeroed; the shift x_ref of the first block, shared by all targets, is
+    applied to the resulting Gram), and ONE
     BLAS call AᵀA gives XᵀX, XᵀY of every target, Σx, Σy, Σy² and n together. Where targets are
     missing on some rows with complete states, rows are grouped by which targets they have: if
     the groups come in long runs (gaps by basin or season; rows are basin-major) one AᵀA per run,
@@ -173,8 +174,10 @@ def accumulate_block(moments: dict, x: np.ndarray, y: np.ndarray, names: list[st
         ref = xf[feat_ok].mean(axis=0, dtype=np.float64)
     a = _buffer(work, "a", (n_rows, n_d + k_n + 1))
     xs = a[:, :n_d]
-    # cast and shift in one pass, into the reused buffer
-    np.subtract(x, ref, out=xs.reshape(*x.shape[:-1], n_d))
+    # cast into the reused buffer; the states' shift is applied to the block's Gram below (a
+    # 64 × 64 correction instead of a pass over every row: the block's raw float64 moments lose
+    # nothing that matters unless |mean| / std of a dimension is beyond ~1e4)
+    np.copyto(xs.reshape(*x.shape[:-1], n_d), x)
     y_ok = np.isfinite(y)
     for k, name in enumerate(names):  # a target's shift: its mean on its first complete rows
         if name not in moments and y_ok[:, k].any():
@@ -198,11 +201,13 @@ def accumulate_block(moments: dict, x: np.ndarray, y: np.ndarray, names: list[st
         if not counts[k]:
             continue
         g, m, j = per_target[k], moments[name], n_d + k
+        n_k, sx_raw, sy = float(g[-1, -1]), g[:n_d, -1], float(g[j, -1])
         m.n += int(counts[k])
-        m.xtx += g[:n_d, :n_d]
-        m.sx += g[:n_d, -1]
-        m.xty += g[:n_d, j]
-        m.sy += float(g[j, -1])
+        # Σ(x-r)(x-r)ᵀ = Σxxᵀ - r Σxᵀ - Σx rᵀ + n r rᵀ;  Σ(x-r) = Σx - n r;  Σ(x-r)y = Σxy - r Σy
+        m.xtx += g[:n_d, :n_d] - np.outer(ref, sx_raw) - np.outer(sx_raw, ref) + n_k * np.outer(ref, ref)
+        m.sx += sx_raw - n_k * ref
+        m.xty += g[:n_d, j] - ref * sy
+        m.sy += sy
         m.syy += float(g[j, j])
 
 
