@@ -126,7 +126,7 @@ def select_features(states: xr.Dataset, features: str = "cell") -> xr.DataArray:
     return states[name].transpose("time", "basin", "dim")
 
 
-def _aligned(states: xr.DataArray, target: xr.DataArray, period) -> tuple[np.ndarray, np.ndarray]:
+def aligned_rows(states: xr.DataArray, target: xr.DataArray, period) -> tuple[np.ndarray, np.ndarray]:
     """States (time, basin, dim) and target (time, basin) of one period, aligned on basin/time."""
     missing = np.setdiff1d(states["basin"].values, target["basin"].values)
     if missing.size:
@@ -211,10 +211,10 @@ def _standardised_rows(x: np.ndarray, y: np.ndarray):
 
 def _run(states, target, train_period, test_period, target_scaling, fit):
     """Shared frame: align, scale the target per basin if asked, fit on train, score on test."""
-    x_train, y_train = _aligned(states, target, train_period)
+    x_train, y_train = aligned_rows(states, target, train_period)
     scaler = BasinScaler.fit(y_train, target_scaling)
     probe = fit(x_train, scaler.forward(y_train), scaler)
-    x_test, y_test = _aligned(states, target, test_period)
+    x_test, y_test = aligned_rows(states, target, test_period)
     scores = score_per_basin(y_test, probe.predict(x_test), states["basin"].values)
     return scores, probe
 

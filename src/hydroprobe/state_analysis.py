@@ -27,7 +27,7 @@ import pandas as pd
 import xarray as xr
 
 from hydroprobe.errors import InputDataError
-from hydroprobe.probes import _aligned, fit_linear_probe
+from hydroprobe.probes import aligned_rows, fit_linear_probe
 
 WEIGHT_COLUMNS = ["target", "dim", "weight"]
 CORRELATION_COLUMNS = ["target", "dim", "n", "r", "median_basin_r", "n_basins"]
@@ -45,8 +45,8 @@ def _period_arrays(states: xr.DataArray, targets: dict[str, xr.DataArray], perio
     names = list(targets)
     if not names:
         raise InputDataError("state analysis: no target given")
-    x, first = _aligned(states, targets[names[0]], period)
-    ys = [first] + [_aligned(states, targets[n], period)[1] for n in names[1:]]
+    x, first = aligned_rows(states, targets[names[0]], period)
+    ys = [first] + [aligned_rows(states, targets[n], period)[1] for n in names[1:]]
     if x.shape[0] == 0:
         raise InputDataError(f"no state lies in the period {tuple(period)}")
     return x, np.stack(ys, axis=-1)
