@@ -1,8 +1,7 @@
 # Config validation, the paths that depend on the data source, wildcard constraints.
 from pathlib import Path
 
-from hydroprobe.config import load_schema, validate_config
-from snakemake.exceptions import WorkflowError
+from hydroprobe.config import load_schema, read_basins_file, validate_config
 
 # Defaults filled in and every key checked; an error names the key and stops the run.
 config.update(validate_config(config, load_schema(Path(workflow.basedir) / "schemas" / "config.schema.yaml")))
@@ -15,26 +14,10 @@ ERA5_LAND_HOURLY_DIR = "resources/era5_land_hourly"  # raw hourly months (tempor
 MODELS = ["trained", "untrained"]
 
 
-def read_basins_file(name):
-    """Gauge ids from a text file, one a line; '#' starts a comment. Relative: cwd, then workflow dir."""
-    path = Path(name)
-    if not path.is_absolute() and not path.exists():
-        path = Path(workflow.basedir) / name
-    if not path.is_file():
-        raise WorkflowError(f"config key 'basins_file': {name} not found")
-    ids = []
-    for line in path.read_text().splitlines():
-        token = line.split("#", 1)[0].strip()
-        if token:
-            ids.append(int(token) if token.isdigit() and config["source"] != "caravan" else token)
-    if not ids or len(set(ids)) != len(ids):
-        raise WorkflowError(f"config key 'basins_file': {path} is empty or has duplicate ids")
-    return ids
-
-
 # basins_file becomes the basin list the rules see (a change of the file's content re-runs them).
 if config.get("basins_file"):
-    config["basins"] = read_basins_file(config["basins_file"])
+    config["basins"] = read_basins_file(config["basins_file"], workflow.basedir,
+                                        numeric_ids=config["source"] != "caravan")
 
 
 wildcard_constraints:

@@ -92,3 +92,16 @@ def test_lees2022_preset_is_the_papers_configuration(schema):
     assert config["aggregation"]["method"] == "all_touched"
     assert config["probes"]["targets"] == ["swvl1", "swvl2", "swvl3", "swvl4", "sd"]
     assert config["probes"]["snow_threshold"] == 0.05
+
+
+def test_basins_file_ids_comments_and_errors(tmp_path):
+    from hydroprobe.config import read_basins_file
+
+    (tmp_path / "basins.txt").write_text("# the paper's list\n1001\n  2002  # a comment\n\ncamelsgb_3\n")
+    assert read_basins_file("basins.txt", tmp_path) == [1001, 2002, "camelsgb_3"]  # relative: workflow dir
+    assert read_basins_file(str(tmp_path / "basins.txt"), "/nowhere", numeric_ids=False) == ["1001", "2002", "camelsgb_3"]
+    with pytest.raises(ConfigError, match="config key 'basins_file': missing.txt not found"):
+        read_basins_file("missing.txt", tmp_path)
+    (tmp_path / "dup.txt").write_text("1001\n1001\n")
+    with pytest.raises(ConfigError, match="empty or has duplicate ids"):
+        read_basins_file("dup.txt", tmp_path)

@@ -111,3 +111,22 @@ def _check_consistency(config: dict) -> None:
         raise ConfigError(f"config key 'probes.targets': {sorted(missing)} not in era5_land.variables")
     if "0" not in config["training"]["learning_rate"] and 0 not in config["training"]["learning_rate"]:
         raise ConfigError("config key 'training.learning_rate': needs a rate for epoch 0")
+
+
+def read_basins_file(name: str, workflow_dir: str | Path, numeric_ids: bool = True) -> list:
+    """Gauge ids from a text file, one a line; '#' starts a comment. A relative path is looked
+    up in the working directory, then in the workflow directory. ``numeric_ids``: ids made of
+    digits become ints (CAMELS-GB); otherwise they stay strings (Caravan's ``camelsgb_1001``)."""
+    path = Path(name)
+    if not path.is_absolute() and not path.exists():
+        path = Path(workflow_dir) / name
+    if not path.is_file():
+        raise ConfigError(f"config key 'basins_file': {name} not found")
+    ids = []
+    for line in path.read_text().splitlines():
+        token = line.split("#", 1)[0].strip()
+        if token:
+            ids.append(int(token) if numeric_ids and token.isdigit() else token)
+    if not ids or len(set(ids)) != len(ids):
+        raise ConfigError(f"config key 'basins_file': {path} is empty or has duplicate ids")
+    return ids
