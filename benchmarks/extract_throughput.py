@@ -50,9 +50,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from memory import peak_rss_mb  # noqa: E402  (benchmarks/ is not a package)
 
 HIDDEN, SEQ, N_DYN, N_STATIC = 64, 365, 3, 22
-DYN = ["precipitation", "peti", "temperature"]
-STATIC = [f"static_{i:02d}" for i in range(N_STATIC)]
-TARGET = "discharge_spec"
 SPEEDUP_CPU, SPEEDUP_GPU = 1.5, 5.0
 FLAT_GROWTH = 0.25  # "flat": peak RSS grows < 25 % from the short to the long period
 
@@ -74,12 +71,10 @@ def make_checkpoint(path: Path, n_basins: int, threads: int | None) -> Path:
     """A briefly trained hydroprobe checkpoint (one epoch of 512 windows: the weights matter for
     the numbers, not for the speed)."""
     from hydroprobe.training import train_lstm
+    from train_throughput import paper_configs
 
     ds, period = dataset_and_period(n_basins, 2)
-    model_cfg = {"dynamic_inputs": DYN, "static_inputs": STATIC, "target": TARGET, "hidden_size": HIDDEN,
-                 "seq_length": SEQ, "predict_last_n": 1, "output_dropout": 0.4, "initial_forget_bias": 3.0}
-    training_cfg = {"epochs": 1, "batch_size": 256, "learning_rate": {0: 1e-3}, "clip_grad_norm": 1.0,
-                    "nse_eps": 0.1, "samples_per_epoch": 512, "device": "cpu"}
+    model_cfg, training_cfg = paper_configs(512)
     train_lstm(ds, model_cfg, training_cfg, {"train": period}, seed=1, trained_path=path,
                untrained_path=path.with_name("untrained.pt"), threads=threads, log=lambda m: None,
                progress=False)

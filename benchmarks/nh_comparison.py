@@ -50,7 +50,6 @@ import argparse
 import contextlib
 import io
 import logging
-import math
 import sys
 import tempfile
 import time
@@ -60,18 +59,17 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import torch
-import xarray as xr
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from train_throughput import bench_raw  # noqa: E402  (the raw torch limit, same shape)
 
-from hydroprobe.camels_gb import list_gauge_ids, read_attributes, read_timeseries  # noqa: E402
+from hydroprobe.basin_dataset import read_camels_gb_inputs  # noqa: E402
+from hydroprobe.camels_gb import list_gauge_ids, read_attributes  # noqa: E402
+from hydroprobe.evaluation import discharge_scores  # noqa: E402
 from hydroprobe.inference import predict_discharge  # noqa: E402
-from hydroprobe.metrics import nse  # noqa: E402
 from hydroprobe.synthetic import generate_world  # noqa: E402
 from hydroprobe.synthetic.camels import GROUPS  # noqa: E402
-from hydroprobe.tabular import static_arrays  # noqa: E402
 from hydroprobe.training import configure_cpu, resolve_device, train_lstm  # noqa: E402
 
 DYNAMIC = ["precipitation", "peti", "temperature"]
@@ -133,20 +131,6 @@ def usable_statics(camels: Path, basins: list[int]) -> list[str]:
     return [c for c in STATIC if c not in dropped]
 
 
-def read_camels(camels: Path, basins: list[int], statics: list[str]) -> xr.Dataset:
-    """hydroprobe's (basin, time) dataset from the CAMELS-GB files with its own readers:
-    float32 dynamics and target (NaN gaps kept), (basin,) statics from the attribute tables."""
-    frames = [read_timeseries(camels, b, [*DYNAMIC, TARGET]) for b in basins]
-    time_ = frames[0].index
-    data = {c: (("basin", "time"), np.stack([f[c].reindex(time_).to_numpy(np.float32) for f in frames]))
-            for c in [*DYNAMIC, TARGET]}
-    attrs = read_attributes(camels, statics)
-    for c, v in static_arrays(attrs, basins, statics, f"attribute tables in {camels}").items():
-        data[c] = (("basin",), v)
-    return xr.Dataset(data, coords={"basin": np.asarray(basins, np.int32),
-                                    "time": time_.values.astype("datetime64[ns]")})
-
-
 def run_hydroprobe(args, camels, basins, statics, periods, out: Path, evaluate: bool = True) -> dict:
     model_cfg = {"dynamic_inputs": DYNAMIC, "static_inputs": statics, "target": TARGET,
                  "hidden_size": HIDDEN, "seq_length": SEQ, "predict_last_n": LAST_N,
@@ -155,7 +139,7 @@ def run_hydroprobe(args, camels, basins, statics, periods, out: Path, evaluate: 
                     "clip_grad_norm": CLIP, "nse_eps": NSE_EPS, "samples_per_epoch": None,
                     "clip_target_at_zero": False, "device": args.device, "precision": args.precision}
     t0, c0 = time.perf_counter(), time.process_time()
-    ds = read_camels(camels, basins, statics)
+    ds = read_camels_gb_inputs(camels, basins, [*DYNAMIC, TARGET], statics)
     hist = train_lstm(ds, model_cfg, training_cfg, {"train": periods["train"]}, seed=args.seed,
                       trained_path=out / "trained.pt", untrained_path=out / "untrained.pt",
                       threads=args.threads, log=lambda m: print("  [hydroprobe]", m), resume=False,
@@ -168,8 +152,7 @@ def run_hydroprobe(args, camels, basins, statics, periods, out: Path, evaluate: 
     if not evaluate:
         return res
     sim = predict_discharge(out / "trained.pt", ds, periods["test"], threads=args.threads, device=args.device)
-    obs = ds[TARGET].sel(basin=sim["basin"], time=sim["time"]).transpose("basin", "time")
-    scores = pd.Series({int(b): nse(o, s) for b, o, s in zip(sim["basin"].values, obs.values, sim.values)})
+    scores = discharge_scores(ds[TARGET], sim, {"test": periods["test"]}).set_index("basin")["nse"]
     return {**res, "nse": scores}
 
 

@@ -53,9 +53,9 @@ def synthetic_dataset(n_basins: int, years: int, seed: int = 0) -> xr.Dataset:
     return xr.Dataset(data, coords={"basin": np.arange(1, n_basins + 1, dtype=np.int32), "time": time_})
 
 
-def bench_hydroprobe(args, device: torch.device) -> float:
-    years = max(3, math.ceil(args.samples / (args.basins * 365)) + 2)
-    ds = synthetic_dataset(args.basins, years)
+def paper_configs(samples: int, device="cpu", precision: str = "fp32") -> tuple[dict, dict]:
+    """hydroprobe's model and training settings of the paper's shape for `synthetic_dataset`:
+    one epoch of `samples` windows."""
     model_cfg = {
         "dynamic_inputs": ["precipitation", "peti", "temperature"],
         "static_inputs": [f"static_{i:02d}" for i in range(N_STATIC)],
@@ -68,9 +68,15 @@ def bench_hydroprobe(args, device: torch.device) -> float:
     }
     training_cfg = {
         "epochs": 1, "batch_size": BATCH, "learning_rate": {0: 1e-3}, "clip_grad_norm": 1.0,
-        "nse_eps": 0.1, "samples_per_epoch": args.samples, "device": str(device),
-        "precision": args.precision,
+        "nse_eps": 0.1, "samples_per_epoch": samples, "device": str(device), "precision": precision,
     }
+    return model_cfg, training_cfg
+
+
+def bench_hydroprobe(args, device: torch.device) -> float:
+    years = max(3, math.ceil(args.samples / (args.basins * 365)) + 2)
+    ds = synthetic_dataset(args.basins, years)
+    model_cfg, training_cfg = paper_configs(args.samples, device, args.precision)
     t_end = ds.time.values[-1]
     periods = {"train": (str(pd.Timestamp(ds.time.values[0]) + pd.Timedelta(days=SEQ - 1))[:10],
                          str(pd.Timestamp(t_end))[:10])}
@@ -98,7 +104,6 @@ def bench_raw(args, device: torch.device) -> float:
     use_bf16 = args.precision == "bf16"
 
     def step():
-        nonlocal use_bf16
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
             out, _ = lstm(x)
             pred = head(out[:, -1:]).squeeze(-1)

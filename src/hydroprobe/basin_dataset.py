@@ -74,6 +74,20 @@ def _statics(camels_dir, basins, static_inputs) -> dict[str, np.ndarray]:
     return static_arrays(attrs, basins, static_inputs, f"CAMELS-GB attribute tables in {camels_dir}")
 
 
+def read_camels_gb_inputs(camels_dir: str | os.PathLike, basins: list[int], columns: list[str],
+                          static_inputs: list[str]) -> xr.Dataset:
+    """The CAMELS-GB part of the basin dataset: (basin, time) float32 time-series ``columns`` on
+    the first basin's time axis (NaN gaps kept) and (basin,) statics from the attribute tables."""
+    dynamic, time = _dynamic(camels_dir, basins, columns)
+    data = {c: (("basin", "time"), v) for c, v in dynamic.items()}
+    for col, values in _statics(camels_dir, basins, static_inputs).items():
+        data[col] = (("basin",), values)
+    return xr.Dataset(
+        data,
+        coords={"basin": np.asarray(basins, dtype=np.int32), "time": time.values.astype("datetime64[ns]")},
+    )
+
+
 def build_basin_dataset(
     camels_dir: str | os.PathLike,
     era5_basins: xr.Dataset,
@@ -92,21 +106,12 @@ def build_basin_dataset(
     header = read_timeseries(camels_dir, basins[0]).columns
     if "pet" not in header and "pet" not in dynamic_inputs:
         columns.remove("pet")
-    dynamic, time = _dynamic(camels_dir, basins, columns)
-
-    data = {c: (("basin", "time"), v) for c, v in dynamic.items()}
+    ds = read_camels_gb_inputs(camels_dir, basins, columns, static_inputs)
     era5 = era5_basins.sel(basin=basins)
     era5 = era5.assign_coords(time=pd.DatetimeIndex(era5["time"].values).normalize())
-    era5 = era5.reindex(time=time)
+    era5 = era5.reindex(time=pd.DatetimeIndex(ds["time"].values))
     for name in era5.data_vars:
-        data[str(name)] = (("basin", "time"), era5[name].values.astype(np.float32))
-    for col, values in _statics(camels_dir, basins, static_inputs).items():
-        data[col] = (("basin",), values)
-
-    ds = xr.Dataset(
-        data,
-        coords={"basin": np.asarray(basins, dtype=np.int32), "time": time.values.astype("datetime64[ns]")},
-    )
+        ds[str(name)] = (("basin", "time"), era5[name].values.astype(np.float32))
     for name in ds.data_vars:
         if name in UNITS:
             ds[name].attrs["units"] = UNITS[name]
