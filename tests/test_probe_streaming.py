@@ -78,18 +78,34 @@ def test_targets_with_extra_basins_and_times_in_other_order(tmp_path):
     _check(path, x, time, basins, targets, ("2010-01-05", "2010-06-30"), 0.0, max_block_mb=0.0)
 
 
-def test_prefetch_yields_the_same_blocks(tmp_path):
+def test_blocks_cover_the_period_in_store_order(tmp_path):
     rng = np.random.default_rng(3)
     x = rng.standard_normal((50, 6, 3)).astype(np.float32)
     time = pd.date_range("2000-01-01", periods=50, freq="D")
     path = _store(tmp_path, x, time, np.arange(6, dtype=np.int32), (20, 1, 3))
-    plain = list(iter_blocks(path, "c", (3, 47), max_block_mb=0.0))
-    ahead = list(iter_blocks(path, "c", (3, 47), max_block_mb=0.0, prefetch=True))
-    assert len(plain) == len(ahead) > 1
-    for (t1, b1, a1), (t2, b2, a2) in zip(plain, ahead):
-        assert (t1, b1) == (t2, b2)
-        np.testing.assert_array_equal(a1, a2)
-        np.testing.assert_array_equal(a1, x[t1, b1])
+    blocks = list(iter_blocks(path, "c", (3, 47), max_block_mb=0.0))
+    assert [(t.start, t.stop, b.start) for t, b, _ in blocks][:3] == [(3, 20, 0), (3, 20, 1), (3, 20, 2)]
+    assert sum(a.size for _, _, a in blocks) == 44 * 6 * 3
+    for t, b, a in blocks:
+        np.testing.assert_array_equal(a, x[t, b])
+
+
+def test_any_number_of_workers_gives_the_same_numbers(tmp_path):
+    """Blocks are reduced in parallel but added in store order: bit-identical results."""
+    rng = np.random.default_rng(8)
+    n_t, n_b, n_d = 300, 8, 4
+    time = pd.date_range("2000-01-01", periods=n_t, freq="D")
+    basins = np.arange(n_b, dtype=np.int32)
+    x = (rng.standard_normal((n_t, n_b, n_d)) + 2.0).astype(np.float32)
+    y = x.astype(np.float64) @ rng.standard_normal(n_d) + rng.standard_normal((n_t, n_b))
+    y[rng.random((n_t, n_b)) < 0.1] = np.nan
+    targets = xr.Dataset({"a": (("basin", "time"), y.T)}, coords={"basin": basins, "time": time})
+    path = _store(tmp_path, x, time, basins, (100, 1, n_d))
+    fits = [fit_linear_probes_streaming(path, targets, ["a"], ("2000-01-01", "2000-12-31"),
+                                        max_block_mb=0.0, workers=w)["a"] for w in (1, 2, 4)]
+    for other in fits[1:]:
+        np.testing.assert_array_equal(other.weights, fits[0].weights)
+        np.testing.assert_array_equal(other.feature_std, fits[0].feature_std)
 
 
 def test_accumulate_block_skips_blocks_without_rows():
@@ -111,13 +127,14 @@ def test_a_target_without_training_rows_is_an_error(tmp_path):
         fit_linear_probes_streaming(path, targets, ["sd"], ("2000-01-01", "2000-01-30"))
 
 
-def test_gaps_by_basin_and_season_use_per_run_grams(tmp_path, monkeypatch):
-    """Long runs of missing targets (whole basins, a season) take the one-pass per-run path."""
+def test_gaps_by_basin_and_season_cost_one_pass(tmp_path, monkeypatch):
+    """Long runs of missing targets (whole basins, a season) keep the one-pass cost: every row
+    with a target is cast and multiplied exactly once, in a few pieces, none without a target."""
     import hydroprobe.probe_streaming as ps
 
-    calls = []
-    real = ps._code_grams
-    monkeypatch.setattr(ps, "_code_grams", lambda a, codes: calls.append(r := real(a, codes)) or r)
+    pieces = []
+    real = ps._piece_gram
+    monkeypatch.setattr(ps, "_piece_gram", lambda buf, x, y, code, k_n: pieces.append(len(x)) or real(buf, x, y, code, k_n))
     rng = np.random.default_rng(4)
     n_t, n_b, n_d = 4200, 6, 5
     time = pd.date_range("1990-01-01", periods=n_t, freq="D")
@@ -130,13 +147,18 @@ def test_gaps_by_basin_and_season_use_per_run_grams(tmp_path, monkeypatch):
     targets = xr.Dataset({k: (("basin", "time"), v.T) for k, v in ys.items()},
                          coords={"basin": basins, "time": time})
     path = _store(tmp_path, x, time, basins, (n_t, 1, n_d))
-    _check(path, x, time, basins, targets, ("1990-01-01", "2001-06-30"), 0.0, max_block_mb=64.0)
-    assert any(c is not None for c in calls)
+    train = ("1990-01-01", "2001-06-30")
+    _check(path, x, time, basins, targets, train, 0.0, max_block_mb=64.0)
+    n_train = int(((time >= pd.Timestamp(train[0])) & (time <= pd.Timestamp(train[1]))).sum())
+    assert sum(pieces) == n_train * n_b  # each row once (every row here has swvl1)
+    # per basin: pieces of PIECE_ROWS, split once more where swvl4's gap starts and ends
+    assert len(pieces) <= n_b * (-(-n_train // ps.PIECE_ROWS) + 2)
 
 
 def test_states_far_from_zero_keep_their_precision(tmp_path):
     """Saturated cell-state dimensions sit far from zero with little spread: the shift applied
-    to each block's Gram must keep the centred moments accurate (mean/std up to 1e3 here)."""
+    to each block's Gram must keep the centred moments accurate (mean/std up to 1e3 here, for
+    the states and for a target)."""
     rng = np.random.default_rng(3)
     n_t, n_b, n_d = 400, 6, 5
     time = pd.date_range("2000-01-01", periods=n_t, freq="D")
@@ -145,7 +167,9 @@ def test_states_far_from_zero_keep_their_precision(tmp_path):
     offset = np.array([0.0, 100.0, 50.0, -300.0, 5.0])
     x = (rng.standard_normal((n_t, n_b, n_d)) * scale + offset).astype(np.float32)
     y = ((x.astype(np.float64) - offset) / scale) @ np.array([0.5, -1.0, 2.0, 0.3, 0.0])
-    targets = xr.Dataset({"t": (("basin", "time"), (y + 0.1 * rng.standard_normal((n_t, n_b))).T)},
+    y = y + 0.1 * rng.standard_normal((n_t, n_b))
+    # the targets' shift is applied to the Grams too: a target at mean/std ~ 1e3 as well
+    targets = xr.Dataset({"t": (("basin", "time"), y.T), "t_far": (("basin", "time"), (y + 3000.0).T)},
                          coords={"basin": basins, "time": time})
     path = _store(tmp_path, x, time, basins, (n_t, 1, n_d))
     _check(path, x, time, basins, targets, ("2000-01-01", "2000-12-31"), ridge=0.0, max_block_mb=0.01)

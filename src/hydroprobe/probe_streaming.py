@@ -1,17 +1,25 @@
 """The pooled linear probe for every target at once, in one streaming pass over a zarr store.
 
 Per target k the pass accumulates, in float64 and over the rows where the states and target k
-are complete: the count n, Σx, Σy, Σy², XᵀX and Xᵀy (data shifted by a reference value taken from
-the first block, to keep the centred moments accurate). The standardised ridge problem of
+are complete: the count n, Σx, Σy, Σy², XᵀX and Xᵀy (shifted by reference values taken from the
+first block, to keep the centred moments accurate). The standardised ridge problem of
 `hydroprobe.probes.fit_linear_probe` is then solved from these moments alone, so the weights
-are the same (to rounding) while memory is bounded by one block of the store, never the store.
-Each block costs one float64 copy, one BLAS XᵀX shared by every target and one XᵀY for all
-targets; a target missing on some rows gets a Gram correction for those rows only. The next block
-is read in a background thread while the current one is accumulated.
+are the same (to rounding) while memory is bounded by a few blocks of the store, never the store.
+Each row is cast to float64 once, a cache-sized piece at a time, and enters one BLAS Gram
+AᵀA of A = [x, y, 1] that serves every target present on it (`block_grams`). Blocks are read
+and reduced by a few threads at once and added in store order (`fit_linear_probes_streaming`).
+Why float64: the standardised Gram of trained cell states is ill-conditioned (condition number
+4e4 on the default run); there a float32 Gram (about twice as fast) moved single weights by up
+to 1e-3 relative and the predictions by 1e-5 of their spread (measured on the default run's
+states), where float64 agrees with the closed form to 1e-8.
 """
 
 from __future__ import annotations
 
+import os
+import threading
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,140 +83,122 @@ def _blas_single_thread():
     return threadpool_limits(limits=1, user_api="blas")
 
 
-def _code_grams(a, codes):
-    """{code: AᵀA} over the runs of equal `codes` (rows in order), or None when the runs are too
-    short for per-run BLAS calls to pay off. Code 0 (no target) is skipped."""
-    cuts = np.flatnonzero(codes[1:] != codes[:-1]) + 1
-    if cuts.size + 1 > max(1, codes.size // 512):  # runs of 512+ rows on average
-        return None
-    out: dict[int, np.ndarray] = {}
-    for s, e in zip(np.r_[0, cuts], np.r_[cuts, codes.size]):
-        c = int(codes[s])
-        if c:
-            part = a[s:e]
-            out[c] = out[c] + part.T @ part if c in out else part.T @ part
-    return out
+PIECE_ROWS = 4096  # rows cast and multiplied at a time: the float64 piece (~2 MB) stays in cache
 
 
-def _buffer(work: dict | None, key: str, shape, dtype=np.float64) -> np.ndarray:
-    """A scratch array of `shape`, reused across blocks through `work`: a fresh 64 MB array per
-    block costs its page faults every time (measured ~5× the cost of the copy into it)."""
-    size = int(np.prod(shape))
-    if work is None:
-        return np.empty(shape, dtype)
-    buf = work.get(key)
-    if buf is None or buf.size < size or buf.dtype != dtype:
-        buf = work[key] = np.empty(size, dtype)
-    return buf[:size].reshape(shape)
-
-
-def _target_grams(a, y_ok, feat_ok):
-    """(counts per target, [AᵀA over each target's rows]) for the filled block matrix A.
-
-    `y_ok` (rows, targets): where each target is finite; `feat_ok` (rows,): where the states are
-    (None: all, not yet checked). Rows without the target contribute nothing to its moments; a
-    row with no target at all to none, so it is never multiplied (the runs path skips it)."""
-    k_n = y_ok.shape[1]
-    have = y_ok if feat_ok is None else y_ok & feat_ok[:, None]
-    counts = have.sum(axis=0)
-    n_ok = y_ok.shape[0] if feat_ok is None else int(feat_ok.sum())
-    if (counts == n_ok).all():
-        gram = a.T @ a
-        return counts, [gram] * k_n
-    codes = np.zeros(y_ok.shape[0], dtype=np.int64)
+def _piece_gram(buf, x, y, code, k_n):
+    """AᵀA of A = [x, y, 1] for rows that all have target code `code`: x (rows, dim) float32
+    and y (rows, targets) are cast into the cache-sized scratch `buf`; the columns of targets
+    absent from `code` are zeroed (they are NaN there)."""
+    m, n_d = x.shape
+    a = buf[:m]
+    np.copyto(a[:, :n_d], x)
+    np.copyto(a[:, n_d:n_d + k_n], y)
     for k in range(k_n):
-        codes |= have[:, k].astype(np.int64) << k
-    grams = _code_grams(a, codes)
-    if grams is not None:
-        return counts, [sum(g for c, g in grams.items() if c >> k & 1) if counts[k] else None
-                        for k in range(k_n)]
-    ok = np.ones(y_ok.shape[0], dtype=bool) if feat_ok is None else feat_ok
-    gram = a.T @ a
-    per_target: list = [None] * k_n
-    done: dict[bytes, np.ndarray] = {}
+        if not code >> k & 1:
+            a[:, n_d + k] = 0.0
+    return a.T @ a
+
+
+def block_grams(x: np.ndarray, y: np.ndarray, work: dict | None = None):
+    """Raw sufficient statistics of one block, for every target at once.
+
+    `x` (time, basin, dim) states, `y` (time, basin, targets) targets (NaN: missing); or
+    (rows, dim) and (rows, targets). Returns (counts per target, [G_k or None]) where G_k is the
+    float64 Gram AᵀA of A = [x, y, 1] over the rows where the states and target k are complete
+    (the other targets' columns zeroed where missing): its blocks are XᵀX, XᵀY, Σx, Σy, Σy², n.
+
+    Each row carries a code, the bit set of its targets that are present. A basin's rows are
+    taken PIECE_ROWS at a time: cast into a small float64 scratch that stays in cache and
+    multiplied there by BLAS (one pass over the block, no block-sized float64 copy), the Gram
+    added to its code's sum; a piece mixing codes (scattered gaps) is split by code first. A
+    NaN/inf state shows on the diagonal of its piece's Gram: that piece is redone without such
+    rows. Each target's G is the sum over the codes that contain it. No shift is applied here
+    (see `add_block`), so blocks are independent."""
+    x, y = np.asarray(x), np.asarray(y)
+    if x.ndim == 2:
+        x, y = x[:, None, :], y[:, None, :]
+    n_t, n_b, n_d = x.shape
+    k_n = y.shape[-1]
+    codes = np.zeros((n_t, n_b), dtype=np.int64)
     for k in range(k_n):
+        codes |= np.isfinite(y[..., k]).astype(np.int64) << k
+    key = ("piece", n_d + k_n + 1)
+    buf = None if work is None else work.get(key)
+    if buf is None:
+        buf = np.empty((PIECE_ROWS, n_d + k_n + 1))
+        buf[:, -1] = 1.0
+        if work is not None:
+            work[key] = buf
+    sums: dict[int, np.ndarray] = {}
+
+    def add_piece(xp, yp, cp):
+        c = int(cp[0]) if cp.size else 0
+        if cp.size and not (cp == c).all():  # scattered gaps: one Gram per code present
+            for c in np.unique(cp):
+                if c:
+                    sel = cp == c
+                    add_piece(xp[sel], yp[sel], cp[sel])
+            return
+        if not c:
+            return
+        g = _piece_gram(buf, xp, yp, c, k_n)
+        if not np.isfinite(np.diagonal(g)[:n_d]).all():  # NaN/inf states: redo without their rows
+            ok = np.isfinite(xp).all(axis=1)
+            add_piece(xp[ok], yp[ok], cp[ok])
+        else:
+            sums[c] = sums[c] + g if c in sums else g
+
+    if codes.size == 0:
+        return np.zeros(k_n, dtype=np.int64), [None] * k_n
+    if (codes == codes.flat[0]).all():  # one code (typically every target complete): contiguous
+        step = max(1, PIECE_ROWS // n_b)  # pieces of whole time steps, rows as stored
+        pieces = [(slice(s, s + step), slice(None)) for s in range(0, n_t, step)]
+    else:  # gaps: pieces basin by basin, where gaps by basin or season come as long runs
+        pieces = [(slice(s, s + PIECE_ROWS), slice(j, j + 1)) for j in range(n_b)
+                  for s in range(0, n_t, PIECE_ROWS)]
+    with np.errstate(invalid="ignore", over="ignore"):
+        for ts, bs in pieces:
+            add_piece(x[ts, bs].reshape(-1, n_d), y[ts, bs].reshape(-1, k_n), codes[ts, bs].reshape(-1))
+    counts = np.array([sum(round(g[-1, -1]) for c, g in sums.items() if c >> k & 1) for k in range(k_n)],
+                      dtype=np.int64)
+    grams = [sum(g for c, g in sums.items() if c >> k & 1) if counts[k] else None for k in range(k_n)]
+    return counts, grams
+
+
+def add_block(moments: dict, counts, grams, names: list[str]) -> None:
+    """Add one block's `block_grams` to the per-target `moments` (in place).
+
+    The shifts that keep the centred moments accurate are taken from the first block that has
+    rows: the states' mean there (shared by all targets) and each target's mean on its first
+    block. They are applied to each block's small Gram, not to its rows: the raw float64 block
+    sums lose nothing that matters unless |mean| / std is beyond ~1e4."""
+    for k, name in enumerate(names):
         if not counts[k]:
             continue
-        miss = ok & ~y_ok[:, k]  # complete states, no target: not in this target's moments
-        if not miss.any():
-            per_target[k] = gram
-            continue
-        key = np.packbits(miss).tobytes()
-        if key not in done:
-            if miss.sum() <= counts[k]:
-                am = a[miss]
-                done[key] = gram - am.T @ am
-            else:
-                ah = a[have[:, k]]
-                done[key] = ah.T @ ah
-        per_target[k] = done[key]
-    return counts, per_target
+        g = grams[k]
+        n_d = g.shape[0] - len(names) - 1
+        j = n_d + k
+        n_k, sx, sy = float(g[-1, -1]), g[:n_d, -1], float(g[j, -1])
+        m = moments.get(name)
+        if m is None:
+            ref = next(iter(moments.values())).x_shift if moments else sx / n_k
+            m = moments[name] = Moments(ref, sy / n_k)
+        r, s = m.x_shift, m.y_shift
+        m.n += int(counts[k])
+        # Σ(x-r)(x-r)ᵀ = Σxxᵀ - r Σxᵀ - Σx rᵀ + n r rᵀ;  Σ(x-r) = Σx - n r
+        m.xtx += g[:n_d, :n_d] - np.outer(r, sx) - np.outer(sx, r) + n_k * np.outer(r, r)
+        m.sx += sx - n_k * r
+        # Σ(x-r)(y-s) = Σxy - r Σy - s Σx + n r s;  Σ(y-s) = Σy - n s;  Σ(y-s)² = Σy² - 2 s Σy + n s²
+        m.xty += g[:n_d, j] - r * sy - s * sx + n_k * r * s
+        m.sy += sy - n_k * s
+        m.syy += float(g[j, j]) - 2 * s * sy + n_k * s * s
 
 
 def accumulate_block(moments: dict, x: np.ndarray, y: np.ndarray, names: list[str],
                      work: dict | None = None) -> None:
-    """Add one block: x (rows, dim) states, y (rows, targets) to the per-target moments (x may
-    also be (..., dim) with y (..., targets) of the same leading shape, e.g. a transposed view).
-
-    The block is copied once into a reused C-contiguous float64 matrix A = [x, y - y_ref, 1]
-    (missing target values zeroed; the shift x_ref of the first block, shared by all targets, is
-    applied to the resulting Gram), and ONE
-    BLAS call AᵀA gives XᵀX, XᵀY of every target, Σx, Σy, Σy² and n together. Where targets are
-    missing on some rows with complete states, rows are grouped by which targets they have: if
-    the groups come in long runs (gaps by basin or season; rows are basin-major) one AᵀA per run,
-    so the block still costs one pass; else each target's AᵀA is the full one minus its missing
-    rows' (or, if they are the majority, from its rows alone)."""
-    k_n = len(names)
-    x = np.asarray(x)
-    n_d = x.shape[-1]
-    y = np.asarray(y, dtype=np.float64).reshape(-1, k_n)  # may be a strided view
-    n_rows = y.shape[0]
-    if n_rows == 0:
-        return
-    ref = next(iter(moments.values())).x_shift if moments else None
-    if ref is None:
-        xf = x.reshape(-1, n_d)
-        feat_ok = np.isfinite(xf).all(axis=1)
-        if not (feat_ok.any() and np.isfinite(y[feat_ok]).any()):
-            return
-        ref = xf[feat_ok].mean(axis=0, dtype=np.float64)
-    a = _buffer(work, "a", (n_rows, n_d + k_n + 1))
-    xs = a[:, :n_d]
-    # cast into the reused buffer; the states' shift is applied to the block's Gram below (a
-    # 64 × 64 correction instead of a pass over every row: the block's raw float64 moments lose
-    # nothing that matters unless |mean| / std of a dimension is beyond ~1e4)
-    np.copyto(xs.reshape(*x.shape[:-1], n_d), x)
-    y_ok = np.isfinite(y)
-    for k, name in enumerate(names):  # a target's shift: its mean on its first complete rows
-        if name not in moments and y_ok[:, k].any():
-            sel = y_ok[:, k] & np.isfinite(xs).all(axis=1)
-            if sel.any():
-                moments[name] = Moments(ref, float(y[sel, k].mean()))
-    y_shift = np.array([moments[nm].y_shift if nm in moments else 0.0 for nm in names])
-    ys = a[:, n_d:n_d + k_n]
-    np.subtract(y, y_shift, out=ys)
-    if not y_ok.all():
-        ys[~y_ok] = 0.0
-    a[:, -1] = 1.0
-    with np.errstate(invalid="ignore", over="ignore"):  # NaN/inf states are handled just below
-        counts, per_target = _target_grams(a, y_ok, None)
-    if not all(np.isfinite(np.diagonal(g)[:n_d]).all() for g in per_target if g is not None):
-        # a NaN/inf state shows on the diagonal of a Gram it entered: drop such rows everywhere
-        feat_ok = np.isfinite(xs).all(axis=1)
-        a[~feat_ok] = 0.0
-        counts, per_target = _target_grams(a, y_ok, feat_ok)
-    for k, name in enumerate(names):
-        if not counts[k]:
-            continue
-        g, m, j = per_target[k], moments[name], n_d + k
-        n_k, sx_raw, sy = float(g[-1, -1]), g[:n_d, -1], float(g[j, -1])
-        m.n += int(counts[k])
-        # Σ(x-r)(x-r)ᵀ = Σxxᵀ - r Σxᵀ - Σx rᵀ + n r rᵀ;  Σ(x-r) = Σx - n r;  Σ(x-r)y = Σxy - r Σy
-        m.xtx += g[:n_d, :n_d] - np.outer(ref, sx_raw) - np.outer(sx_raw, ref) + n_k * np.outer(ref, ref)
-        m.sx += sx_raw - n_k * ref
-        m.xty += g[:n_d, j] - ref * sy
-        m.sy += sy
-        m.syy += float(g[j, j])
+    """Add one block of states `x` and targets `y` (see `block_grams`) to `moments`."""
+    add_block(moments, *block_grams(x, y, work), names)
 
 
 def _block_plan(arr, time_index, max_block_mb):
@@ -223,41 +213,38 @@ def _block_plan(arr, time_index, max_block_mb):
             yield tsl, slice(bs, min(bs + cb * group, n_b))
 
 
-def iter_blocks(store: str | Path, variable: str = "c", time_index=None, max_block_mb: float = 32.0,
-                prefetch: bool = False):
+def iter_blocks(store: str | Path, variable: str = "c", time_index=None, max_block_mb: float = 32.0):
     """Yield (time slice, basin slice, block (time, basin, dim) float32) over the store,
-    reading whole zarr chunks and grouping basin chunks up to `max_block_mb`.
-
-    With `prefetch`, the next block is read in a background thread while the caller works on
-    the current one (memory: two blocks)."""
+    reading whole zarr chunks and grouping basin chunks up to `max_block_mb`."""
     arr = zarr.open_group(str(store), mode="r")[variable]
-    plan = _block_plan(arr, time_index, max_block_mb)
-    if not prefetch:
-        for tsl, bsl in plan:
-            yield tsl, bsl, arr[tsl, bsl, :]
-        return
-    from concurrent.futures import ThreadPoolExecutor
+    for tsl, bsl in _block_plan(arr, time_index, max_block_mb):
+        yield tsl, bsl, arr[tsl, bsl, :]
 
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        nxt = next(plan, None)
-        fut = pool.submit(arr.__getitem__, (nxt[0], nxt[1], slice(None))) if nxt else None
-        while fut is not None:
-            block, cur = fut.result(), nxt
-            nxt = next(plan, None)
-            fut = pool.submit(arr.__getitem__, (nxt[0], nxt[1], slice(None))) if nxt else None
-            yield cur[0], cur[1], block
+
+def _available_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))  # the cores this job may use (SLURM, taskset)
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
 
 
 def fit_linear_probes_streaming(store: str | Path, targets: xr.Dataset, target_names, train_period,
-                                variable: str = "c", ridge: float = 0.0,
-                                max_block_mb: float = 32.0) -> dict[str, LinearProbe]:
+                                variable: str = "c", ridge: float = 0.0, max_block_mb: float = 32.0,
+                                workers: int | None = None) -> dict[str, LinearProbe]:
     """Fit the pooled linear probe of every target in `target_names` in ONE pass over the
     states `variable` (time, basin, dim) of the zarr `store`, train period only.
 
     `targets` holds the targets on (basin, time) (may be lazy, e.g. the basin dataset; only the
     block matching each states block is loaded). Returns {target: LinearProbe}, equal to
-    `fit_linear_probe` on the same rows."""
+    `fit_linear_probe` on the same rows.
+
+    `workers` threads (default: the available cores + 1, at most 4) each read a block and reduce it
+    to its Grams (`block_grams`); zarr's decompression and BLAS release the GIL, so reading and
+    arithmetic of different blocks share all cores instead of taking turns. The blocks' Grams are
+    added in store order, so the result does not depend on which thread finished first. Memory:
+    about `workers` blocks, each read as float32 and held once more as float64."""
     target_names = list(target_names)
+    k_n = len(target_names)
     # lazy, no dask (chunks=None): only the coordinates are read
     coords = xr.open_zarr(str(store), consolidated=False, chunks=None)
     times = pd.DatetimeIndex(coords["time"].values)
@@ -272,30 +259,41 @@ def fit_linear_probes_streaming(store: str | Path, targets: xr.Dataset, target_n
     t0, t1 = int(idx[0]), int(idx[-1]) + 1  # times are sorted: the period is one index range
     b_pos = targets.get_index("basin").get_indexer(basins)
     t_pos = targets.get_index("time").get_indexer(times)
-    moments: dict[str, Moments] = {}
-    work: dict[str, np.ndarray] = {}  # scratch arrays reused from block to block
     arrays = [targets[name].transpose("basin", "time") for name in target_names]
-    with _blas_single_thread():
-        for tsl, bsl, block in iter_blocks(store, variable, (t0, t1), max_block_mb, prefetch=True):
-            tp, bp = t_pos[tsl], b_pos[bsl]
-            ok = tp >= 0
-            # rows basin-major (basin, time): the targets' own order, and gaps by basin become runs
-            y = _buffer(work, "y", (len(target_names), len(bp), len(tp)))  # contiguous per target
-            if not ok.all():
-                y.fill(np.nan)
-            if ok.any():
-                tsel = tp[ok]
-                if ok.all() and tsel.size and (np.diff(tsel) == 1).all():
-                    tsel = slice(int(tsel[0]), int(tsel[-1]) + 1)
-                bsel = slice(int(bp[0]), int(bp[-1]) + 1) if (np.diff(bp) == 1).all() else bp
-                for k, da in enumerate(arrays):
-                    vals = np.asarray(da.isel(basin=bsel, time=tsel).values)  # (basin, time)
-                    if ok.all():
-                        y[k] = vals
-                    else:
-                        y[k][:, ok] = vals
-            accumulate_block(moments, block.transpose(1, 0, 2), y.reshape(len(target_names), -1).T,
-                             target_names, work)
+
+    def block_targets(tsl, bsl) -> np.ndarray:
+        """The targets of one states block, (time, basin, target) float64, NaN where absent.
+        Read in the calling thread: xarray objects are not shared with the workers."""
+        tp, bp = t_pos[tsl], b_pos[bsl]
+        ok = tp >= 0
+        y = np.full((k_n, len(bp), len(tp)), np.nan)
+        if ok.any():
+            tsel = tp[ok]
+            if ok.all() and (np.diff(tsel) == 1).all():
+                tsel = slice(int(tsel[0]), int(tsel[-1]) + 1)
+            bsel = slice(int(bp[0]), int(bp[-1]) + 1) if (np.diff(bp) == 1).all() else bp
+            for k, da in enumerate(arrays):
+                y[k][:, ok] = np.asarray(da.isel(basin=bsel, time=tsel).values)  # (basin, time)
+        return y.transpose(2, 1, 0)
+
+    arr = zarr.open_group(str(store), mode="r")[variable]
+    scratch = threading.local()  # each worker reuses its own float64 block matrix
+
+    def reduce_block(tsl, bsl, y):
+        work = scratch.__dict__.setdefault("work", {})
+        return block_grams(arr[tsl, bsl, :], y, work)
+
+    # one more worker than cores: while one waits on zarr's decompression threads, the others compute
+    workers = max(1, workers or min(4, _available_cores() + 1))
+    moments: dict[str, Moments] = {}
+    pending: deque = deque()
+    with _blas_single_thread(), ThreadPoolExecutor(max_workers=workers) as pool:
+        for tsl, bsl in _block_plan(arr, (t0, t1), max_block_mb):
+            pending.append(pool.submit(reduce_block, tsl, bsl, block_targets(tsl, bsl)))
+            while len(pending) > workers:  # bounded: blocks in flight, not the store
+                add_block(moments, *pending.popleft().result(), target_names)
+        while pending:
+            add_block(moments, *pending.popleft().result(), target_names)
     out = {}
     for name in target_names:
         if name not in moments:
