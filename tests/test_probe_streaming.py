@@ -32,11 +32,14 @@ def _check(path, x, time, basins, targets, train, ridge, **kw):
         assert got.target_std == pytest.approx(ref.target_std, rel=1e-8)
 
 
-@pytest.mark.parametrize("block_mb", [0.0, 0.01, 64.0])
-def test_every_gap_pattern_matches_closed_form(tmp_path, block_mb):
-    """Complete target, sparse gaps (Gram correction), mostly missing (direct Gram), a target
-    absent from the first blocks (its shift set later), two targets with identical gaps (shared
-    correction), NaN and inf states, per-basin chunks as the workflow writes them."""
+@pytest.mark.parametrize("block_mb, piece_rows", [(0.0, 4096), (0.01, 4096), (64.0, 4096), (64.0, 5)])
+def test_every_gap_pattern_matches_closed_form(tmp_path, monkeypatch, block_mb, piece_rows):
+    """Complete target, sparse gaps, mostly missing, a target absent from the first blocks (its
+    shift set later), two targets with identical gaps, NaN and inf states, per-basin chunks as
+    the workflow writes them; and pieces smaller than one time step of a block."""
+    import hydroprobe.probe_streaming as ps
+
+    monkeypatch.setattr(ps, "PIECE_ROWS", piece_rows)
     rng = np.random.default_rng(11)
     n_t, n_b, n_d = 400, 9, 7
     time = pd.date_range("2001-01-01", periods=n_t, freq="D")
@@ -59,6 +62,24 @@ def test_every_gap_pattern_matches_closed_form(tmp_path, block_mb):
     path = _store(tmp_path, x, time, basins, (n_t, 1, n_d))
     _check(path, x, time, basins, targets, ("2001-02-01", "2001-12-31"), 0.0, max_block_mb=block_mb)
     _check(path, x, time, basins, targets, ("2001-01-01", "2002-12-31"), 0.05, max_block_mb=block_mb)
+
+
+def test_complete_targets_in_pieces_of_whole_time_steps(tmp_path, monkeypatch):
+    """Every target complete: pieces are whole time steps of the block, even when one time step
+    has more rows (basins) than a piece."""
+    import hydroprobe.probe_streaming as ps
+
+    monkeypatch.setattr(ps, "PIECE_ROWS", 4)
+    rng = np.random.default_rng(12)
+    n_t, n_b, n_d = 120, 9, 3
+    time = pd.date_range("2001-01-01", periods=n_t, freq="D")
+    basins = np.arange(n_b, dtype=np.int32)
+    x = (rng.standard_normal((n_t, n_b, n_d)) + 1.0).astype(np.float32)
+    y = x.astype(np.float64) @ rng.standard_normal(n_d) + rng.standard_normal((n_t, n_b))
+    targets = xr.Dataset({"a": (("basin", "time"), y.T), "b": (("basin", "time"), 2 * y.T + 1)},
+                         coords={"basin": basins, "time": time})
+    path = _store(tmp_path, x, time, basins, (n_t, 1, n_d))
+    _check(path, x, time, basins, targets, ("2001-01-01", "2001-03-31"), 0.0, max_block_mb=64.0)
 
 
 def test_targets_with_extra_basins_and_times_in_other_order(tmp_path):

@@ -74,7 +74,7 @@ def _blas_single_thread():
     """Context limiting BLAS to one thread: the per-block Gram matrices are small (dim × dim
     output), and a multi-threaded OpenBLAS on a busy or small machine can be ~10× slower than one
     thread (measured: 1M × 64 XᵀX 0.27 s on one thread, 3 s on two with other jobs running).
-    The read runs concurrently in another thread, so one BLAS thread keeps both cores busy."""
+    The workers run concurrently, one BLAS thread each."""
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
@@ -125,8 +125,8 @@ def block_grams(x: np.ndarray, y: np.ndarray, work: dict | None = None):
         codes |= np.isfinite(y[..., k]).astype(np.int64) << k
     key = ("piece", n_d + k_n + 1)
     buf = None if work is None else work.get(key)
-    if buf is None:
-        buf = np.empty((PIECE_ROWS, n_d + k_n + 1))
+    if buf is None or len(buf) < n_b:  # a piece holds at least one time step of the block
+        buf = np.empty((max(PIECE_ROWS, n_b), n_d + k_n + 1))
         buf[:, -1] = 1.0
         if work is not None:
             work[key] = buf
@@ -242,7 +242,8 @@ def fit_linear_probes_streaming(store: str | Path, targets: xr.Dataset, target_n
     to its Grams (`block_grams`); zarr's decompression and BLAS release the GIL, so reading and
     arithmetic of different blocks share all cores instead of taking turns. The blocks' Grams are
     added in store order, so the result does not depend on which thread finished first. Memory:
-    about `workers` blocks, each read as float32 and held once more as float64."""
+    about `workers` blocks as read (float32, with zarr's decoding buffers), plus a cache-sized
+    float64 piece per worker."""
     target_names = list(target_names)
     k_n = len(target_names)
     # lazy, no dask (chunks=None): only the coordinates are read
@@ -277,7 +278,7 @@ def fit_linear_probes_streaming(store: str | Path, targets: xr.Dataset, target_n
         return y.transpose(2, 1, 0)
 
     arr = zarr.open_group(str(store), mode="r")[variable]
-    scratch = threading.local()  # each worker reuses its own float64 block matrix
+    scratch = threading.local()  # each worker reuses its own float64 piece
 
     def reduce_block(tsl, bsl, y):
         work = scratch.__dict__.setdefault("work", {})
