@@ -126,14 +126,21 @@ def select_features(states: xr.Dataset, features: str = "cell") -> xr.DataArray:
     return states[name].transpose("time", "basin", "dim")
 
 
-def aligned_rows(states: xr.DataArray, target: xr.DataArray, period) -> tuple[np.ndarray, np.ndarray]:
-    """States (time, basin, dim) and target (time, basin) of one period, aligned on basin/time."""
+def aligned_target(states: xr.DataArray, target: xr.DataArray, period) -> np.ndarray:
+    """The target (time, basin) float64 on the states' basins and days of one period."""
     missing = np.setdiff1d(states["basin"].values, target["basin"].values)
     if missing.size:
         raise InputDataError(f"probe target '{target.name}' has no series for basin {int(missing[0])}")
-    s = states.transpose("time", "basin", "dim").sel(time=period_slice(period))
+    s = states.sel(time=period_slice(period))
     y = target.sel(basin=s["basin"]).transpose("time", "basin").reindex(time=s["time"])
-    return np.asarray(s.values, dtype=np.float64), np.asarray(y.values, dtype=np.float64)
+    return np.asarray(y.values, dtype=np.float64)
+
+
+def aligned_rows(states: xr.DataArray, target: xr.DataArray, period) -> tuple[np.ndarray, np.ndarray]:
+    """States (time, basin, dim) and target (time, basin) of one period, aligned on basin/time."""
+    y = aligned_target(states, target, period)
+    s = states.transpose("time", "basin", "dim").sel(time=period_slice(period))
+    return np.asarray(s.values, dtype=np.float64), y
 
 
 @dataclass(frozen=True)

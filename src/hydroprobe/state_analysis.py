@@ -27,7 +27,7 @@ import pandas as pd
 import xarray as xr
 
 from hydroprobe.errors import InputDataError
-from hydroprobe.probes import aligned_rows, fit_linear_probe
+from hydroprobe.probes import aligned_rows, aligned_target, fit_linear_probe
 
 WEIGHT_COLUMNS = ["target", "dim", "weight"]
 CORRELATION_COLUMNS = ["target", "dim", "n", "r", "median_basin_r", "n_basins"]
@@ -46,7 +46,7 @@ def _period_arrays(states: xr.DataArray, targets: dict[str, xr.DataArray], perio
     if not names:
         raise InputDataError("state analysis: no target given")
     x, first = aligned_rows(states, targets[names[0]], period)
-    ys = [first] + [aligned_rows(states, targets[n], period)[1] for n in names[1:]]
+    ys = [first] + [aligned_target(states, targets[n], period) for n in names[1:]]
     if x.shape[0] == 0:
         raise InputDataError(f"no state lies in the period {tuple(period)}")
     return x, np.stack(ys, axis=-1)
@@ -106,13 +106,19 @@ def probe_weights(states: xr.DataArray, targets: dict[str, xr.DataArray], train_
     change of the target, in train-period standard deviations, per standard deviation of the
     dimension, all other dimensions fixed.
     """
-    x, y = _period_arrays(states, targets, train_period)
+    return _weights(*_period_arrays(states, targets, train_period), list(targets), _dims(states), ridge)
+
+
+def _dims(states: xr.DataArray) -> np.ndarray:
+    return (states["dim"].values if "dim" in states.coords else np.arange(states.sizes["dim"])).astype(int)
+
+
+def _weights(x, y, names, dims, ridge):
     d = x.shape[-1]
-    dims = states["dim"].values if "dim" in states.coords else np.arange(d)
     frames = []
-    for k, name in enumerate(targets):
+    for k, name in enumerate(names):
         probe = fit_linear_probe(x.reshape(-1, d), y[..., k].reshape(-1), ridge)
-        frames.append(pd.DataFrame({"target": name, "dim": dims.astype(int), "weight": probe.weights}))
+        frames.append(pd.DataFrame({"target": name, "dim": dims, "weight": probe.weights}))
     return pd.concat(frames, ignore_index=True)[WEIGHT_COLUMNS]
 
 
@@ -122,7 +128,10 @@ def dimension_correlations(states: xr.DataArray, targets: dict[str, xr.DataArray
     `CORRELATION_COLUMNS`): `r` pooled over all (basin, day) pairs where both are finite (`n` of
     them); `median_basin_r` the median over basins of each basin's own r (basins where it is
     defined, `n_basins` of them; NaN columns without `per_basin`)."""
-    x, y = _period_arrays(states, targets, period)
+    return _correlations(*_period_arrays(states, targets, period), list(targets), _dims(states), per_basin)
+
+
+def _correlations(x, y, names, dims, per_basin):
     t, b, d = x.shape
     r, n = pooled_correlations(x.reshape(-1, d), y.reshape(t * b, -1))
     med = np.full_like(r, np.nan)
@@ -133,11 +142,9 @@ def dimension_correlations(states: xr.DataArray, targets: dict[str, xr.DataArray
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices
             med = np.nanmedian(per, axis=0)
-    dims = states["dim"].values if "dim" in states.coords else np.arange(d)
-    names = list(targets)
     frame = pd.DataFrame({
         "target": np.repeat(names, d),
-        "dim": np.tile(dims.astype(int), len(names)),
+        "dim": np.tile(dims, len(names)),
         "n": n.ravel(),
         "r": r.ravel(),
         "median_basin_r": med.ravel(),
@@ -184,20 +191,23 @@ def state_pca(states: xr.DataArray, targets: dict[str, xr.DataArray], train_peri
     sign of r follows the loading convention of `fit_pca`.
     """
     x_train, _ = _period_arrays(states, targets, train_period)
+    return _pca(x_train, *_period_arrays(states, targets, test_period), list(targets), n_components)
+
+
+def _pca(x_train, x_test, y_test, names, n_components):
     d = x_train.shape[-1]
     mean, std, ratio, vectors = fit_pca(x_train.reshape(-1, d))
     k = int(min(max(n_components, 0), d))
-    x_test, y_test = _period_arrays(states, targets, test_period)
     t, b, _ = x_test.shape
     scores = ((x_test.reshape(-1, d) - mean) / std) @ vectors[:, :k]  # NaN rows stay NaN
     r, _ = pooled_correlations(scores, y_test.reshape(t * b, -1))  # (targets, k)
     frame = pd.DataFrame({"component": np.arange(1, d + 1), "explained_variance_ratio": ratio,
                           "cumulative_explained_variance_ratio": np.cumsum(ratio)})
-    for i, name in enumerate(targets):
+    for i, name in enumerate(names):
         col = np.full(d, np.nan)
         col[:k] = r[i]
         frame[f"r_{name}"] = col
-    return frame[pca_columns(targets)]
+    return frame[pca_columns(names)]
 
 
 def analyse_states(states: xr.DataArray, targets: dict[str, xr.DataArray], train_period, test_period,
@@ -206,10 +216,13 @@ def analyse_states(states: xr.DataArray, targets: dict[str, xr.DataArray], train
     (test period) and `pca` (fitted on train, correlated on test)."""
     states = states.transpose("time", "basin", "dim").load()
     targets = {name: da.load() for name, da in targets.items()}
+    names, dims = list(targets), _dims(states)
+    x_train, y_train = _period_arrays(states, targets, train_period)  # each period aligned once
+    x_test, y_test = _period_arrays(states, targets, test_period)
     return {
-        "probe_weights": probe_weights(states, targets, train_period, ridge),
-        "dimension_correlations": dimension_correlations(states, targets, test_period),
-        "pca": state_pca(states, targets, train_period, test_period, n_components),
+        "probe_weights": _weights(x_train, y_train, names, dims, ridge),
+        "dimension_correlations": _correlations(x_test, y_test, names, dims, per_basin=True),
+        "pca": _pca(x_train, x_test, y_test, names, n_components),
     }
 
 
