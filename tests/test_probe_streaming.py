@@ -32,6 +32,16 @@ def _check(path, x, time, basins, targets, train, ridge, **kw):
         assert got.target_std == pytest.approx(ref.target_std, rel=1e-8)
 
 
+def _linear_world(seed, n_t, n_b, n_d, offset=0.0):
+    """Daily times, basin ids, states (time, basin, dim) float32 and a target linear in them."""
+    rng = np.random.default_rng(seed)
+    time = pd.date_range("2000-01-01", periods=n_t, freq="D")
+    basins = np.arange(n_b, dtype=np.int32)
+    x = (rng.standard_normal((n_t, n_b, n_d)) + offset).astype(np.float32)
+    y = x.astype(np.float64) @ rng.standard_normal(n_d) + rng.standard_normal((n_t, n_b))
+    return rng, time, basins, x, y
+
+
 @pytest.mark.parametrize("block_mb, piece_rows", [(0.0, 4096), (0.01, 4096), (64.0, 4096), (64.0, 5)])
 def test_every_gap_pattern_matches_closed_form(tmp_path, monkeypatch, block_mb, piece_rows):
     """Complete target, sparse gaps, mostly missing, a target absent from the first blocks (its
@@ -70,16 +80,11 @@ def test_complete_targets_in_pieces_of_whole_time_steps(tmp_path, monkeypatch):
     import hydroprobe.probe_streaming as ps
 
     monkeypatch.setattr(ps, "PIECE_ROWS", 4)
-    rng = np.random.default_rng(12)
-    n_t, n_b, n_d = 120, 9, 3
-    time = pd.date_range("2001-01-01", periods=n_t, freq="D")
-    basins = np.arange(n_b, dtype=np.int32)
-    x = (rng.standard_normal((n_t, n_b, n_d)) + 1.0).astype(np.float32)
-    y = x.astype(np.float64) @ rng.standard_normal(n_d) + rng.standard_normal((n_t, n_b))
+    _, time, basins, x, y = _linear_world(12, 120, 9, 3, offset=1.0)
     targets = xr.Dataset({"a": (("basin", "time"), y.T), "b": (("basin", "time"), 2 * y.T + 1)},
                          coords={"basin": basins, "time": time})
-    path = _store(tmp_path, x, time, basins, (n_t, 1, n_d))
-    _check(path, x, time, basins, targets, ("2001-01-01", "2001-03-31"), 0.0, max_block_mb=64.0)
+    path = _store(tmp_path, x, time, basins, (120, 1, 3))
+    _check(path, x, time, basins, targets, ("2000-01-01", "2000-03-31"), 0.0, max_block_mb=64.0)
 
 
 def test_targets_with_extra_basins_and_times_in_other_order(tmp_path):
@@ -113,15 +118,10 @@ def test_blocks_cover_the_period_in_store_order(tmp_path):
 
 def test_any_number_of_workers_gives_the_same_numbers(tmp_path):
     """Blocks are reduced in parallel but added in store order: bit-identical results."""
-    rng = np.random.default_rng(8)
-    n_t, n_b, n_d = 300, 8, 4
-    time = pd.date_range("2000-01-01", periods=n_t, freq="D")
-    basins = np.arange(n_b, dtype=np.int32)
-    x = (rng.standard_normal((n_t, n_b, n_d)) + 2.0).astype(np.float32)
-    y = x.astype(np.float64) @ rng.standard_normal(n_d) + rng.standard_normal((n_t, n_b))
-    y[rng.random((n_t, n_b)) < 0.1] = np.nan
+    rng, time, basins, x, y = _linear_world(8, 300, 8, 4, offset=2.0)
+    y[rng.random(y.shape) < 0.1] = np.nan
     targets = xr.Dataset({"a": (("basin", "time"), y.T)}, coords={"basin": basins, "time": time})
-    path = _store(tmp_path, x, time, basins, (100, 1, n_d))
+    path = _store(tmp_path, x, time, basins, (100, 1, 4))
     fits = [fit_linear_probes_streaming(path, targets, ["a"], ("2000-01-01", "2000-12-31"),
                                         max_block_mb=0.0, workers=w)["a"] for w in (1, 2, 4)]
     for other in fits[1:]:
