@@ -5,7 +5,7 @@ import pytest
 import xarray as xr
 
 from hydroprobe.errors import InputDataError
-from hydroprobe.probe_streaming import accumulate_block, fit_linear_probes_streaming, iter_blocks
+from hydroprobe.probe_streaming import add_block, block_grams, fit_linear_probes_streaming, iter_blocks
 from hydroprobe.probes import fit_linear_probe
 
 
@@ -129,11 +129,12 @@ def test_any_number_of_workers_gives_the_same_numbers(tmp_path):
         np.testing.assert_array_equal(other.feature_std, fits[0].feature_std)
 
 
-def test_accumulate_block_skips_blocks_without_rows():
+def test_blocks_without_rows_add_nothing():
     moments = {}
-    accumulate_block(moments, np.full((4, 2), np.nan, np.float32), np.ones((4, 1)), ["a"])
-    accumulate_block(moments, np.ones((4, 2), np.float32), np.full((4, 1), np.nan), ["a"])
-    accumulate_block(moments, np.ones((0, 2), np.float32), np.ones((0, 1)), ["a"])
+    for x, y in [(np.full((4, 2), np.nan, np.float32), np.ones((4, 1))),
+                 (np.ones((4, 2), np.float32), np.full((4, 1), np.nan)),
+                 (np.ones((0, 2), np.float32), np.ones((0, 1)))]:
+        add_block(moments, *block_grams(x, y), ["a"])
     assert moments == {}
 
 

@@ -108,10 +108,11 @@ def block_grams(x: np.ndarray, y: np.ndarray, work: dict | None = None):
     float64 Gram AᵀA of A = [x, y, 1] over the rows where the states and target k are complete
     (the other targets' columns zeroed where missing): its blocks are XᵀX, XᵀY, Σx, Σy, Σy², n.
 
-    Each row carries a code, the bit set of its targets that are present. A basin's rows are
-    taken PIECE_ROWS at a time: cast into a small float64 scratch that stays in cache and
-    multiplied there by BLAS (one pass over the block, no block-sized float64 copy), the Gram
-    added to its code's sum; a piece mixing codes (scattered gaps) is split by code first. A
+    Each row carries a code, the bit set of its targets that are present. Rows are taken about
+    PIECE_ROWS at a time (whole time steps in store order when the block has one code, else
+    basin by basin), cast into a small float64 scratch that stays in cache and multiplied there
+    by BLAS (one pass over the block, no block-sized float64 copy), the Gram added to its code's
+    sum; a piece mixing codes (scattered gaps) is split by code first. A
     NaN/inf state shows on the diagonal of its piece's Gram: that piece is redone without such
     rows. Each target's G is the sum over the codes that contain it. No shift is applied here
     (see `add_block`), so blocks are independent."""
@@ -135,9 +136,9 @@ def block_grams(x: np.ndarray, y: np.ndarray, work: dict | None = None):
     def add_piece(xp, yp, cp):
         c = int(cp[0]) if cp.size else 0
         if cp.size and not (cp == c).all():  # scattered gaps: one Gram per code present
-            for c in np.unique(cp):
-                if c:
-                    sel = cp == c
+            for code in np.unique(cp):
+                if code:
+                    sel = cp == code
                     add_piece(xp[sel], yp[sel], cp[sel])
             return
         if not c:
@@ -193,12 +194,6 @@ def add_block(moments: dict, counts, grams, names: list[str]) -> None:
         m.xty += g[:n_d, j] - r * sy - s * sx + n_k * r * s
         m.sy += sy - n_k * s
         m.syy += float(g[j, j]) - 2 * s * sy + n_k * s * s
-
-
-def accumulate_block(moments: dict, x: np.ndarray, y: np.ndarray, names: list[str],
-                     work: dict | None = None) -> None:
-    """Add one block of states `x` and targets `y` (see `block_grams`) to `moments`."""
-    add_block(moments, *block_grams(x, y, work), names)
 
 
 def _block_plan(arr, time_index, max_block_mb):
