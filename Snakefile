@@ -11,11 +11,11 @@ configfile: "config.yaml"
 
 include: "rules/common.smk"
 include: "rules/sources.smk"
-include: "rules/basin_dataset.smk"
+include: "rules/basins.smk"
 include: "rules/model.smk"
+include: "rules/states.smk"
 include: "rules/probes.smk"
-include: "rules/tables.smk"
-include: "rules/analysis.smk"
+include: "rules/report.smk"
 
 
 rule all:

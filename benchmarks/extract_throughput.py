@@ -1,6 +1,6 @@
 """Benchmark: cell-state extraction, hydroprobe vs. the paper's way, for two period lengths.
 
-hydroprobe: ``hydroprobe.states.extract_cell_states`` — windows gathered from an in-memory tensor
+hydroprobe: ``hydroprobe.states.extract.extract_cell_states`` — windows gathered from an in-memory tensor
 of the normalised inputs of a group of basins, full batches of ``--batch-windows`` across basin
 boundaries in ``torch.inference_mode``, each window fed 32 days at a time with the state carried
 over, each basin's states written to a zarr store as soon as the basin is done (c, h and the
@@ -70,7 +70,7 @@ def dataset_and_period(n_basins: int, years: int):
 def make_checkpoint(path: Path, n_basins: int, threads: int | None) -> Path:
     """A briefly trained hydroprobe checkpoint (one epoch of 512 windows: the weights matter for
     the numbers, not for the speed)."""
-    from hydroprobe.training import train_lstm
+    from hydroprobe.model.training import train_lstm
     from train_throughput import paper_configs
 
     ds, period = dataset_and_period(n_basins, 2)
@@ -93,7 +93,7 @@ def paper_way_extract(checkpoint_path, dataset, period, out_path, batch_size: in
     from torch import Tensor, nn
     from torch.utils.data import DataLoader, Dataset
 
-    from hydroprobe.normalisation import Normalisation
+    from hydroprobe.model.normalisation import Normalisation
 
     ckpt = torch.load(checkpoint_path, map_location="cpu", weights_only=False)
     mc = ckpt["model_config"]
@@ -196,7 +196,7 @@ def cpu_seconds() -> float:
 def child(a) -> dict:
     import torch
 
-    from hydroprobe.training import configure_cpu
+    from hydroprobe.model.training import configure_cpu
 
     ds, period = dataset_and_period(a.basins, a.years)
     ds = ds.load()
@@ -206,7 +206,7 @@ def child(a) -> dict:
     days = [d for d in CHECK_DAYS if -n_days <= d < n_days]
     out = Path(a.out)
     if a.method == "hydroprobe":
-        from hydroprobe.states import extract_cell_states
+        from hydroprobe.states.extract import extract_cell_states
 
         t0, c0 = time.perf_counter(), cpu_seconds()
         extract_cell_states(a.checkpoint, ds, [period], out, batch_windows=a.batch_windows,

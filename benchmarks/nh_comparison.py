@@ -4,7 +4,7 @@ Both libraries train the paper's model (one-layer LSTM, hidden 64, seq_length 36
 predict_last_n 1, 3 dynamic inputs precipitation/peti/temperature + 22 static attributes,
 NSE* loss, Adam, batch 256, output dropout 0.4, initial forget bias 3, gradient norm clipped
 at 1) from the SAME CAMELS-GB-format folder — the embedded synthetic world, written once by
-``hydroprobe.synthetic`` — with the same periods, epochs and seed, every valid training window
+``hydroprobe.sources.synthetic`` — with the same periods, epochs and seed, every valid training window
 once per epoch (hydroprobe ``samples_per_epoch: null``; neuralhydrology always does this).
 
 Measured in one process, ``--repeats`` rounds of (machines may be shared and noisy):
@@ -64,13 +64,13 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from train_throughput import bench_raw  # noqa: E402  (the raw torch limit, same shape)
 
-from hydroprobe.basin_dataset import read_camels_gb_inputs  # noqa: E402
-from hydroprobe.camels_gb import list_gauge_ids, read_attributes  # noqa: E402
-from hydroprobe.evaluation import discharge_scores  # noqa: E402
-from hydroprobe.inference import predict_discharge  # noqa: E402
-from hydroprobe.synthetic import generate_world  # noqa: E402
-from hydroprobe.synthetic.camels import GROUPS  # noqa: E402
-from hydroprobe.training import configure_cpu, resolve_device, train_lstm  # noqa: E402
+from hydroprobe.basins.dataset import read_camels_gb_inputs  # noqa: E402
+from hydroprobe.sources.camels_gb import list_gauge_ids, read_attributes  # noqa: E402
+from hydroprobe.report.discharge import discharge_scores  # noqa: E402
+from hydroprobe.states.inference import predict_discharge  # noqa: E402
+from hydroprobe.sources.synthetic import generate_world  # noqa: E402
+from hydroprobe.sources.synthetic.camels import GROUPS  # noqa: E402
+from hydroprobe.model.training import configure_cpu, resolve_device, train_lstm  # noqa: E402
 
 DYNAMIC = ["precipitation", "peti", "temperature"]
 TARGET = "discharge_spec"

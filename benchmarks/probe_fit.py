@@ -1,7 +1,7 @@
 """Benchmark: pooled linear probe on cell states stored as the workflow stores them.
 
 Writes synthetic cell states (time, basin, dim) float32 to a temporary zarr store (chunks: all
-times × 1 basin × all dims, as `hydroprobe.states`), then, each phase in its own subprocess (so
+times × 1 basin × all dims, as `hydroprobe.states.extract`), then, each phase in its own subprocess (so
 that one phase's peak memory cannot mask another's), times:
 
 - one plain read of the store (every chunk once, nothing else; block by block as zarr reads
@@ -67,7 +67,7 @@ def write_store(path: Path, n_basins: int, n_days: int, n_dims: int, seed: int =
 
 
 def phase_read(a):
-    from hydroprobe.probe_streaming import iter_blocks
+    from hydroprobe.probes.streaming import iter_blocks
 
     rss0 = current_rss_mb()
     t = time.perf_counter()
@@ -81,7 +81,7 @@ def phase_read(a):
 def phase_fit(a):
     import xarray as xr
 
-    from hydroprobe.probe_streaming import fit_linear_probes_streaming
+    from hydroprobe.probes.streaming import fit_linear_probes_streaming
 
     targets = xr.load_dataset(a.targets)
     rss0 = current_rss_mb()

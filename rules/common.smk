@@ -130,7 +130,7 @@ def final_outputs():
         "results/tables/probe_ensemble.csv",
         "results/tables/discharge_scores.csv",
         "results/figures/probe_r_cdf.png",
-        # what the states hold per dimension (rules/analysis.smk): weight strips and PCA table
+        # what the states hold per dimension (rules/probes.smk): weight strips and PCA table
         *expand("results/figures/probe_weights_seed{seed}_{features}.png", seed=config["seeds"],
                 features=config["probes"]["features"]),
         "results/tables/pca_summary.csv",

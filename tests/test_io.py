@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from hydroprobe.io import atomic_output
-from hydroprobe.plots import plot_probe_cdfs
+from hydroprobe.report.plots import plot_probe_cdfs
 
 
 def test_atomic_output_replaces_only_on_success(tmp_path):

@@ -4,8 +4,8 @@ from pathlib import Path
 import dask
 import xarray as xr
 
-from hydroprobe.aggregation import aggregate_to_basins, write_basin_series
-from hydroprobe.era5_land import open_era5_land
+from hydroprobe.basins.aggregate import aggregate_to_basins, write_basin_series
+from hydroprobe.sources.era5_land import open_era5_land
 from hydroprobe.rule_log import rule_log
 
 

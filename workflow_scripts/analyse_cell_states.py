@@ -1,11 +1,11 @@
 """Rule analyse_cell_states: the pooled linear probe's standardised weights per target (train
 period), each state dimension's Pearson r with each target (test period) and a PCA of the
 standardised states (fitted on train, components correlated with the targets on test).
-Reads the states store once; see hydroprobe.state_analysis."""
+Reads the states store once; see hydroprobe.probes.analysis."""
 from hydroprobe.io import open_zarr, write_csv_atomic
-from hydroprobe.probes import select_features
+from hydroprobe.probes.fit import select_features
 from hydroprobe.rule_log import rule_log
-from hydroprobe.state_analysis import analyse_states, top_dimensions
+from hydroprobe.probes.analysis import analyse_states, top_dimensions
 
 with rule_log(snakemake.log[0]) as log:
     wc, p = snakemake.wildcards, snakemake.params

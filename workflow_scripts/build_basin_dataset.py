@@ -1,6 +1,6 @@
 """Rule build_basin_dataset: CAMELS-GB inputs/target + ERA5-Land basin series in one zarr."""
 
-from hydroprobe.basin_dataset import build_basin_dataset
+from hydroprobe.basins.dataset import build_basin_dataset
 from hydroprobe.io import write_zarr_atomic, open_zarr
 from hydroprobe.rule_log import rule_log
 

@@ -1,6 +1,6 @@
 """Rule build_caravan_dataset: a Caravan sub-dataset (already basin-averaged) -> the basin dataset."""
 
-from hydroprobe.caravan import build_caravan_dataset
+from hydroprobe.sources.caravan import build_caravan_dataset
 from hydroprobe.io import write_zarr_atomic
 from hydroprobe.rule_log import rule_log
 

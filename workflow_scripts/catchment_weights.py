@@ -1,9 +1,9 @@
 """Rule catchment_weights: each catchment's weights on the ERA5-Land grid, built once."""
 from pathlib import Path
 
-from hydroprobe.camels_gb import read_boundaries
-from hydroprobe.catchment_weights import compute_catchment_weights
-from hydroprobe.era5_land import open_era5_land
+from hydroprobe.sources.camels_gb import read_boundaries
+from hydroprobe.basins.weights import compute_catchment_weights
+from hydroprobe.sources.era5_land import open_era5_land
 from hydroprobe.io import write_netcdf_atomic
 from hydroprobe.rule_log import rule_log
 

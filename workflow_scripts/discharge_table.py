@@ -2,7 +2,7 @@
 table, and its medians per seed and period."""
 import pandas as pd
 
-from hydroprobe.evaluation import SCORE_COLUMNS, discharge_summary
+from hydroprobe.report.discharge import SCORE_COLUMNS, discharge_summary
 from hydroprobe.io import write_csv_atomic
 from hydroprobe.rule_log import rule_log
 

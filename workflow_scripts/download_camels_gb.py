@@ -1,5 +1,5 @@
 """Rule download_camels_gb: the EIDC zip of CAMELS-GB, extracted safely into the reader's layout."""
-from hydroprobe.download.camels_gb import CAMELS_GB_DOI, CAMELS_GB_URL, fetch
+from hydroprobe.sources.download.camels_gb import CAMELS_GB_DOI, CAMELS_GB_URL, fetch
 from hydroprobe.rule_log import rule_log
 
 with rule_log(snakemake.log[0]) as log:

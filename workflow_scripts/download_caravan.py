@@ -1,5 +1,5 @@
 """Rule download_caravan: Caravan's archive from its Zenodo record, unpacked safely."""
-from hydroprobe.download.caravan import fetch_caravan
+from hydroprobe.sources.download.caravan import fetch_caravan
 from hydroprobe.rule_log import rule_log
 
 with rule_log(snakemake.log[0]) as log:

@@ -1,11 +1,11 @@
 """Rules download_era5_land_{hourly,daily}: one CDS request (variable x month or x year).
 
 Credentials come from ~/.cdsapirc (or CDSAPI_RC) or CDSAPI_URL/CDSAPI_KEY; the key is
-redacted from every message by hydroprobe.download.era5_land.
+redacted from every message by hydroprobe.sources.download.era5_land.
 """
 from pathlib import Path
 
-from hydroprobe.download.era5_land import build_request, make_client, retrieve
+from hydroprobe.sources.download.era5_land import build_request, make_client, retrieve
 from hydroprobe.rule_log import rule_log
 
 with rule_log(snakemake.log[0]) as log:

@@ -1,5 +1,5 @@
 """Rule era5_land_hourly_to_daily: one hourly ERA5-Land month -> its UTC daily means."""
-from hydroprobe.download.era5_land import hourly_to_daily
+from hydroprobe.sources.download.era5_land import hourly_to_daily
 from hydroprobe.rule_log import rule_log
 
 with rule_log(snakemake.log[0]) as log:

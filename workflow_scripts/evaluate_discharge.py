@@ -1,6 +1,6 @@
 """Rule evaluate_discharge: discharge skill per basin on the validation and test periods, of one
 seed's trained LSTM or of the seed ensemble's mean simulation."""
-from hydroprobe.evaluation import discharge_scores, ensemble_mean
+from hydroprobe.report.discharge import discharge_scores, ensemble_mean
 from hydroprobe.io import open_zarr, write_csv_atomic
 from hydroprobe.rule_log import rule_log
 

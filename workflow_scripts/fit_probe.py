@@ -1,10 +1,10 @@
 """Rules fit_probe / fit_input_probe: one probe kind on one target, per-basin scores.
 
 States: the LSTM's cell or hidden state (model trained/untrained), optionally under a control
-(shuffle, shift), or raw inputs (model `inputs`); see hydroprobe.probe_job.
+(shuffle, shift), or raw inputs (model `inputs`); see hydroprobe.probes.job.
 """
 from hydroprobe.io import open_zarr, write_csv_atomic
-from hydroprobe.probe_job import run_probe_job
+from hydroprobe.probes.job import run_probe_job
 from hydroprobe.rule_log import rule_log
 
 with rule_log(snakemake.log[0]) as log:

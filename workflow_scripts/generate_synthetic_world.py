@@ -2,7 +2,7 @@
 from pathlib import Path
 
 from hydroprobe.rule_log import rule_log
-from hydroprobe.synthetic import generate_world
+from hydroprobe.sources.synthetic import generate_world
 
 with rule_log(snakemake.log[0]) as log:
     params = snakemake.params.synthetic

@@ -4,7 +4,7 @@ import pandas as pd
 
 from hydroprobe.io import write_csv_atomic
 from hydroprobe.rule_log import rule_log
-from hydroprobe.state_analysis import pca_summary_table
+from hydroprobe.probes.analysis import pca_summary_table
 
 with rule_log(snakemake.log[0]) as log:
     frames = {tuple(key): pd.read_csv(path) for key, path in zip(snakemake.params.stores, snakemake.input)}

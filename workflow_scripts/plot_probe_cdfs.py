@@ -2,7 +2,7 @@
 first configured features, no control)."""
 import pandas as pd
 
-from hydroprobe.plots import plot_probe_cdfs
+from hydroprobe.report.plots import plot_probe_cdfs
 from hydroprobe.rule_log import rule_log
 
 with rule_log(snakemake.log[0]):

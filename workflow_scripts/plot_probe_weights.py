@@ -2,7 +2,7 @@
 and each dimension's correlation with each target, trained vs untrained, for one seed and features."""
 import pandas as pd
 
-from hydroprobe.plots import plot_probe_weights
+from hydroprobe.report.plots import plot_probe_weights
 from hydroprobe.rule_log import rule_log
 
 with rule_log(snakemake.log[0]):

@@ -2,7 +2,7 @@
 selectivity (trained minus each control) and the spread across seeds."""
 from hydroprobe.io import write_csv_atomic
 from hydroprobe.rule_log import rule_log
-from hydroprobe.tables import (gather_probe_scores, probe_ensemble_table, probe_selectivity_table,
+from hydroprobe.report.tables import (gather_probe_scores, probe_ensemble_table, probe_selectivity_table,
                                summarise_probe_scores)
 
 with rule_log(snakemake.log[0]) as log:

@@ -2,7 +2,7 @@
 
 from hydroprobe.io import open_zarr
 from hydroprobe.rule_log import rule_log
-from hydroprobe.training import train_lstm
+from hydroprobe.model.training import train_lstm
 
 with rule_log(snakemake.log[0]) as log:
     dataset = open_zarr(snakemake.input.dataset).load()

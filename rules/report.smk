@@ -1,0 +1,116 @@
+# Tables and figures from the per-job outputs: probes, what the states hold per dimension, and
+# discharge skill.
+
+
+rule summarise_probes:
+    input:
+        probe_score_files(),
+    output:
+        scores="results/tables/probe_scores.csv",
+        summary="results/tables/probe_summary.csv",
+        selectivity="results/tables/probe_selectivity.csv",
+        selectivity_basins="results/tables/probe_selectivity_basins.csv",
+        ensemble="results/tables/probe_ensemble.csv",
+    log:
+        "logs/summarise_probes.log",
+    benchmark:
+        "results/benchmarks/summarise_probes.tsv"
+    conda:
+        "../envs/hydroprobe.yaml"
+    script:
+        "../workflow_scripts/summarise_probes.py"
+
+
+rule plot_probe_cdfs:
+    input:
+        "results/tables/probe_scores.csv",
+    output:
+        report("results/figures/probe_r_cdf.png", caption="../report/probe_r_cdf.rst", category="Probes"),
+    params:
+        features=config["probes"]["features"][0],
+    log:
+        "logs/plot_probe_cdfs.log",
+    benchmark:
+        "results/benchmarks/plot_probe_cdfs.tsv"
+    conda:
+        "../envs/hydroprobe.yaml"
+    script:
+        "../workflow_scripts/plot_probe_cdfs.py"
+
+
+rule plot_probe_weights:
+    input:
+        weights=expand(f"{ANALYSIS_DIR}/probe_weights.csv", model=MODELS, allow_missing=True),
+        correlations=expand(f"{ANALYSIS_DIR}/dimension_correlations.csv", model=MODELS, allow_missing=True),
+    output:
+        report("results/figures/probe_weights_seed{seed}_{features}.png", caption="../report/probe_weights.rst",
+               category="Probes"),
+    wildcard_constraints:
+        features="cell|hidden",
+    params:
+        models=MODELS,
+    log:
+        "logs/plot_probe_weights/seed{seed}_{features}.log",
+    benchmark:
+        "results/benchmarks/plot_probe_weights/seed{seed}_{features}.tsv"
+    conda:
+        "../envs/hydroprobe.yaml"
+    script:
+        "../workflow_scripts/plot_probe_weights.py"
+
+
+rule pca_summary:
+    input:
+        [f"results/analysis/{model}/seed{seed}/{features}/pca.csv" for model, seed, features in ANALYSIS_STORES],
+    output:
+        "results/tables/pca_summary.csv",
+    params:
+        stores=ANALYSIS_STORES,
+    log:
+        "logs/pca_summary.log",
+    benchmark:
+        "results/benchmarks/pca_summary.tsv"
+    conda:
+        "../envs/hydroprobe.yaml"
+    script:
+        "../workflow_scripts/pca_summary.py"
+
+
+# Discharge skill per basin on the validation and test periods, of one seed (member seedN) or of
+# the seed ensemble's mean simulation (member ensemble).
+rule evaluate_discharge:
+    input:
+        states=discharge_member_states,
+        dataset="results/basin_dataset.zarr",
+    output:
+        "results/discharge/{member}.csv",
+    wildcard_constraints:
+        member=r"seed\d+|ensemble",
+    params:
+        target=config["model"]["target"],
+        periods={name: config["periods"][name] for name in ("validation", "test")},
+    log:
+        "logs/evaluate_discharge/{member}.log",
+    benchmark:
+        "results/benchmarks/evaluate_discharge/{member}.tsv"
+    conda:
+        "../envs/hydroprobe.yaml"
+    script:
+        "../workflow_scripts/evaluate_discharge.py"
+
+
+rule discharge_table:
+    input:
+        expand("results/discharge/seed{seed}.csv", seed=config["seeds"]),
+        "results/discharge/ensemble.csv",
+    output:
+        scores="results/tables/discharge_scores.csv",
+        summary="results/tables/discharge_summary.csv",
+    log:
+        "logs/discharge_table.log",
+    benchmark:
+        "results/benchmarks/discharge_table.tsv"
+    conda:
+        "../envs/hydroprobe.yaml"
+    script:
+        "../workflow_scripts/discharge_table.py"

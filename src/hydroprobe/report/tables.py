@@ -1,0 +1,141 @@
+"""Benchmark tables: per-basin scores gathered, and medians over basins."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pandas as pd
+
+PROBE_KEYS = ["seed", "model", "probe", "control", "target"]
+PROBE_SCORE_COLUMNS = PROBE_KEYS + ["basin", "r", "r2", "nse"]
+PROBE_SUMMARY_COLUMNS = PROBE_KEYS + ["n_basins", "median_r", "median_r2", "median_nse"]
+# The probing suite (issue 4) adds `features` and `subset` after `target`, a per-basin `status`,
+# and counts of the basins left out of the medians (and why).
+SUITE_KEYS = ["seed", "model", "probe", "control", "target", "features", "subset"]
+SUITE_SUMMARY_COLUMNS = SUITE_KEYS + ["n_basins", "median_r", "median_r2", "median_nse",
+                                      "n_no_variance", "n_no_data"]
+METRICS = ["r", "r2", "nse"]
+
+
+def gather_probe_scores(paths: Iterable[str]) -> pd.DataFrame:
+    """Concatenate the per-job probe score files into one table, sorted by its keys."""
+    frames = [pd.read_csv(p) for p in paths]
+    scores = pd.concat(frames, ignore_index=True)
+    if {"features", "subset", "status"} <= set(scores.columns):  # the probing suite's score files
+        scores = scores[SUITE_KEYS + ["basin", "status"] + METRICS]
+        return scores.sort_values(SUITE_KEYS + ["basin"], ignore_index=True)
+    scores = scores[PROBE_SCORE_COLUMNS]
+    return scores.sort_values(PROBE_KEYS + ["basin"], ignore_index=True)
+
+
+def summarise_probe_scores(scores: pd.DataFrame) -> pd.DataFrame:
+    """Median r, r² and NSE over basins for each (seed, model, probe, control, target).
+
+    Basins whose r is not finite (no test data, or a target with no variance) are left out of
+    the medians, and `n_basins` counts the basins that entered them. Scores of the probing suite
+    (with `features`, `subset`, `status`) go to `summarise_probe_suite`.
+    """
+    if {"features", "subset", "status"} <= set(scores.columns):
+        return summarise_probe_suite(scores)
+    summary = (
+        scores.groupby(PROBE_KEYS, sort=True)
+        .agg(
+            n_basins=("r", "count"),  # count() skips NaN, as median() does
+            median_r=("r", "median"),
+            median_r2=("r2", "median"),
+            median_nse=("nse", "median"),
+        )
+        .reset_index()
+    )
+    return summary[PROBE_SUMMARY_COLUMNS]
+
+
+def summarise_probe_suite(scores: pd.DataFrame) -> pd.DataFrame:
+    """Medians over the `ok` basins per (seed, model, probe, control, target, features, subset);
+    `n_basins` counts them, `n_no_variance` / `n_no_data` the basins left out and why
+    (`no_prediction` counts as no data)."""
+    ok = scores["status"].eq("ok") & scores["r"].notna()
+    frame = scores.assign(
+        _ok=ok.astype(int),
+        _no_var=scores["status"].eq("no_variance").astype(int),
+        _no_data=scores["status"].isin(["no_data", "no_prediction"]).astype(int),
+        r=scores["r"].where(ok), r2=scores["r2"].where(ok), nse=scores["nse"].where(ok),
+    )
+    summary = (
+        frame.groupby(SUITE_KEYS, sort=True)
+        .agg(n_basins=("_ok", "sum"), median_r=("r", "median"), median_r2=("r2", "median"),
+             median_nse=("nse", "median"), n_no_variance=("_no_var", "sum"), n_no_data=("_no_data", "sum"))
+        .reset_index()
+    )
+    return summary[SUITE_SUMMARY_COLUMNS]
+
+
+def probe_selectivity_table(scores: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Trained probe minus each control, per basin and as medians.
+
+    Controls: the untrained LSTM (same features), shuffle and shift (trained states), inputs and
+    inputs_all (raw inputs, paired with every features setting). Pairs are matched on seed,
+    probe, target, subset and basin; only basins `ok` on both sides enter. Returns
+    (per basin: keys, `basin`, `<m>_trained`, `<m>_control`, `delta_<m>`; medians: keys,
+    `n_basins`, `median_delta_<m>`, `median_<m>_trained`, `median_<m>_control`)."""
+    from hydroprobe.probes.controls import selectivity
+
+    keys = ["seed", "probe", "target", "subset"]
+    ok = scores[scores["status"].eq("ok")]
+    trained = ok[(ok["model"] == "trained") & (ok["control"] == "none")]
+    per_basin, medians = [], []
+    metrics = ("r", "nse")
+    for features in sorted(trained["features"].unique()):
+        t_feat = trained[trained["features"] == features]
+        controls = {
+            "untrained": ok[(ok["model"] == "untrained") & (ok["control"] == "none") & (ok["features"] == features)],
+            **{c: ok[(ok["model"] == "trained") & (ok["control"] == c) & (ok["features"] == features)]
+               for c in ("shuffle", "shift")},
+            **{c: ok[(ok["model"] == "inputs") & (ok["control"] == c)] for c in ("inputs", "inputs_all")},
+        }
+        for control, c_scores in controls.items():
+            c_groups = dict(list(c_scores.groupby(keys)))
+            for key, t_group in t_feat.groupby(keys):
+                if key not in c_groups:
+                    continue
+                merged, med = selectivity(t_group, c_groups[key], metrics=metrics)
+                head = dict(zip(keys, key), features=features, control=control)
+                per_basin.append(merged.assign(**head))
+                medians.append({**head, "n_basins": int(med["n_basins_r"]),
+                                **{k: med[k] for k in med.index if not k.startswith("n_basins")}})
+    order = ["seed", "features", "probe", "target", "subset", "control"]
+    basin_cols = order + ["basin"] + [f"{m}_{s}" for m in metrics for s in ("trained", "control")] + \
+        [f"delta_{m}" for m in metrics]
+    median_cols = order + ["n_basins"] + [f"median_delta_{m}" for m in metrics] + \
+        [f"median_{m}_{s}" for m in metrics for s in ("trained", "control")]
+    per_basin = (pd.concat(per_basin, ignore_index=True)[basin_cols] if per_basin
+                 else pd.DataFrame(columns=basin_cols))
+    medians = pd.DataFrame(medians, columns=median_cols)
+    return (per_basin.sort_values(order + ["basin"], ignore_index=True),
+            medians.sort_values(order, ignore_index=True))
+
+
+def probe_ensemble_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """Across seeds: mean, min and max of each median (r, r², NSE) per (model, probe, control,
+    target, features, subset), with `n_seeds`."""
+    keys = [k for k in SUITE_KEYS if k != "seed" and k in summary.columns]
+    aggs = {"n_seeds": ("seed", "nunique")}
+    for m in METRICS:
+        for stat in ("mean", "min", "max"):
+            aggs[f"{stat}_median_{m}"] = (f"median_{m}", stat)
+    return summary.groupby(keys, sort=True).agg(**aggs).reset_index()
+
+
+SNOW_SUBSET_TARGETS = ("sd",)
+
+
+def with_subsets(scores: pd.DataFrame, target: str, frac_snow: pd.Series | None,
+                 threshold: float) -> pd.DataFrame:
+    """Per-basin scores labelled `subset="all"`, plus (for the snow target `sd` only) a copy of
+    the rows of the basins with static `frac_snow > threshold` labelled `subset="snow"`.
+    `frac_snow` is indexed by basin; None (the dataset has no frac_snow) gives no snow subset."""
+    out = [scores.assign(subset="all")]
+    if target in SNOW_SUBSET_TARGETS and frac_snow is not None:
+        snowy = frac_snow.index[frac_snow.to_numpy() > threshold]
+        out.append(scores[scores["basin"].isin(snowy)].assign(subset="snow"))
+    return pd.concat(out, ignore_index=True)

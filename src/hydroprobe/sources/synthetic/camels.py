@@ -1,0 +1,81 @@
+"""Writers for the CAMELS-GB v1 folder layout: time series CSVs, attribute tables, boundaries."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import pandas as pd
+import shapefile
+from pyproj import CRS
+from pyproj.enums import WktVersion
+
+from hydroprobe.io import write_csv_atomic
+from .catchments import Catchment, to_bng
+
+TS_COLUMNS = ["date", "precipitation", "pet", "temperature", "discharge_spec", "discharge_vol",
+              "peti", "humidity", "shortwave_rad", "longwave_rad", "windspeed"]
+GROUPS = ["topographic", "climatic", "hydrologic", "landcover", "soil", "hydrogeology",
+          "hydrometry", "humaninfluence"]
+
+
+def timeseries_path(camels_dir: Path, gauge_id: int) -> Path:
+    return camels_dir / "timeseries" / f"CAMELS_GB_hydromet_timeseries_{gauge_id}_19701001-20150930.csv"
+
+
+def write_timeseries(camels_dir: Path, gauge_id: int, df: pd.DataFrame) -> Path:
+    """One basin's daily series, the 11 CAMELS-GB columns in order; missing flow as NaN."""
+    out = df[TS_COLUMNS].copy()
+    out["date"] = pd.DatetimeIndex(out["date"]).strftime("%Y-%m-%d")
+    return write_csv_atomic(out, timeseries_path(camels_dir, gauge_id), float_format="%.3f",
+                            na_rep="NaN", lineterminator="\n")
+
+
+def write_attributes(camels_dir: Path, tables: dict[str, pd.DataFrame]) -> None:
+    """Eight `CAMELS_GB_<group>_attributes.csv` tables, first column gauge_id."""
+    for group in GROUPS:
+        df = tables[group]
+        cols = ["gauge_id"] + [c for c in df.columns if c != "gauge_id"]
+        write_csv_atomic(df[cols], camels_dir / f"CAMELS_GB_{group}_attributes.csv",
+                         float_format="%.4f", na_rep="NaN", lineterminator="\n")
+
+
+def write_boundaries(camels_dir: Path, catchments: list[Catchment]) -> Path:
+    """Shapefile of the polygons in EPSG:27700 with fields ID_STRING (C) and ID (N).
+
+    Written to a temporary folder and moved into place as a whole.
+    """
+    final = camels_dir / "CAMELS_GB_catchment_boundaries"
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = final.with_name(f".tmp-{uuid.uuid4().hex[:8]}-{final.name}")
+    tmp.mkdir()
+    try:
+        base = tmp / "CAMELS_GB_catchment_boundaries"
+        with shapefile.Writer(str(base), shapeType=shapefile.POLYGON) as w:
+            w.field("ID_STRING", "C", size=16)
+            w.field("ID", "N", size=10, decimal=0)
+            for c in catchments:
+                poly = to_bng(c.polygon)
+                # shapefile outer rings are clockwise
+                ring = list(poly.exterior.coords)
+                if _ccw(ring):
+                    ring = ring[::-1]
+                w.poly([ring])
+                w.record(str(c.gauge_id), int(c.gauge_id))
+        base.with_suffix(".prj").write_text(CRS.from_epsg(27700).to_wkt(WktVersion.WKT1_ESRI))
+        if final.exists():
+            shutil.rmtree(final)
+        os.replace(tmp, final)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return final
+
+
+def _ccw(ring) -> bool:
+    s = 0.0
+    for (x0, y0), (x1, y1) in zip(ring[:-1], ring[1:]):
+        s += (x1 - x0) * (y1 + y0)
+    return s < 0

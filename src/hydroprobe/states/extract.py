@@ -1,0 +1,147 @@
+"""Cell states of a trained (or untrained) LSTM, sequence-to-one, streamed to zarr (contract §4).
+
+For every basin and day t of the union of the periods, c_t is the cell state after the last step
+of the ``seq_length``-day window ending at t, run from a zero initial state. Windows are batched
+thousands per forward pass in ``torch.inference_mode`` (full batches across basin boundaries, each
+window fed a few dozen days at a time with the state carried over); the normalised inputs are
+built for a group of basins at a time; the states of one basin at a time are written into a
+temporary zarr store, moved into place when complete. Peak memory therefore does not grow with
+the number of basins nor (beyond one basin's output block) with the period length.
+Incomplete windows → NaN.
+
+The same pass also yields the hidden state h_t and the model's prediction of its target at t
+(the head applied to h_t, in original units), so discharge skill needs no second pass.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import dask.array as da
+import numpy as np
+import pandas as pd
+import torch
+import xarray as xr
+import zarr
+
+from hydroprobe.errors import InputDataError
+from hydroprobe.states.inference import final_states_streamed, iter_window_batches, load_model, window_data_for
+from hydroprobe.model.normalisation import Normalisation
+from hydroprobe.periods import in_periods
+from hydroprobe.model.training import configure_cpu
+
+#: normalised inputs of at most about this many bytes are built at once (a group of basins)
+INPUT_GROUP_BYTES = 64 * 2**20
+#: days of a window fed to the LSTM per call (state carried over)
+STEP_CHUNK = 32
+
+
+def extract_cell_states(
+    checkpoint_path: str | os.PathLike,
+    dataset: xr.Dataset,
+    periods: list[tuple[str, str]],
+    out_path: str | os.PathLike,
+    batch_windows: int = 2048,
+    threads: int | None = None,
+    device: str | torch.device | None = "auto",
+) -> Path:
+    """Write ``c`` and ``h`` float32 (time, basin, dim) and ``<target>_sim`` (time, basin) to the
+    zarr store ``out_path``; returns the path."""
+    if not periods:
+        raise InputDataError("extract_cell_states needs at least one period")
+    configure_cpu(threads)
+    model, ckpt = load_model(checkpoint_path, device)
+    device = next(model.parameters()).device
+    seq_length = int(ckpt["model_config"]["seq_length"])
+    hidden = int(ckpt["model_config"]["hidden_size"])
+    start = min(pd.Timestamp(p[0]) for p in periods)
+    end = max(pd.Timestamp(p[1]) for p in periods)
+    basins = np.asarray(dataset["basin"].values)
+    n_inputs = int(ckpt["model_config"]["n_inputs"])
+
+    def group_data(lo_b: int, hi_b: int):
+        return window_data_for(dataset.isel(basin=slice(lo_b, hi_b)), ckpt, start, end)
+
+    first = group_data(0, 1)
+    keep = in_periods(first.times, periods)
+    if not keep.any():
+        raise InputDataError(f"no day of the dataset lies in the periods {periods}")
+    end_idx = torch.from_numpy(np.flatnonzero(keep))
+    times = first.times[keep]
+    n_t, n_b = len(times), len(basins)
+    per_group = max(1, int(INPUT_GROUP_BYTES // max(1, len(first.times) * n_inputs * 4)))
+    del first
+    norm = Normalisation.from_dict(ckpt["normalisation"])
+    sim_name = f"{ckpt['model_config'].get('target', 'discharge_spec')}_sim"
+
+    def empty(*shape):
+        return da.full((n_t, n_b) + shape, np.nan, dtype=np.float32, chunks=(n_t, 1) + shape)
+
+    template = xr.Dataset(
+        {"c": (("time", "basin", "dim"), empty(hidden)),
+         "h": (("time", "basin", "dim"), empty(hidden)),
+         sim_name: (("time", "basin"), empty())},
+        coords={"time": times.values, "basin": basins.astype(np.int32),
+                "dim": np.arange(hidden, dtype=np.int32)},
+        attrs={"checkpoint": str(checkpoint_path), "seed": int(ckpt.get("seed", -1)),
+               "seq_length": seq_length,
+               "description": "LSTM cell state after the last step of the seq_length-day window "
+                              "ending at each day, from a zero initial state"},
+    )
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out_path.with_name(f".tmp-{uuid.uuid4().hex[:8]}-{out_path.name}")
+    try:
+        template.to_zarr(tmp, mode="w", compute=False, consolidated=False)
+        group = zarr.open_group(str(tmp), mode="r+")
+        blocks = {"c": np.full((n_t, hidden), np.nan, dtype=np.float32),
+                  "h": np.full((n_t, hidden), np.nan, dtype=np.float32),
+                  sim_name: np.full(n_t, np.nan, dtype=np.float32)}
+        current = -1
+
+        def flush(i: int) -> None:
+            for name, block in blocks.items():
+                group[name][:, i : i + 1] = block[:, None]
+                block.fill(np.nan)
+
+        clip = bool(ckpt["model_config"].get("clip_target_at_zero"))
+        with torch.inference_mode():
+            for g0 in range(0, n_b, per_group):
+                data = group_data(g0, min(n_b, g0 + per_group))
+                x = data.x.to(device)  # ≤ INPUT_GROUP_BYTES; on a GPU, windows are gathered there
+                for b, p in iter_window_batches(data, seq_length, end_idx, batch_windows):
+                    h_n, c_n = final_states_streamed(model, x, b, end_idx[p], seq_length, device,
+                                                     STEP_CHUNK)
+                    c = c_n.float().cpu().numpy()
+                    h = h_n.float().cpu().numpy()
+                    y = model.head(h_n).squeeze(-1).float().cpu().numpy()
+                    y = y * norm.target_std + norm.target_mean
+                    if clip:
+                        y = np.maximum(y, 0.0)
+                    bn, rows = b.numpy(), p.numpy()
+                    cuts = [0, *(np.flatnonzero(np.diff(bn)) + 1).tolist(), len(bn)]
+                    for lo, hi in zip(cuts[:-1], cuts[1:]):
+                        i = g0 + int(bn[lo])
+                        if i != current:
+                            if current >= 0:
+                                flush(current)
+                            # basins without any complete window stay at the NaN fill value
+                            current = i
+                        blocks["c"][rows[lo:hi]] = c[lo:hi]
+                        blocks["h"][rows[lo:hi]] = h[lo:hi]
+                        blocks[sim_name][rows[lo:hi]] = y[lo:hi]
+                del data, x
+            if current >= 0:
+                flush(current)
+        if out_path.is_dir():
+            shutil.rmtree(out_path)
+        elif out_path.exists():
+            out_path.unlink()
+        os.replace(tmp, out_path)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return out_path

@@ -1,0 +1,150 @@
+"""Training on a toy bucket-model world: learns, is reproducible, saves the untrained control."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+import xarray as xr
+
+from hydroprobe.states.inference import load_model, predict_discharge
+from hydroprobe.metrics import nse
+from hydroprobe.model.lstm import HydroLSTM
+from hydroprobe.model.training import TrainingDivergedError, learning_rate_for, train_lstm
+
+
+def toy_world(n_basins=4, start="1999-01-01", end="2003-12-31", seed=0):
+    """Rain fills a soil bucket; discharge = k_b × storage (k_b a static attribute)."""
+    rng = np.random.default_rng(seed)
+    time = pd.date_range(start, end, freq="D")
+    nt = len(time)
+    doy = time.day_of_year.values
+    temp = 10 - 8 * np.cos(2 * np.pi * doy / 365.25) + rng.normal(0, 2, (n_basins, nt))
+    pet = np.clip(0.2 * (temp + 5), 0, None)
+    wet = rng.random((n_basins, nt)) < 0.35
+    precip = np.where(wet, rng.gamma(1.0, 6.0, (n_basins, nt)), 0.0)
+    k = np.linspace(0.03, 0.15, n_basins)
+    smax = np.linspace(150, 80, n_basins)
+    s = np.full(n_basins, 50.0)
+    q = np.empty((n_basins, nt))
+    soil = np.empty((n_basins, nt))
+    for t in range(nt):
+        s = s + precip[:, t]
+        s = s - np.minimum(pet[:, t] * s / smax, s)
+        over = np.maximum(s - smax, 0)
+        s = s - over
+        q[:, t] = k * s + over
+        s = s - k * s
+        soil[:, t] = s
+    q[:, rng.random(nt) < 0.05] = np.nan  # gaps
+    f32 = lambda a: a.astype(np.float32)
+    return xr.Dataset(
+        {
+            "precipitation": (("basin", "time"), f32(precip)),
+            "peti": (("basin", "time"), f32(pet)),
+            "temperature": (("basin", "time"), f32(temp)),
+            "discharge_spec": (("basin", "time"), f32(q)),
+            "swvl1": (("basin", "time"), f32(soil)),
+            "k": (("basin",), f32(k)),
+            "smax": (("basin",), f32(smax)),
+        },
+        coords={"basin": np.arange(1, n_basins + 1, dtype=np.int32), "time": time},
+    )
+
+
+MODEL_CFG = {
+    "dynamic_inputs": ["precipitation", "peti", "temperature"],
+    "static_inputs": ["k", "smax"],
+    "target": "discharge_spec",
+    "hidden_size": 16,
+    "seq_length": 60,
+    "predict_last_n": 20,
+    "output_dropout": 0.1,
+    "initial_forget_bias": 3.0,
+}
+TRAINING_CFG = {
+    "epochs": 6,
+    "batch_size": 64,
+    "learning_rate": {0: 1e-2, 5: 5e-3},
+    "clip_grad_norm": 1.0,
+    "nse_eps": 0.1,
+    "samples_per_epoch": 1024,
+    "clip_target_at_zero": False,
+    "device": "cpu",
+    "precision": "fp32",
+}
+PERIODS = {"train": ("2000-01-01", "2002-06-30"), "validation": ("2002-07-01", "2002-12-31"),
+           "test": ("2003-01-01", "2003-12-31")}
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    d = tmp_path_factory.mktemp("models")
+    ds = toy_world()
+    logs = []
+    hist = train_lstm(ds, MODEL_CFG, TRAINING_CFG, PERIODS, seed=7, trained_path=d / "trained.pt",
+                      untrained_path=d / "untrained.pt", threads=1, log=logs.append)
+    return ds, d, hist, logs
+
+
+def test_training_learns(trained):
+    ds, d, hist, logs = trained
+    assert hist["loss"][-1] < 0.5 * hist["loss"][0]
+    assert len(logs) == 1 + TRAINING_CFG["epochs"] and "samples/s" in logs[-1] and "NSE" in logs[-1]
+    sim = predict_discharge(d / "trained.pt", ds, PERIODS["test"], batch_windows=500, threads=1)
+    assert sim.dims == ("basin", "time") and sim.sizes["time"] == 365
+    obs = ds.discharge_spec.sel(time=slice(*PERIODS["test"]))
+    scores = [nse(obs.sel(basin=b).values, sim.sel(basin=b).values) for b in ds.basin.values]
+    assert np.median(scores) > 0.5, scores
+    untrained_sim = predict_discharge(d / "untrained.pt", ds, PERIODS["test"], threads=1)
+    assert np.median([nse(obs.sel(basin=b).values, untrained_sim.sel(basin=b).values)
+                      for b in ds.basin.values]) < 0.2
+
+
+def test_same_seed_identical_weights(trained, tmp_path):
+    ds, d, _, _ = trained
+    train_lstm(ds, MODEL_CFG, TRAINING_CFG, PERIODS, seed=7, trained_path=tmp_path / "t.pt",
+               untrained_path=tmp_path / "u.pt", threads=1, log=lambda m: None)
+    a = torch.load(d / "trained.pt", weights_only=False)["state_dict"]
+    b = torch.load(tmp_path / "t.pt", weights_only=False)["state_dict"]
+    assert a.keys() == b.keys()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_untrained_checkpoint_is_fresh_model_of_seed(trained):
+    ds, d, _, _ = trained
+    ckpt = torch.load(d / "untrained.pt", weights_only=False)
+    assert set(ckpt) >= {"state_dict", "model_config", "normalisation", "seed"} and ckpt["seed"] == 7
+    torch.manual_seed(7)
+    fresh = HydroLSTM(5, 16, 0.1, 3.0).state_dict()
+    assert all(torch.equal(fresh[k], ckpt["state_dict"][k]) for k in fresh)
+    trained_sd = torch.load(d / "trained.pt", weights_only=False)["state_dict"]
+    assert not torch.equal(trained_sd["lstm.weight_hh_l0"], fresh["lstm.weight_hh_l0"])
+    model, _ = load_model(d / "trained.pt")
+    assert not model.training
+
+
+def test_nan_loss_names_epoch_and_batch(tmp_path):
+    ds = toy_world(n_basins=2, end="2001-12-31")
+    cfg = dict(TRAINING_CFG, epochs=1, samples_per_epoch=128, learning_rate={0: 1e30})
+    with pytest.raises(TrainingDivergedError, match=r"epoch 1, batch 2"):
+        train_lstm(ds, MODEL_CFG, cfg, {"train": ("2000-01-01", "2001-12-31")}, seed=1,
+                   trained_path=tmp_path / "t.pt", untrained_path=tmp_path / "u.pt", threads=1,
+                   log=lambda m: None)
+
+
+def test_learning_rate_schedule():
+    s = {0: 1e-3, 10: 5e-4, 20: 1e-4}
+    assert [learning_rate_for(s, e) for e in (1, 9, 10, 19, 20, 30)] == [1e-3, 1e-3, 5e-4, 5e-4, 1e-4, 1e-4]
+
+
+def test_bf16_precision_runs_or_falls_back(tmp_path):
+    ds = toy_world(n_basins=2, end="2001-12-31")
+    cfg = dict(TRAINING_CFG, epochs=1, samples_per_epoch=64, precision="bf16")
+    logs = []
+    hist = train_lstm(ds, MODEL_CFG, cfg, {"train": ("2000-01-01", "2001-12-31")}, seed=1,
+                      trained_path=tmp_path / "t.pt", untrained_path=tmp_path / "u.pt", threads=1,
+                      log=logs.append)
+    assert hist["precision"] in ("bf16", "fp32")
+    if hist["precision"] == "fp32":
+        assert any("bf16" in m for m in logs)
+    assert np.isfinite(hist["loss"]).all()

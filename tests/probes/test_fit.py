@@ -1,0 +1,128 @@
+"""Pooled linear probe and its tables, on toy states whose relation to the target is known."""
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+from hydroprobe.errors import InputDataError
+from hydroprobe.probes.fit import fit_linear_probe, probe_target, score_per_basin
+from hydroprobe.report.tables import summarise_probe_scores
+
+TIME = pd.date_range("1990-01-01", "1999-12-31", freq="D")
+TRAIN = ("1990-01-01", "1995-12-31")
+TEST = ("1996-01-01", "1999-12-31")
+
+
+def toy_world(signal_weight: float, n_basins=6, n_dims=16, seed=0):
+    """A target per basin and states that hold it linearly (plus noise) in a hidden direction."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(TIME.size)
+    target = np.stack([0.3 + 0.05 * np.sin(2 * np.pi * t / 365.25 + b) + 0.02 * rng.standard_normal(t.size)
+                       for b in range(n_basins)], axis=1)  # (time, basin)
+    direction = rng.standard_normal(n_dims)
+    noise = rng.standard_normal((TIME.size, n_basins, n_dims))
+    states = signal_weight * (target - 0.3)[..., None] / 0.05 * direction + noise
+    basins = np.arange(1001, 1001 + n_basins, dtype=np.int32)
+    states = xr.DataArray(states.astype(np.float32), dims=("time", "basin", "dim"),
+                          coords={"time": TIME, "basin": basins, "dim": np.arange(n_dims)})
+    target = xr.DataArray(target.T, dims=("basin", "time"), coords={"basin": basins, "time": TIME}, name="swvl1")
+    return states, target
+
+
+def test_probe_reads_a_linearly_stored_target():
+    states, target = toy_world(signal_weight=2.0)
+    scores, probe = probe_target(states, target, TRAIN, TEST)
+    assert list(scores.columns) == ["basin", "r", "r2", "nse"]
+    assert len(scores) == 6
+    assert scores["r"].median() > 0.95
+    np.testing.assert_allclose(scores["r2"], scores["r"] ** 2)
+
+
+def test_probe_finds_nothing_in_noise():
+    states, target = toy_world(signal_weight=0.0)
+    scores, _ = probe_target(states, target, TRAIN, TEST)
+    assert abs(scores["r"].median()) < 0.1
+    assert scores["nse"].median() < 0.05
+
+
+def test_closed_form_matches_numpy_lstsq():
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((500, 5)) * [1, 2, 3, 4, 5] + [0, 1, 2, 3, 4]
+    y = x @ [0.5, -1.0, 0.0, 2.0, 0.1] + 3.0 + 0.1 * rng.standard_normal(500)
+    probe = fit_linear_probe(x, y, ridge=0.0)
+    design = np.column_stack([x, np.ones(len(x))])
+    coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+    np.testing.assert_allclose(probe.predict(x), design @ coef, atol=1e-9)
+
+
+def test_probe_uses_only_training_period_for_fitting():
+    states, target = toy_world(signal_weight=2.0)
+    corrupted = target.copy()
+    corrupted.loc[dict(time=slice(*TEST))] = 99.0  # test-period target must not leak into the fit
+    _, clean = probe_target(states, target, TRAIN, TEST)
+    _, leaky = probe_target(states, corrupted, TRAIN, TEST)
+    np.testing.assert_array_equal(clean.weights, leaky.weights)
+    assert clean.target_mean == leaky.target_mean
+
+
+def test_missing_basin_in_target_is_named():
+    states, target = toy_world(signal_weight=1.0)
+    with pytest.raises(InputDataError, match="basin 1006"):
+        probe_target(states, target.isel(basin=slice(0, 5)), TRAIN, TEST)
+
+
+def test_basin_without_variance_scores_nan_and_is_left_out_of_median():
+    observed = np.column_stack([np.sin(np.arange(100.0)), np.zeros(100)])
+    predicted = observed + 0.1
+    scores = score_per_basin(observed, predicted, np.array([1, 2]))
+    assert np.isfinite(scores.loc[0, "r"]) and np.isnan(scores.loc[1, "r"])
+    table = scores.assign(seed=1, model="trained", probe="linear", control="none", target="sd")
+    summary = summarise_probe_scores(table)
+    assert summary.loc[0, "n_basins"] == 1
+    assert summary.loc[0, "median_r"] == pytest.approx(scores.loc[0, "r"])
+
+
+def test_summary_medians_match_per_basin_rows():
+    rng = np.random.default_rng(2)
+    rows = pd.DataFrame({
+        "seed": 1, "model": np.repeat(["trained", "untrained"], 5), "probe": "linear", "control": "none",
+        "target": "swvl1", "basin": np.tile(np.arange(5), 2), "r": rng.uniform(0, 1, 10),
+    })
+    rows["r2"] = rows["r"] ** 2
+    rows["nse"] = rows["r"] - 0.5
+    summary = summarise_probe_scores(rows).set_index("model")
+    assert summary.loc["trained", "median_r"] == pytest.approx(np.median(rows["r"][:5]))
+    assert summary.loc["untrained", "median_nse"] == pytest.approx(np.median(rows["nse"][5:]))
+    assert (summary["n_basins"] == 5).all()
+
+
+def test_status_marks_constant_and_missing_test_targets():
+    import numpy as np
+    import pandas as pd
+    import xarray as xr
+
+    from hydroprobe.probes.fit import basin_status_in_period as period_status, with_status
+
+    time = pd.date_range("2000-01-01", periods=10, freq="D")
+    values = np.stack([np.arange(10.0), np.full(10, 0.3), np.full(10, np.nan)])
+    target = xr.DataArray(values, dims=("basin", "time"), coords={"basin": [1, 2, 3], "time": time})
+    status = period_status(target, [1, 2, 3], ("2000-01-01", "2000-01-10"))
+    assert list(status) == ["ok", "no_variance", "no_data"]
+    scores = pd.DataFrame({"basin": [1, 2, 3], "r": [0.9, 0.1, np.nan], "r2": [0.81, 0.01, np.nan],
+                           "nse": [0.8, -3.0, np.nan]})
+    out = with_status(scores, status)
+    assert list(out["status"]) == ["ok", "no_variance", "no_data"]
+    assert out["r"].isna().tolist() == [False, True, True]
+
+
+def test_snow_subset_only_for_sd():
+    import pandas as pd
+
+    from hydroprobe.report.tables import with_subsets
+
+    scores = pd.DataFrame({"basin": [1, 2, 3], "r": [0.9, 0.8, 0.7]})
+    frac_snow = pd.Series([0.01, 0.06, 0.2], index=[1, 2, 3])
+    sd = with_subsets(scores, "sd", frac_snow, 0.05)
+    assert sorted(sd.loc[sd["subset"] == "snow", "basin"]) == [2, 3]
+    assert (with_subsets(scores, "swvl1", frac_snow, 0.05)["subset"] == "all").all()
+    assert (with_subsets(scores, "sd", None, 0.05)["subset"] == "all").all()

@@ -1,0 +1,131 @@
+"""CAMELS-GB reader on real CAMELS-GB v1 files (see tests/data/README.md)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import shapefile
+import shapely
+from pyproj import CRS
+
+from hydroprobe.sources.camels_gb import list_gauge_ids, read_attributes, read_boundaries, read_timeseries
+from hydroprobe.errors import InputDataError
+
+CAMELS = Path(__file__).resolve().parents[1] / "data" / "camels_gb"
+COLUMNS = ["precipitation", "pet", "temperature", "discharge_spec", "discharge_vol",
+           "peti", "humidity", "shortwave_rad", "longwave_rad", "windspeed"]
+
+
+def test_list_gauge_ids():
+    assert list_gauge_ids(CAMELS) == [96004, 97002]
+
+
+def test_read_timeseries_real_values():
+    df = read_timeseries(CAMELS, 96004)
+    assert list(df.columns) == COLUMNS
+    assert len(df) == 16436
+    assert df.index.name == "date" and isinstance(df.index, pd.DatetimeIndex)
+    assert df.index[0] == pd.Timestamp("1970-10-01") and df.index[-1] == pd.Timestamp("2015-09-30")
+    assert (df.index.to_series().diff().dropna() == pd.Timedelta("1D")).all()
+    assert all(dt == np.float64 for dt in df.dtypes)
+    assert df["discharge_spec"].isna().sum() == 6270
+    assert df["discharge_spec"].loc[:"1987-11-30"].isna().all()
+    assert df["discharge_spec"].loc["1987-12-01":].notna().all()
+    assert df.loc["1970-10-01", "precipitation"] == pytest.approx(33.82)
+    assert df.loc["2015-09-30", "discharge_spec"] == pytest.approx(0.39)
+    assert df[["precipitation", "pet", "temperature"]].notna().all().all()
+    q = read_timeseries(CAMELS, 97002, ["discharge_spec"])
+    assert list(q.columns) == ["discharge_spec"]
+    assert q["discharge_spec"].isna().sum() == 457
+    assert q["discharge_spec"].loc[:"1971-12-31"].isna().all()
+
+
+def test_read_timeseries_errors():
+    with pytest.raises(InputDataError, match="basin 12345"):
+        read_timeseries(CAMELS, 12345)
+    with pytest.raises(InputDataError, match=r"96004.*snowfall"):
+        read_timeseries(CAMELS, 96004, ["precipitation", "snowfall"])
+
+
+def test_read_attributes_real_values():
+    attrs = read_attributes(CAMELS)
+    assert len(attrs) == 671
+    assert attrs.index.name == "gauge_id" and attrs.index.dtype == np.int64
+    assert attrs.loc[96004, "p_mean"] == pytest.approx(6.92)
+    assert attrs.loc[96004, "frac_snow"] == pytest.approx(0.04)
+    assert attrs.loc[97002, "aridity"] == pytest.approx(0.38)
+    assert attrs.loc[96004, "shrub_perc"] == pytest.approx(78.27)
+    assert attrs.loc[97002, "dom_land_cover"] == "Shrubs"
+    sub = read_attributes(CAMELS, ["p_mean", "grass_perc"])
+    assert list(sub.columns) == ["p_mean", "grass_perc"]
+    assert sub.loc[97002, "grass_perc"] == pytest.approx(10.87)
+
+
+def test_read_attributes_missing_column():
+    with pytest.raises(InputDataError, match=r"area.*camels_gb"):
+        read_attributes(CAMELS, ["p_mean", "area"])
+
+
+@pytest.mark.parametrize("layout", ["attributes", "lees"])
+def test_alternative_layouts(tmp_path, layout):
+    root = tmp_path / "c"
+    if layout == "attributes":
+        shutil.copytree(CAMELS / "timeseries", root / "timeseries")
+        attr_dir = root / "attributes"
+    else:
+        shutil.copytree(CAMELS / "timeseries", root / "Catchment_Timeseries")
+        attr_dir = root / "Catchment_Attributes"
+    attr_dir.mkdir(parents=True)
+    for f in CAMELS.glob("CAMELS_GB_*_attributes.csv"):
+        shutil.copy(f, attr_dir)
+    assert list_gauge_ids(root) == [96004, 97002]
+    assert read_attributes(root, ["p_mean"]).loc[97002, "p_mean"] == pytest.approx(2.97)
+    assert len(read_timeseries(root, 97002)) == 16436
+
+
+def _write_shapefile(folder: Path, field: str = "ID_STRING", prj: str | None = None) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    base = folder / "CAMELS_GB_catchment_boundaries"
+    with shapefile.Writer(str(base), shapeType=shapefile.POLYGON) as w:
+        w.field(field, "C", size=10)
+        # clockwise outer rings (shapefile convention), BNG metres
+        w.poly([[(200000, 900000), (200000, 910000), (210000, 910000), (210000, 900000), (200000, 900000)]])
+        w.record("96004")
+        w.poly([[(300000, 950000), (300000, 955000), (304000, 955000), (304000, 950000), (300000, 950000)]])
+        w.record("97002")
+    text = CRS.from_epsg(27700).to_wkt(version="WKT1_ESRI") if prj is None else prj
+    base.with_suffix(".prj").write_text(text)
+
+
+def test_read_boundaries(tmp_path):
+    _write_shapefile(tmp_path / "CAMELS_GB_catchment_boundaries")
+    polys = read_boundaries(tmp_path)
+    assert list(polys) == [96004, 97002]
+    assert polys[96004].area == pytest.approx(1e8)
+    assert polys[97002].area == pytest.approx(2e7)
+    assert isinstance(polys[97002], shapely.Polygon)
+    only = read_boundaries(tmp_path, [97002])
+    assert list(only) == [97002]
+    with pytest.raises(InputDataError, match="12345"):
+        read_boundaries(tmp_path, [96004, 12345])
+
+
+def test_read_boundaries_id_fallback_and_top_level(tmp_path):
+    _write_shapefile(tmp_path, field="ID")
+    assert list(read_boundaries(tmp_path)) == [96004, 97002]
+
+
+def test_read_boundaries_wrong_projection(tmp_path):
+    _write_shapefile(tmp_path / "CAMELS_GB_catchment_boundaries",
+                     prj=CRS.from_epsg(4326).to_wkt(version="WKT1_ESRI"))
+    with pytest.raises(InputDataError, match=r"\.prj.*British National Grid"):
+        read_boundaries(tmp_path)
+
+
+def test_read_boundaries_missing(tmp_path):
+    with pytest.raises(InputDataError, match="CAMELS_GB_catchment_boundaries"):
+        read_boundaries(tmp_path)

@@ -1,0 +1,228 @@
+"""Caravan source read on the real camelsch_4001 file (tests/data/caravan, see ATTRIBUTION.md)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+from hydroprobe.sources.caravan import (
+    CARAVAN_FORCING,
+    build_caravan_dataset,
+    list_basins,
+    read_attributes,
+    read_timeseries,
+)
+from hydroprobe.errors import InputDataError
+from hydroprobe.io import write_zarr_atomic
+
+CARAVAN = Path(__file__).resolve().parents[1] / "data" / "caravan"
+CSV = CARAVAN / "timeseries" / "csv" / "camelsch" / "camelsch_4001.csv"
+BASIN = "camelsch_4001"
+DYNAMIC = ["precipitation", "temperature", "pet"]
+STATICS = ["p_mean", "pet_mean", "aridity", "frac_snow", "high_prec_freq", "area"]
+
+
+@pytest.fixture(scope="module")
+def df():
+    return read_timeseries(CARAVAN, BASIN)
+
+
+@pytest.fixture(scope="module")
+def ds():
+    return build_caravan_dataset(CARAVAN, "camelsch", None, DYNAMIC, "streamflow", STATICS)
+
+
+def _raw_fields(column: str) -> list[str]:
+    """The column's raw text fields straight from the csv (no parser)."""
+    lines = CSV.read_text().splitlines()
+    i = lines[0].split(",").index(column)
+    return [line.split(",")[i] for line in lines[1:]]
+
+
+def test_list_basins():
+    assert list_basins(CARAVAN, "camelsch") == [BASIN]
+    assert list_basins(CARAVAN, "camelsch", layout="csv") == [BASIN]
+    with pytest.raises(InputDataError, match="camelsgb"):
+        list_basins(CARAVAN, "camelsgb")
+
+
+def test_read_timeseries_real_values(df):
+    assert df.shape == (14610, 40)
+    assert df.index.name == "date"
+    assert df.index[0] == pd.Timestamp("1981-01-01")
+    assert df.index[-1] == pd.Timestamp("2020-12-31")
+    assert (np.diff(df.index.values) == np.timedelta64(1, "D")).all()
+    assert all(df[c].dtype == np.float64 for c in df.columns)
+    row = df.loc["1981-01-01"]
+    assert row["snow_depth_water_equivalent_mean"] == 17.48
+    assert row["volumetric_soil_water_layer_1_mean"] == 0.39
+    assert row["total_precipitation_sum"] == 6.02
+    assert row["potential_evaporation_sum"] == 0.76
+    assert np.isnan(row["streamflow"])
+    row = df.loc["1985-11-01"]  # first day with flow
+    assert row["streamflow"] == 0.49
+    assert row["temperature_2m_mean"] == 5.48
+    assert row["total_precipitation_sum"] == 4.7
+    assert row["volumetric_soil_water_layer_4_mean"] == 0.36
+    row = df.loc["2000-06-15"]
+    assert row["streamflow"] == 1.35
+    assert row["potential_evaporation_sum"] == 8.45
+    assert df.loc["2020-12-31", "snow_depth_water_equivalent_mean"] == 12.11
+    assert df["snow_depth_water_equivalent_mean"].max() == 128.96
+    # the extra, non-Caravan column of the Hy2DL copy is kept as is
+    assert "eobs" in df.columns
+
+
+def test_streamflow_nan_exactly_where_csv_field_empty(df):
+    empty = np.array([f == "" for f in _raw_fields("streamflow")])
+    assert empty.sum() == 2363
+    np.testing.assert_array_equal(df["streamflow"].isna().to_numpy(), empty)
+    q = df["streamflow"]
+    assert q.first_valid_index() == pd.Timestamp("1985-11-01")
+    assert q.last_valid_index() == pd.Timestamp("2019-05-13")
+    # ERA5-Land columns are complete
+    era5 = [c for c in df.columns if c not in ("streamflow",)]
+    assert not df[era5].isna().any().any()
+
+
+def test_read_timeseries_columns_and_missing_column():
+    sub = read_timeseries(CARAVAN, BASIN, columns=["streamflow", "temperature_2m_mean"])
+    assert list(sub.columns) == ["streamflow", "temperature_2m_mean"]
+    with pytest.raises(InputDataError, match=r"no_such_column.*camelsch_4001\.csv|camelsch_4001\.csv.*no_such_column"):
+        read_timeseries(CARAVAN, BASIN, columns=["no_such_column"])
+
+
+def test_unknown_basin_names_id_and_folder():
+    with pytest.raises(InputDataError) as err:
+        read_timeseries(CARAVAN, "camelsch_9999")
+    assert "camelsch_9999" in str(err.value)
+    assert str(CARAVAN / "timeseries" / "csv" / "camelsch") in str(err.value)
+    with pytest.raises(InputDataError, match="camelsch_9999"):
+        build_caravan_dataset(CARAVAN, "camelsch", ["camelsch_9999"], DYNAMIC, "streamflow", [])
+
+
+def test_read_attributes_merge():
+    attrs = read_attributes(CARAVAN, "camelsch")
+    assert attrs.index.name == "gauge_id"
+    assert len(attrs) == 296
+    for col in ("gauge_name", "country", "gauge_lat", "gauge_lon", "area", "p_mean", "pet_mean",
+                "aridity", "frac_snow", "moisture_index", "seasonality", "high_prec_freq",
+                "high_prec_dur", "low_prec_freq", "low_prec_dur"):
+        assert col in attrs.columns, col
+    row = attrs.loc[BASIN]
+    assert row["gauge_name"] == "Tegernau"
+    assert row["gauge_lat"] == 47.72 and row["gauge_lon"] == 7.79
+    assert row["area"] == pytest.approx(69.75704021470985)
+    assert row["frac_snow"] == pytest.approx(0.0866645745100296)
+
+
+def test_caravan_climate_indices_match_the_series(df):
+    """The Caravan climate indices were computed from these very series (1981-2020)."""
+    attrs = read_attributes(CARAVAN, "camelsch").loc[BASIN]
+    assert df["total_precipitation_sum"].mean() == pytest.approx(attrs["p_mean"], rel=1e-9)
+    assert df["potential_evaporation_sum"].mean() == pytest.approx(attrs["pet_mean"], rel=1e-9)
+
+
+def test_build_dataset_contract(ds, df):
+    assert ds["basin"].dtype == np.int32
+    assert list(ds["basin"].values) == [4001]
+    assert list(ds["gauge_id"].values) == [BASIN]
+    assert ds["gauge_id"].dims == ("basin",)
+    assert ds.attrs["gauge_ids"] == [BASIN]
+    assert ds.sizes["time"] == 14610
+    assert ds["time"].dtype == np.dtype("datetime64[ns]")
+    assert ds["time"].values[0] == np.datetime64("1981-01-01")
+    assert ds["time"].values[-1] == np.datetime64("2020-12-31")
+    for v in [*DYNAMIC, "streamflow", "swvl1", "swvl2", "swvl3", "swvl4", "sd"]:
+        assert ds[v].dims == ("basin", "time") and ds[v].dtype == np.float32, v
+    for v in STATICS:
+        assert ds[v].dims == ("basin",) and ds[v].dtype == np.float32, v
+    assert set(ds.data_vars) == {*DYNAMIC, "streamflow", "swvl1", "swvl2", "swvl3", "swvl4", "sd", *STATICS}
+    assert ds.attrs["dynamic_inputs"] == DYNAMIC
+    assert ds.attrs["target"] == "streamflow"
+    assert ds.attrs["static_inputs"] == STATICS
+    assert ds.attrs["probe_targets"] == ["swvl1", "swvl2", "swvl3", "swvl4", "sd"]
+    assert ds["sd"].attrs["units"] == "m of water equivalent"
+    assert ds["swvl1"].attrs["units"] == "m3 m-3"
+    assert ds["streamflow"].attrs["units"] == "mm/day"
+    # values: forcing from the mapped Caravan columns
+    for name, col in CARAVAN_FORCING.items():
+        np.testing.assert_array_equal(ds[name].values[0], df[col].to_numpy(np.float32))
+    np.testing.assert_array_equal(np.isnan(ds["streamflow"].values[0]), df["streamflow"].isna().to_numpy())
+    assert float(ds["streamflow"].sel(basin=4001, time="1985-11-01")) == np.float32(0.49)
+    assert float(ds["p_mean"].sel(basin=4001)) == np.float32(3.407617385352498)
+
+
+def test_probe_targets_units(ds, df):
+    for k in range(1, 5):
+        sw = ds[f"swvl{k}"].values
+        assert np.isfinite(sw).all()
+        assert (sw >= 0).all() and (sw <= 1).all()
+        np.testing.assert_array_equal(sw[0], df[f"volumetric_soil_water_layer_{k}_mean"].to_numpy(np.float32))
+    swe_mm = df["snow_depth_water_equivalent_mean"].to_numpy()
+    np.testing.assert_array_equal(ds["sd"].values[0], (swe_mm / 1000.0).astype(np.float32))
+    assert float(ds["sd"].sel(basin=4001, time="1981-01-01")) == np.float32(0.01748)
+    assert float(ds["sd"].max()) == np.float32(0.12896)
+
+
+def test_build_errors(tmp_path):
+    with pytest.raises(InputDataError, match="not_a_column.*camelsch_4001.csv|camelsch_4001.csv.*not_a_column"):
+        build_caravan_dataset(CARAVAN, "camelsch", [BASIN], ["precipitation"], "streamflow", [],
+                              forcing_map={"precipitation": "not_a_column"})
+    with pytest.raises(InputDataError, match="elev_mean"):
+        build_caravan_dataset(CARAVAN, "camelsch", [BASIN], DYNAMIC, "streamflow", ["elev_mean"])
+    with pytest.raises(InputDataError, match="gauge_name"):
+        build_caravan_dataset(CARAVAN, "camelsch", [BASIN], DYNAMIC, "streamflow", ["gauge_name"])
+    with pytest.raises(InputDataError, match="camelsgb_1001"):
+        build_caravan_dataset(CARAVAN, "camelsch", ["camelsgb_1001"], DYNAMIC, "streamflow", [])
+
+
+def test_forcing_map_and_numeric_basin_ids(df):
+    ds = build_caravan_dataset(
+        CARAVAN, "camelsch", [4001], ["precipitation", "temperature_2m_max"], "discharge_spec", [],
+        forcing_map={"precipitation": "eobs", "discharge_spec": "streamflow"},
+    )
+    assert list(ds["gauge_id"].values) == [BASIN]
+    np.testing.assert_array_equal(ds["precipitation"].values[0], df["eobs"].to_numpy(np.float32))
+    np.testing.assert_array_equal(ds["temperature_2m_max"].values[0], df["temperature_2m_max"].to_numpy(np.float32))
+    assert ds["discharge_spec"].attrs["units"] == "mm/day"
+    assert "pet" not in ds  # not mapped in this forcing_map and not a column
+
+
+def test_netcdf_layout_round_trip(tmp_path, df):
+    root = tmp_path / "caravan"
+    shutil.copytree(CARAVAN / "attributes", root / "attributes")
+    nc_dir = root / "timeseries" / "netcdf" / "camelsch"
+    nc_dir.mkdir(parents=True)
+    # Caravan's netCDF layout: one file per basin, dimension `date`, one variable per feature.
+    nc = df.to_xarray()
+    for name in nc.data_vars:
+        if name.startswith("snow_depth_water_equivalent"):
+            nc[name].attrs["units"] = "mm"
+    nc.attrs["timezone"] = "Europe/Zurich"
+    nc.to_netcdf(nc_dir / f"{BASIN}.nc")
+
+    assert list_basins(root, "camelsch") == [BASIN]
+    back = read_timeseries(root, BASIN, layout="netcdf")
+    pd.testing.assert_frame_equal(back, df, check_freq=False)
+
+    ds_nc = build_caravan_dataset(root, "camelsch", None, DYNAMIC, "streamflow", STATICS, layout="netcdf")
+    ds_csv = build_caravan_dataset(CARAVAN, "camelsch", None, DYNAMIC, "streamflow", STATICS)
+    xr.testing.assert_identical(ds_nc.drop_attrs(), ds_csv.drop_attrs())
+    assert ds_nc.attrs["layout"] == "netcdf"
+    with pytest.raises(InputDataError, match="camelsch_4002"):
+        read_timeseries(root, "camelsch_4002", layout="netcdf")
+
+
+def test_dataset_writes_to_zarr(tmp_path, ds):
+    path = tmp_path / "basin_dataset.zarr"
+    write_zarr_atomic(ds, path)
+    back = xr.open_zarr(path, consolidated=False).load()
+    assert back["basin"].dtype == np.int32
+    assert list(back["gauge_id"].values) == [BASIN]
+    np.testing.assert_array_equal(back["sd"].values, ds["sd"].values)

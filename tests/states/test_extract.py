@@ -1,0 +1,109 @@
+"""Sequence-to-one cell-state extraction against a hand-rolled LSTM step loop."""
+
+import numpy as np
+import pandas as pd
+import torch
+import xarray as xr
+
+from hydroprobe.model.lstm import HydroLSTM
+from hydroprobe.model.normalisation import compute_normalisation
+from hydroprobe.states.extract import extract_cell_states
+from hydroprobe.model.training import save_checkpoint
+from hydroprobe.model.windows import build_window_data
+
+SEQ, HID = 15, 6
+DYN, STAT = ["precipitation", "temperature"], ["area"]
+
+
+def make_case(tmp_path, n_basins=3, days=120):
+    rng = np.random.default_rng(3)
+    time = pd.date_range("2001-01-01", periods=days, freq="D")
+    ds = xr.Dataset(
+        {
+            "precipitation": (("basin", "time"), rng.gamma(0.5, 4.0, (n_basins, days)).astype(np.float32)),
+            "temperature": (("basin", "time"), rng.normal(8, 4, (n_basins, days)).astype(np.float32)),
+            "discharge_spec": (("basin", "time"), rng.gamma(2, 1, (n_basins, days)).astype(np.float32)),
+            "area": (("basin",), np.array([5.0, 50.0, 500.0][:n_basins], dtype=np.float32)),
+        },
+        coords={"basin": np.array([7, 11, 13][:n_basins], dtype=np.int32), "time": time},
+    )
+    ds["temperature"][2, 70] = np.nan  # a gap in basin 13
+    norm = compute_normalisation(ds, DYN, STAT, "discharge_spec", ("2001-01-01", "2001-03-31"))
+    torch.manual_seed(0)
+    model = HydroLSTM(3, HID, 0.0, 3.0)
+    cfg = {"n_inputs": 3, "hidden_size": HID, "output_dropout": 0.0, "initial_forget_bias": 3.0,
+           "seq_length": SEQ, "predict_last_n": 1, "dynamic_inputs": DYN, "static_inputs": STAT,
+           "target": "discharge_spec", "clip_target_at_zero": False}
+    path = save_checkpoint({"state_dict": model.state_dict(), "model_config": cfg,
+                            "normalisation": norm.to_dict(), "seed": 0}, tmp_path / "m.pt")
+    return ds, norm, model, path
+
+
+def hand_rolled_c(model, x):
+    """c after the last step of x (T, F) from zero state, gate equations written out."""
+    H = model.hidden_size
+    W_ih = model.lstm.weight_ih_l0.detach().double()
+    W_hh = model.lstm.weight_hh_l0.detach().double()
+    b = (model.lstm.bias_ih_l0 + model.lstm.bias_hh_l0).detach().double()
+    h = torch.zeros(H, dtype=torch.float64)
+    c = torch.zeros(H, dtype=torch.float64)
+    for x_t in x.double():
+        z = W_ih @ x_t + W_hh @ h + b
+        i = torch.sigmoid(z[0:H])
+        f = torch.sigmoid(z[H : 2 * H])
+        g = torch.tanh(z[2 * H : 3 * H])
+        o = torch.sigmoid(z[3 * H : 4 * H])
+        c = f * c + i * g
+        h = o * torch.tanh(c)
+    return c
+
+
+def test_states_match_hand_rolled_loop_and_layout(tmp_path):
+    ds, norm, model, path = make_case(tmp_path)
+    periods = [("2001-01-05", "2001-01-31"), ("2001-03-01", "2001-04-20")]
+    out = extract_cell_states(path, ds, periods, tmp_path / "states.zarr", batch_windows=7, threads=1)
+    st = xr.open_zarr(out, consolidated=False)
+    c = st["c"]
+    assert c.dims == ("time", "basin", "dim") and c.dtype == np.float32
+    assert st.basin.dtype == np.int32 and list(st.basin.values) == [7, 11, 13]
+    assert list(st.dim.values) == list(range(HID))
+    expected_days = pd.date_range("2001-01-05", "2001-01-31").append(pd.date_range("2001-03-01", "2001-04-20"))
+    assert pd.DatetimeIndex(st.time.values).equals(expected_days)
+    assert not any(p.name.startswith(".tmp-") for p in tmp_path.iterdir())
+
+    data = build_window_data(ds, norm)
+    times = pd.DatetimeIndex(ds.time.values)
+    cv = c.values
+    # windows reaching before the data start (first SEQ-1 days) are NaN
+    early = pd.DatetimeIndex(st.time.values) < times[SEQ - 1]
+    assert early.any() and np.isnan(cv[early]).all()
+    assert np.isfinite(cv[~early][:, :2]).all()
+    # the gap at day 70 of basin 13 spoils the windows ending at days 70…70+SEQ-1
+    gap_days = times[70 : 70 + SEQ]
+    in_gap = pd.DatetimeIndex(st.time.values).isin(gap_days)
+    assert in_gap.any() and np.isnan(cv[in_gap, 2]).all()
+    assert np.isfinite(cv[~in_gap & ~early, 2]).all()
+    # values equal a hand-rolled step loop from a zero state
+    for day in ["2001-01-15", "2001-01-31", "2001-03-10", "2001-04-20"]:
+        t_out = int(np.flatnonzero(st.time.values == np.datetime64(day))[0])
+        t_in = times.get_loc(pd.Timestamp(day))
+        for j in range(3):
+            if np.isnan(cv[t_out, j]).any():
+                continue
+            ref = hand_rolled_c(model, data.x[j, t_in - SEQ + 1 : t_in + 1])
+            np.testing.assert_allclose(cv[t_out, j], ref.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_states_store_hidden_state_and_the_same_prediction_as_predict_discharge(tmp_path):
+    from hydroprobe.states.inference import predict_discharge
+
+    ds, _, model, path = make_case(tmp_path)
+    period = ("2001-02-01", "2001-04-20")
+    st = xr.open_zarr(extract_cell_states(path, ds, [period], tmp_path / "s.zarr", batch_windows=16, threads=1),
+                      consolidated=False)
+    expected = predict_discharge(path, ds, period, batch_windows=16, threads=1).transpose("time", "basin")
+    np.testing.assert_allclose(st["discharge_spec_sim"].values, expected.values, rtol=1e-5, atol=1e-6)
+    # h_t = o_t * tanh(c_t): the hidden state is bounded by |tanh(c_t)|
+    h, c = st["h"].values, st["c"].values
+    ok = np.isfinite(c)
+    assert np.all(np.abs(h[ok]) <= np.abs(np.tanh(c[ok])) + 1e-6)
