@@ -31,6 +31,7 @@ other load on a shared machine). The outputs are compared: c of a few basins and
     python benchmarks/extract_throughput.py --years 3 12 --basins 8
     python benchmarks/extract_throughput.py --device cuda      # on a GPU (target ≥ 5×)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -57,6 +58,7 @@ FLAT_GROWTH = 0.25  # "flat": peak RSS grows < 25 % from the short to the long p
 # ---------------------------------------------------------------------------------------------
 # the data and the checkpoint (identical in every subprocess)
 
+
 def dataset_and_period(n_basins: int, years: int):
     """Synthetic dataset of the paper's shape (see train_throughput.py) with one warm-up year
     before a period of ``years`` × 365 days + 1."""
@@ -70,19 +72,30 @@ def dataset_and_period(n_basins: int, years: int):
 def make_checkpoint(path: Path, n_basins: int, threads: int | None) -> Path:
     """A briefly trained hydroprobe checkpoint (one epoch of 512 windows: the weights matter for
     the numbers, not for the speed)."""
-    from hydroprobe.model.training import train_lstm
     from train_throughput import paper_configs
+
+    from hydroprobe.model.training import train_lstm
 
     ds, period = dataset_and_period(n_basins, 2)
     model_cfg, training_cfg = paper_configs(512)
-    train_lstm(ds, model_cfg, training_cfg, {"train": period}, seed=1, trained_path=path,
-               untrained_path=path.with_name("untrained.pt"), threads=threads, log=lambda m: None,
-               progress=False)
+    train_lstm(
+        ds,
+        model_cfg,
+        training_cfg,
+        {"train": period},
+        seed=1,
+        trained_path=path,
+        untrained_path=path.with_name("untrained.pt"),
+        threads=threads,
+        log=lambda m: None,
+        progress=False,
+    )
     return path
 
 
 # ---------------------------------------------------------------------------------------------
 # the paper's way
+
 
 def paper_way_extract(checkpoint_path, dataset, period, out_path, batch_size: int = 256, device="cpu"):
     """Cell states as Lees et al. (2022) extracted them with neuralhydrology (emulated, see the
@@ -107,20 +120,27 @@ def paper_way_extract(checkpoint_path, dataset, period, out_path, batch_size: in
         def __init__(self, basin):
             start = pd.Timestamp(period[0]) - pd.Timedelta(days=seq_len - 1)
             df = dataset.sel(basin=basin, time=slice(start, pd.Timestamp(period[1])))[
-                norm.dynamic_inputs + [norm.target]].to_dataframe()
+                norm.dynamic_inputs + [norm.target]
+            ].to_dataframe()
             for name in norm.dynamic_inputs:
                 df[name] = (df[name] - norm.dynamic_mean[name]) / norm.dynamic_std[name]
             df[norm.target] = (df[norm.target] - norm.target_mean) / norm.target_std
             self.x_d = torch.from_numpy(df[norm.dynamic_inputs].values.astype(np.float32))
             self.y = torch.from_numpy(df[[norm.target]].values.astype(np.float32))
-            attrs = np.array([(float(dataset[s].sel(basin=basin)) - norm.static_mean[s]) / norm.static_std[s]
-                              for s in norm.static_inputs], dtype=np.float32)
+            attrs = np.array(
+                [
+                    (float(dataset[s].sel(basin=basin)) - norm.static_mean[s]) / norm.static_std[s]
+                    for s in norm.static_inputs
+                ],
+                dtype=np.float32,
+            )
             self.attributes = torch.from_numpy(attrs)
             # lookup table: one sample per day of the period whose input window is complete
             bad = np.r_[0, np.cumsum(~np.isfinite(self.x_d.numpy()).all(axis=1))]
             idx = np.arange(seq_len - 1, len(df))
-            self.lookup_table = {i: (basin, int(k)) for i, k in
-                                 enumerate(idx[(bad[idx + 1] - bad[idx + 1 - seq_len]) == 0])}
+            self.lookup_table = {
+                i: (basin, int(k)) for i, k in enumerate(idx[(bad[idx + 1] - bad[idx + 1 - seq_len]) == 0])
+            }
             self.num_samples = len(self.lookup_table)
 
         def __len__(self):
@@ -128,9 +148,11 @@ def paper_way_extract(checkpoint_path, dataset, period, out_path, batch_size: in
 
         def __getitem__(self, item: int):
             _, idx = self.lookup_table[item]
-            return {"x_d": self.x_d[idx - seq_len + 1: idx + 1],
-                    "y": self.y[idx - seq_len + 1: idx + 1],
-                    "x_s": torch.cat([self.attributes], dim=-1)}
+            return {
+                "x_d": self.x_d[idx - seq_len + 1 : idx + 1],
+                "y": self.y[idx - seq_len + 1 : idx + 1],
+                "x_s": torch.cat([self.attributes], dim=-1),
+            }
 
     class CudaLSTM(nn.Module):
         """neuralhydrology's CudaLSTM (InputLayer without embeddings, Regression head)."""
@@ -153,7 +175,9 @@ def paper_way_extract(checkpoint_path, dataset, period, out_path, batch_size: in
             return pred
 
     model = CudaLSTM()
-    model.load_state_dict({k: v for k, v in ckpt["state_dict"].items() if k.split(".")[0] in ("lstm", "head")})
+    model.load_state_dict(
+        {k: v for k, v in ckpt["state_dict"].items() if k.split(".")[0] in ("lstm", "head")}
+    )
     model.to(device).eval()
 
     all_cn_xr = []
@@ -172,9 +196,12 @@ def paper_way_extract(checkpoint_path, dataset, period, out_path, batch_size: in
                     output[key] = torch.cat((output[key], subset[key].detach().cpu()), 0)
         arr = output["c_n"].detach().cpu().numpy()
         dates = pd.date_range(start=period[0], end=period[1], freq="1D")
-        all_cn_xr.append(xr.Dataset({"c_n": (("date", "station_id", "dimension"), arr)},
-                                    coords={"date": dates, "station_id": [basin],
-                                            "dimension": np.arange(arr.shape[-1])}))
+        all_cn_xr.append(
+            xr.Dataset(
+                {"c_n": (("date", "station_id", "dimension"), arr)},
+                coords={"date": dates, "station_id": [basin], "dimension": np.arange(arr.shape[-1])},
+            )
+        )
     cn = xr.concat(all_cn_xr, dim="station_id")
     cn.to_netcdf(out_path)
     return cn
@@ -209,8 +236,9 @@ def child(a) -> dict:
         from hydroprobe.states.extract import extract_cell_states
 
         t0, c0 = time.perf_counter(), cpu_seconds()
-        extract_cell_states(a.checkpoint, ds, [period], out, batch_windows=a.batch_windows,
-                            threads=a.threads, device=a.device)
+        extract_cell_states(
+            a.checkpoint, ds, [period], out, batch_windows=a.batch_windows, threads=a.threads, device=a.device
+        )
         if a.device.startswith("cuda"):
             torch.cuda.synchronize()
         sec, cpu, peak = time.perf_counter() - t0, cpu_seconds() - c0, peak_rss_mb()
@@ -232,16 +260,39 @@ def child(a) -> dict:
         c = cn["c_n"].values
         sample = [[c[d, b].tolist() for d in days] for b in check_b]
         n_windows = int(np.isfinite(c[:, :, 0]).sum())
-    return {"seconds": sec, "cpu_seconds": cpu, "windows": n_windows, "peak_rss": peak, "sample": sample,
-            "threads": torch.get_num_threads()}
+    return {
+        "seconds": sec,
+        "cpu_seconds": cpu,
+        "windows": n_windows,
+        "peak_rss": peak,
+        "sample": sample,
+        "threads": torch.get_num_threads(),
+    }
 
 
 def run_child(method: str, years: int, a, tmp: Path, rep: int = 0) -> dict:
     suffix = {"hydroprobe": ".zarr", "paper": ".nc", "checkpoint": ".pt"}[method]
     out = tmp / (f"{method}_{years}y_{rep}{suffix}" if method != "checkpoint" else "trained.pt")
-    cmd = [sys.executable, __file__, "--child", method, "--child-years", str(years), "--basins", str(a.basins),
-           "--checkpoint", str(a.checkpoint), "--out", str(out), "--device", a.device,
-           "--batch-windows", str(a.batch_windows), "--paper-batch", str(a.paper_batch)]
+    cmd = [
+        sys.executable,
+        __file__,
+        "--child",
+        method,
+        "--child-years",
+        str(years),
+        "--basins",
+        str(a.basins),
+        "--checkpoint",
+        str(a.checkpoint),
+        "--out",
+        str(out),
+        "--device",
+        a.device,
+        "--batch-windows",
+        str(a.batch_windows),
+        "--paper-batch",
+        str(a.paper_batch),
+    ]
     if a.threads:
         cmd += ["--threads", str(a.threads)]
     if a.paper_cpu_tuning:
@@ -254,17 +305,30 @@ def run_child(method: str, years: int, a, tmp: Path, rep: int = 0) -> dict:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--years", type=int, nargs=2, default=[3, 12], metavar=("SHORT", "LONG"),
-                    help="period lengths in years (365 days each)")
+    ap.add_argument(
+        "--years",
+        type=int,
+        nargs=2,
+        default=[3, 12],
+        metavar=("SHORT", "LONG"),
+        help="period lengths in years (365 days each)",
+    )
     ap.add_argument("--basins", type=int, default=8)
-    ap.add_argument("--repeats", type=int, default=1,
-                    help="runs of each (method, period), interleaved; the fastest counts (shared machines)")
+    ap.add_argument(
+        "--repeats",
+        type=int,
+        default=1,
+        help="runs of each (method, period), interleaved; the fastest counts (shared machines)",
+    )
     ap.add_argument("--batch-windows", type=int, default=2048, help="hydroprobe windows per forward pass")
     ap.add_argument("--paper-batch", type=int, default=256, help="the paper's DataLoader batch size")
     ap.add_argument("--threads", type=int, default=None, help="torch CPU threads in both (default: torch's)")
     ap.add_argument("--device", default="cpu", help="cpu | cuda | cuda:N")
-    ap.add_argument("--paper-cpu-tuning", action="store_true",
-                    help="give the paper's way hydroprobe's CPU settings too (flush denormals, malloc tuning)")
+    ap.add_argument(
+        "--paper-cpu-tuning",
+        action="store_true",
+        help="give the paper's way hydroprobe's CPU settings too (flush denormals, malloc tuning)",
+    )
     ap.add_argument("--child", choices=["hydroprobe", "paper", "checkpoint"], help=argparse.SUPPRESS)
     ap.add_argument("--child-years", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--checkpoint", help=argparse.SUPPRESS)
@@ -280,11 +344,13 @@ def main(argv=None) -> int:
         return 0
 
     short, long_ = a.years
-    print(f"{a.basins} basins, periods of {short} and {long_} years, seq {SEQ}, hidden {HIDDEN}, "
-          f"{N_DYN}+{N_STATIC} inputs, device {a.device}, threads {a.threads or 'torch default'}; "
-          f"hydroprobe {a.batch_windows} windows/pass, paper DataLoader batch {a.paper_batch}"
-          f"{', paper way with hydroprobe CPU tuning' if a.paper_cpu_tuning else ''}; "
-          f"best of {a.repeats}; load {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
+    print(
+        f"{a.basins} basins, periods of {short} and {long_} years, seq {SEQ}, hidden {HIDDEN}, "
+        f"{N_DYN}+{N_STATIC} inputs, device {a.device}, threads {a.threads or 'torch default'}; "
+        f"hydroprobe {a.batch_windows} windows/pass, paper DataLoader batch {a.paper_batch}"
+        f"{', paper way with hydroprobe CPU tuning' if a.paper_cpu_tuning else ''}; "
+        f"best of {a.repeats}; load {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs"
+    )
     res: dict = {}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -296,9 +362,12 @@ def main(argv=None) -> int:
             for years in (short, long_):
                 for method in ("paper", "hydroprobe"):
                     r = run_child(method, years, a, tmp, rep)
-                    print(f"  run {rep + 1}: {method:10s} {years:3d} y: {r['seconds']:7.2f} s, "
-                          f"peak RSS {r['peak_rss']:.0f} MB, load {os.getloadavg()[0]:.2f}",
-                          file=sys.stderr, flush=True)
+                    print(
+                        f"  run {rep + 1}: {method:10s} {years:3d} y: {r['seconds']:7.2f} s, "
+                        f"peak RSS {r['peak_rss']:.0f} MB, load {os.getloadavg()[0]:.2f}",
+                        file=sys.stderr,
+                        flush=True,
+                    )
                     best = res.get((method, years))
                     if best is None or r["seconds"] < best["seconds"]:
                         r["peak_rss_max"] = max(r["peak_rss"], best["peak_rss_max"] if best else 0.0)
@@ -306,13 +375,17 @@ def main(argv=None) -> int:
                     else:
                         best["peak_rss_max"] = max(best["peak_rss_max"], r["peak_rss"])
 
-    print(f"\n{'method':<11} {'period':>7} {'windows':>9} {'seconds':>8} {'windows/s':>10} {'peak RSS MB':>12} "
-          f"{'CPU s':>8}")
+    print(
+        f"\n{'method':<11} {'period':>7} {'windows':>9} {'seconds':>8} {'windows/s':>10} {'peak RSS MB':>12} "
+        f"{'CPU s':>8}"
+    )
     for method in ("paper", "hydroprobe"):
         for years in (short, long_):
             r = res[method, years]
-            print(f"{method:<11} {years:>5} y {r['windows']:>9,} {r['seconds']:>8.2f} "
-                  f"{r['windows'] / r['seconds']:>10.0f} {r['peak_rss_max']:>12.0f} {r['cpu_seconds']:>8.1f}")
+            print(
+                f"{method:<11} {years:>5} y {r['windows']:>9,} {r['seconds']:>8.2f} "
+                f"{r['windows'] / r['seconds']:>10.0f} {r['peak_rss_max']:>12.0f} {r['cpu_seconds']:>8.1f}"
+            )
 
     target = SPEEDUP_GPU if a.device.startswith("cuda") else SPEEDUP_CPU
     ok = True
@@ -323,15 +396,19 @@ def main(argv=None) -> int:
         passed = ratio >= target
         ok &= passed
         cpu_ratio = (hp["windows"] / hp["cpu_seconds"]) / (pp["windows"] / pp["cpu_seconds"])
-        print(f"windows/s hydroprobe / paper, {years:>2} y: {ratio:5.2f}×  (target ≥ {target:g}×) "
-              f"{'PASS' if passed else 'FAIL'}   [per CPU second: {cpu_ratio:.2f}×]")
+        print(
+            f"windows/s hydroprobe / paper, {years:>2} y: {ratio:5.2f}×  (target ≥ {target:g}×) "
+            f"{'PASS' if passed else 'FAIL'}   [per CPU second: {cpu_ratio:.2f}×]"
+        )
     for method in ("paper", "hydroprobe"):
         g = res[method, long_]["peak_rss_max"] / res[method, short]["peak_rss_max"] - 1
         flag = ""
         if method == "hydroprobe":
             flag = f"  (flat: < {FLAT_GROWTH:.0%}) {'PASS' if g < FLAT_GROWTH else 'FAIL'}"
             ok &= g < FLAT_GROWTH
-        print(f"peak RSS growth {short} y → {long_} y ({long_ / short:g}× windows), {method:<10}: {g:+6.1%}{flag}")
+        print(
+            f"peak RSS growth {short} y → {long_} y ({long_ / short:g}× windows), {method:<10}: {g:+6.1%}{flag}"
+        )
 
     # the two methods must agree: c of a few basins and days. Both run in float32 with different
     # GEMM shapes; over the 365 steps the rounding grows with the size of the state vector (a
@@ -347,9 +424,11 @@ def main(argv=None) -> int:
         rmax = max(rmax, float(np.max(d / scale)))
     agree = rmax <= 1e-4
     ok &= agree
-    print(f"check: c of hydroprobe vs paper, {h.shape[0]} basins × {h.shape[1]} days × {h.shape[2]} dims, "
-          f"both periods: max |Δ| = {dmax:.1e}; max |Δ| / max(1, max |c| of the state vector) = {rmax:.1e} "
-          f"(≤ 1e-4) {'PASS' if agree else 'FAIL'}")
+    print(
+        f"check: c of hydroprobe vs paper, {h.shape[0]} basins × {h.shape[1]} days × {h.shape[2]} dims, "
+        f"both periods: max |Δ| = {dmax:.1e}; max |Δ| / max(1, max |c| of the state vector) = {rmax:.1e} "
+        f"(≤ 1e-4) {'PASS' if agree else 'FAIL'}"
+    )
     print(f"overall: {'PASS' if ok else 'FAIL'}; load at end: {os.getloadavg()[0]:.2f}")
     return 0 if ok else 1
 

@@ -1,4 +1,5 @@
 """Resident memory of the running process, for the benchmarks' subprocess phases (Linux)."""
+
 from __future__ import annotations
 
 import os

@@ -65,19 +65,39 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from train_throughput import bench_raw  # noqa: E402  (the raw torch limit, same shape)
 
 from hydroprobe.basins.dataset import read_camels_gb_inputs  # noqa: E402
-from hydroprobe.sources.camels_gb import list_gauge_ids, read_attributes  # noqa: E402
+from hydroprobe.model.training import configure_cpu, resolve_device, train_lstm  # noqa: E402
 from hydroprobe.report.discharge import discharge_scores  # noqa: E402
-from hydroprobe.states.inference import predict_discharge  # noqa: E402
+from hydroprobe.sources.camels_gb import list_gauge_ids, read_attributes  # noqa: E402
 from hydroprobe.sources.synthetic import generate_world  # noqa: E402
 from hydroprobe.sources.synthetic.camels import GROUPS  # noqa: E402
-from hydroprobe.model.training import configure_cpu, resolve_device, train_lstm  # noqa: E402
+from hydroprobe.states.inference import predict_discharge  # noqa: E402
 
 DYNAMIC = ["precipitation", "peti", "temperature"]
 TARGET = "discharge_spec"
-STATIC = ["area", "elev_mean", "dpsbar", "sand_perc", "silt_perc", "clay_perc", "porosity_hypres",
-          "conductivity_hypres", "soil_depth_pelletier", "dwood_perc", "ewood_perc", "crop_perc",
-          "urban_perc", "reservoir_cap", "p_mean", "pet_mean", "p_seasonality", "frac_snow",
-          "high_prec_freq", "low_prec_freq", "high_prec_dur", "low_prec_dur"]  # config.yaml
+STATIC = [
+    "area",
+    "elev_mean",
+    "dpsbar",
+    "sand_perc",
+    "silt_perc",
+    "clay_perc",
+    "porosity_hypres",
+    "conductivity_hypres",
+    "soil_depth_pelletier",
+    "dwood_perc",
+    "ewood_perc",
+    "crop_perc",
+    "urban_perc",
+    "reservoir_cap",
+    "p_mean",
+    "pet_mean",
+    "p_seasonality",
+    "frac_snow",
+    "high_prec_freq",
+    "low_prec_freq",
+    "high_prec_dur",
+    "low_prec_dur",
+]  # config.yaml
 HIDDEN, SEQ, BATCH, LAST_N = 64, 365, 256, 1
 DROPOUT, FORGET_BIAS, CLIP, NSE_EPS = 0.4, 3.0, 1.0, 0.1
 LR = {0: 5.0e-3, 10: 2.5e-3, 16: 1.0e-3}  # config.yaml's schedule (epoch -> rate; epochs from 1)
@@ -94,8 +114,11 @@ def periods_from(args) -> dict:
     s1 = s0 + pd.DateOffset(years=args.test_years) - pd.Timedelta(days=1)
     # the world starts one seq_length before the training period (warm-up of the first window)
     w0 = min(t0, s0) - pd.Timedelta(days=SEQ)
-    return {"train": (_day(t0), _day(t1)), "test": (_day(s0), _day(s1)),
-            "world": (_day(w0), _day(max(t1, s1)))}
+    return {
+        "train": (_day(t0), _day(t1)),
+        "test": (_day(s0), _day(s1)),
+        "world": (_day(w0), _day(max(t1, s1))),
+    }
 
 
 def write_world(args, periods, root: Path) -> tuple[Path, Path, list[int]]:
@@ -127,23 +150,49 @@ def usable_statics(camels: Path, basins: list[int]) -> list[str]:
     std = attrs.astype(float).std()
     dropped = [c for c in STATIC if not std[c] > 0]
     if dropped:
-        print(f"note: static attribute(s) {', '.join(dropped)} constant over the basins: dropped from both models")
+        print(
+            f"note: static attribute(s) {', '.join(dropped)} constant over the basins: dropped from both models"
+        )
     return [c for c in STATIC if c not in dropped]
 
 
 def run_hydroprobe(args, camels, basins, statics, periods, out: Path, evaluate: bool = True) -> dict:
-    model_cfg = {"dynamic_inputs": DYNAMIC, "static_inputs": statics, "target": TARGET,
-                 "hidden_size": HIDDEN, "seq_length": SEQ, "predict_last_n": LAST_N,
-                 "output_dropout": DROPOUT, "initial_forget_bias": FORGET_BIAS}
-    training_cfg = {"epochs": args.epochs, "batch_size": BATCH, "learning_rate": dict(LR),
-                    "clip_grad_norm": CLIP, "nse_eps": NSE_EPS, "samples_per_epoch": None,
-                    "clip_target_at_zero": False, "device": args.device, "precision": args.precision}
+    model_cfg = {
+        "dynamic_inputs": DYNAMIC,
+        "static_inputs": statics,
+        "target": TARGET,
+        "hidden_size": HIDDEN,
+        "seq_length": SEQ,
+        "predict_last_n": LAST_N,
+        "output_dropout": DROPOUT,
+        "initial_forget_bias": FORGET_BIAS,
+    }
+    training_cfg = {
+        "epochs": args.epochs,
+        "batch_size": BATCH,
+        "learning_rate": dict(LR),
+        "clip_grad_norm": CLIP,
+        "nse_eps": NSE_EPS,
+        "samples_per_epoch": None,
+        "clip_target_at_zero": False,
+        "device": args.device,
+        "precision": args.precision,
+    }
     t0, c0 = time.perf_counter(), time.process_time()
     ds = read_camels_gb_inputs(camels, basins, [*DYNAMIC, TARGET], statics)
-    hist = train_lstm(ds, model_cfg, training_cfg, {"train": periods["train"]}, seed=args.seed,
-                      trained_path=out / "trained.pt", untrained_path=out / "untrained.pt",
-                      threads=args.threads, log=lambda m: print("  [hydroprobe]", m), resume=False,
-                      progress=False)
+    hist = train_lstm(
+        ds,
+        model_cfg,
+        training_cfg,
+        {"train": periods["train"]},
+        seed=args.seed,
+        trained_path=out / "trained.pt",
+        untrained_path=out / "untrained.pt",
+        threads=args.threads,
+        log=lambda m: print("  [hydroprobe]", m),
+        resume=False,
+        progress=False,
+    )
     if resolve_device(args.device).type == "cuda":
         torch.cuda.synchronize()
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
@@ -162,23 +211,48 @@ def nh_config(args, nh_dir: Path, basins, statics, periods, root: Path, run_dir:
     fmt = lambda d: pd.Timestamp(d).strftime("%d/%m/%Y")  # noqa: E731
     dev = resolve_device(args.device)
     cfg = {
-        "experiment_name": "nh_comparison", "run_dir": str(run_dir),
-        "train_basin_file": str(basin_file), "validation_basin_file": str(basin_file),
+        "experiment_name": "nh_comparison",
+        "run_dir": str(run_dir),
+        "train_basin_file": str(basin_file),
+        "validation_basin_file": str(basin_file),
         "test_basin_file": str(basin_file),
-        "train_start_date": fmt(periods["train"][0]), "train_end_date": fmt(periods["train"][1]),
+        "train_start_date": fmt(periods["train"][0]),
+        "train_end_date": fmt(periods["train"][1]),
         # validation is switched off (validate_every 0) so it costs nothing in the timing
-        "validation_start_date": fmt(periods["test"][0]), "validation_end_date": fmt(periods["test"][1]),
-        "test_start_date": fmt(periods["test"][0]), "test_end_date": fmt(periods["test"][1]),
+        "validation_start_date": fmt(periods["test"][0]),
+        "validation_end_date": fmt(periods["test"][1]),
+        "test_start_date": fmt(periods["test"][0]),
+        "test_end_date": fmt(periods["test"][1]),
         "device": "cpu" if dev.type == "cpu" else f"cuda:{dev.index or 0}",
-        "validate_every": 0, "save_weights_every": args.epochs, "metrics": ["NSE"],
-        "model": "cudalstm", "head": "regression", "output_activation": "linear",
-        "hidden_size": HIDDEN, "initial_forget_bias": FORGET_BIAS, "output_dropout": DROPOUT,
-        "optimizer": "Adam", "loss": "NSE", "learning_rate": dict(LR), "batch_size": BATCH,
-        "epochs": args.epochs, "clip_gradient_norm": CLIP, "predict_last_n": LAST_N,
-        "seq_length": SEQ, "num_workers": 0, "log_interval": 5, "log_tensorboard": False,
-        "log_n_figures": 0, "save_validation_results": False, "verbose": 0,
-        "dataset": "camels_gb", "data_dir": str(nh_dir), "dynamic_inputs": DYNAMIC,
-        "target_variables": [TARGET], "static_attributes": statics, "seed": args.seed,
+        "validate_every": 0,
+        "save_weights_every": args.epochs,
+        "metrics": ["NSE"],
+        "model": "cudalstm",
+        "head": "regression",
+        "output_activation": "linear",
+        "hidden_size": HIDDEN,
+        "initial_forget_bias": FORGET_BIAS,
+        "output_dropout": DROPOUT,
+        "optimizer": "Adam",
+        "loss": "NSE",
+        "learning_rate": dict(LR),
+        "batch_size": BATCH,
+        "epochs": args.epochs,
+        "clip_gradient_norm": CLIP,
+        "predict_last_n": LAST_N,
+        "seq_length": SEQ,
+        "num_workers": 0,
+        "log_interval": 5,
+        "log_tensorboard": False,
+        "log_n_figures": 0,
+        "save_validation_results": False,
+        "verbose": 0,
+        "dataset": "camels_gb",
+        "data_dir": str(nh_dir),
+        "dynamic_inputs": DYNAMIC,
+        "target_variables": [TARGET],
+        "static_attributes": statics,
+        "seed": args.seed,
     }
     path = run_dir / "nh_config.yml"
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -223,12 +297,20 @@ def main(argv=None) -> int:
     ap.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
     ap.add_argument("--device", default="cpu", help="cpu | cuda | cuda:N")
     ap.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
-    ap.add_argument("--repeats", type=int, default=1,
-                    help="train each library this many times, alternately; the fastest run counts")
+    ap.add_argument(
+        "--repeats",
+        type=int,
+        default=1,
+        help="train each library this many times, alternately; the fastest run counts",
+    )
     ap.add_argument("--raw-samples", type=int, default=5120, help="samples per raw-limit measurement")
-    ap.add_argument("--workdir", type=Path, default=None,
-                    help="keep the world and both runs here (default: a temporary folder; a "
-                         "world already written there is reused)")
+    ap.add_argument(
+        "--workdir",
+        type=Path,
+        default=None,
+        help="keep the world and both runs here (default: a temporary folder; a "
+        "world already written there is reused)",
+    )
     args = ap.parse_args(argv)
 
     configure_cpu(args.threads)  # denormals flushed, malloc tuned: the same for all three
@@ -241,22 +323,30 @@ def main(argv=None) -> int:
         root.mkdir(parents=True, exist_ok=True)
         camels, nh_dir, basins = write_world(args, periods, root)
         statics = usable_statics(camels, basins)
-        print(f"device {device}, precision {args.precision}, torch {torch.__version__}, threads "
-              f"{torch.get_num_threads()}; {len(basins)} basins, train {periods['train'][0]}...{periods['train'][1]}, "
-              f"test {periods['test'][0]}...{periods['test'][1]}, {args.epochs} epoch(s), seed {args.seed}; "
-              f"batch {BATCH} x seq {SEQ} x {len(DYNAMIC) + len(statics)} inputs, hidden {HIDDEN}")
+        print(
+            f"device {device}, precision {args.precision}, torch {torch.__version__}, threads "
+            f"{torch.get_num_threads()}; {len(basins)} basins, train {periods['train'][0]}...{periods['train'][1]}, "
+            f"test {periods['test'][0]}...{periods['test'][1]}, {args.epochs} epoch(s), seed {args.seed}; "
+            f"batch {BATCH} x seq {SEQ} x {len(DYNAMIC) + len(statics)} inputs, hidden {HIDDEN}"
+        )
         raw_args = SimpleNamespace(samples=args.raw_samples, precision=args.precision)
         raws, hps, nhs = [], [], []
         for r in range(args.repeats):  # alternated; the fastest run of each counts
             raws.append(bench_raw(raw_args, device))
             print(f"  raw limit run {len(raws)}: {raws[-1]:.1f} samples/s")
-            hps.append(run_hydroprobe(args, camels, basins, statics, periods, root / f"hydroprobe_{r}", r == 0))
-            print(f"  hydroprobe run {r + 1}: {hps[-1]['samples']} samples in {hps[-1]['wall']:.1f} s "
-                  f"wall, {hps[-1]['cpu']:.1f} s CPU")
+            hps.append(
+                run_hydroprobe(args, camels, basins, statics, periods, root / f"hydroprobe_{r}", r == 0)
+            )
+            print(
+                f"  hydroprobe run {r + 1}: {hps[-1]['samples']} samples in {hps[-1]['wall']:.1f} s "
+                f"wall, {hps[-1]['cpu']:.1f} s CPU"
+            )
             cfg_path = nh_config(args, nh_dir, basins, statics, periods, root, root / f"nh_runs_{r}")
             nhs.append(run_nh(args, cfg_path, r == 0))
-            print(f"  neuralhydrology run {r + 1}: {nhs[-1]['samples']} samples in {nhs[-1]['wall']:.1f} s "
-                  f"wall, {nhs[-1]['cpu']:.1f} s CPU")
+            print(
+                f"  neuralhydrology run {r + 1}: {nhs[-1]['samples']} samples in {nhs[-1]['wall']:.1f} s "
+                f"wall, {nhs[-1]['cpu']:.1f} s CPU"
+            )
         hp = {**hps[0], **min(hps, key=lambda d: d["wall"]), "nse": hps[0]["nse"]}
         nh = {**nhs[0], **min(nhs, key=lambda d: d["wall"]), "nse": nhs[0]["nse"]}
         raws.append(bench_raw(raw_args, device))
@@ -269,17 +359,25 @@ def main(argv=None) -> int:
     d_nse = med_hp - med_nh
     ok_skill = abs(d_nse) <= 0.03 or d_nse > 0
     print()
-    print(f"hydroprobe      ({hp['precision']}): {hp['rate']:9.1f} samples/s  ({hp['samples']} samples, {hp['wall']:.1f} s)")
-    print(f"neuralhydrology (fp32): {nh['rate']:9.1f} samples/s  ({nh['samples']} samples, {nh['wall']:.1f} s)")
+    print(
+        f"hydroprobe      ({hp['precision']}): {hp['rate']:9.1f} samples/s  ({hp['samples']} samples, {hp['wall']:.1f} s)"
+    )
+    print(
+        f"neuralhydrology (fp32): {nh['rate']:9.1f} samples/s  ({nh['samples']} samples, {nh['wall']:.1f} s)"
+    )
     print(f"ratio hydroprobe / neuralhydrology:   {ratio:7.2f}")
-    print(f"raw torch limit (same shape):         {raw:9.1f} samples/s  (runs: {', '.join(f'{v:.1f}' for v in raws)})")
+    print(
+        f"raw torch limit (same shape):         {raw:9.1f} samples/s  (runs: {', '.join(f'{v:.1f}' for v in raws)})"
+    )
     print(f"ratio hydroprobe / raw limit:         {hp_raw:7.3f}")
     print(f"median test NSE hydroprobe:           {med_hp:7.3f}")
     print(f"median test NSE neuralhydrology:      {med_nh:7.3f}")
     print(f"difference (hydroprobe - nh):         {d_nse:+7.3f}")
     if min(raws) < 0.8 * raw:
-        print(f"note: the raw-limit runs differ by {100 * (1 - min(raws) / raw):.0f} %: the machine is busy "
-              f"(shared cores?), so these timings are unreliable; rerun on an idle machine or with --repeats")
+        print(
+            f"note: the raw-limit runs differ by {100 * (1 - min(raws) / raw):.0f} %: the machine is busy "
+            f"(shared cores?), so these timings are unreliable; rerun on an idle machine or with --repeats"
+        )
     if hp["samples"] != nh["samples"]:
         print(f"note: training windows differ: hydroprobe {hp['samples']}, neuralhydrology {nh['samples']}")
 
@@ -288,14 +386,21 @@ def main(argv=None) -> int:
         results.append((f"GPU ratio >= 3 (got {ratio:.2f})", ratio >= 3))
     elif args.precision == "bf16":
         if hp["precision"] != "bf16":
-            print("note: no bf16 LSTM on this CPU: hydroprobe (and the raw limit) trained in fp32, "
-                  "so the bf16 target cannot be reached here")
+            print(
+                "note: no bf16 LSTM on this CPU: hydroprobe (and the raw limit) trained in fp32, "
+                "so the bf16 target cannot be reached here"
+            )
         results.append((f"bf16 ratio >= 2 (got {ratio:.2f})", ratio >= 2))
     else:
         results.append((f"fp32 ratio >= 1.4 (got {ratio:.2f})", ratio >= 1.4))
         results.append((f"within 10 % of the raw limit (got {hp_raw:.3f} >= 0.9)", hp_raw >= 0.9))
-    results.append((f"median test NSE not more than 0.03 below neuralhydrology's (got {d_nse:+.3f}; "
-                    f"|difference| <= 0.03: {'yes' if abs(d_nse) <= 0.03 else 'no'})", ok_skill))
+    results.append(
+        (
+            f"median test NSE not more than 0.03 below neuralhydrology's (got {d_nse:+.3f}; "
+            f"|difference| <= 0.03: {'yes' if abs(d_nse) <= 0.03 else 'no'})",
+            ok_skill,
+        )
+    )
     for text, ok in results:
         print(f"{'PASS' if ok else 'FAIL'}  {text}")
     return 0

@@ -18,6 +18,7 @@ Read and fit are measured in `--repeats` alternating rounds and each reported by
 
     python benchmarks/probe_fit.py --rows 4000000
 """
+
 from __future__ import annotations
 
 import argparse
@@ -48,9 +49,14 @@ def write_store(path: Path, n_basins: int, n_days: int, n_dims: int, seed: int =
     time_ = pd.date_range("1980-01-01", periods=n_days, freq="D")
     basins = np.arange(n_basins, dtype=np.int32)
     template = xr.Dataset(
-        {"c": (("time", "basin", "dim"),
-               da.zeros((n_days, n_basins, n_dims), dtype=np.float32, chunks=(n_days, 1, n_dims)))},
-        coords={"time": time_, "basin": basins, "dim": np.arange(n_dims, dtype=np.int32)})
+        {
+            "c": (
+                ("time", "basin", "dim"),
+                da.zeros((n_days, n_basins, n_dims), dtype=np.float32, chunks=(n_days, 1, n_dims)),
+            )
+        },
+        coords={"time": time_, "basin": basins, "dim": np.arange(n_dims, dtype=np.int32)},
+    )
     template.to_zarr(path, mode="w", compute=False, consolidated=False)
     arr = zarr.open_group(str(path), mode="r+")["c"]
     mixing = rng.standard_normal((len(TARGETS), n_dims))
@@ -61,8 +67,10 @@ def write_store(path: Path, n_basins: int, n_days: int, n_dims: int, seed: int =
         arr[:, b : b + 1, :] = x[:, None, :]
         ys[:, b] = (mixing @ x.T) + 0.1 * rng.standard_normal((len(TARGETS), n_days))
     ys[-1, : n_basins // 3] = np.nan  # snow: missing in a third of the basins (exercises the masking)
-    targets = xr.Dataset({name: (("basin", "time"), ys[k]) for k, name in enumerate(TARGETS)},
-                         coords={"basin": basins, "time": time_})
+    targets = xr.Dataset(
+        {name: (("basin", "time"), ys[k]) for k, name in enumerate(TARGETS)},
+        coords={"basin": basins, "time": time_},
+    )
     return targets, (str(time_[0].date()), str(time_[-1].date()))
 
 
@@ -74,8 +82,12 @@ def phase_read(a):
     total = 0
     for _, _, block in iter_blocks(a.store, "c", None, a.block_mb):
         total += block.size
-    return {"seconds": time.perf_counter() - t, "gib": total * 4 / 2**30, "rss_before": rss0,
-            "peak_rss": peak_rss_mb()}
+    return {
+        "seconds": time.perf_counter() - t,
+        "gib": total * 4 / 2**30,
+        "rss_before": rss0,
+        "peak_rss": peak_rss_mb(),
+    }
 
 
 def phase_fit(a):
@@ -86,10 +98,15 @@ def phase_fit(a):
     targets = xr.load_dataset(a.targets)
     rss0 = current_rss_mb()
     t = time.perf_counter()
-    probes = fit_linear_probes_streaming(a.store, targets, TARGETS, tuple(a.train), max_block_mb=a.block_mb,
-                                         workers=a.workers)
-    return {"seconds": time.perf_counter() - t, "rss_before": rss0, "peak_rss": peak_rss_mb(),
-            "weights_swvl1": probes["swvl1"].weights.tolist()}
+    probes = fit_linear_probes_streaming(
+        a.store, targets, TARGETS, tuple(a.train), max_block_mb=a.block_mb, workers=a.workers
+    )
+    return {
+        "seconds": time.perf_counter() - t,
+        "rss_before": rss0,
+        "peak_rss": peak_rss_mb(),
+        "weights_swvl1": probes["swvl1"].weights.tolist(),
+    }
 
 
 def phase_sgd(a):
@@ -114,23 +131,42 @@ def phase_sgd(a):
         t = time.perf_counter()
         z = StandardScaler().fit_transform(x[ok])  # the paper standardises, then fits
         zy = (y[ok] - y[ok].mean()) / y[ok].std()
-        sgd = SGDRegressor(penalty="elasticnet", alpha=0.01, l1_ratio=0.15, early_stopping=True,
-                           random_state=0)
+        sgd = SGDRegressor(
+            penalty="elasticnet", alpha=0.01, l1_ratio=0.15, early_stopping=True, random_state=0
+        )
         sgd.fit(z, zy)
         sec = time.perf_counter() - t
         out["per_target"][name] = {"seconds": sec, "epochs": int(sgd.n_iter_), "rows": int(ok.sum())}
         if name == "swvl1":
             out["coef_swvl1"] = sgd.coef_.tolist()
-        print(f"  SGD {name}: {sec:.2f} s on {int(ok.sum()):,} rows, {sgd.n_iter_} epochs", file=sys.stderr,
-              flush=True)
+        print(
+            f"  SGD {name}: {sec:.2f} s on {int(ok.sum()):,} rows, {sgd.n_iter_} epochs",
+            file=sys.stderr,
+            flush=True,
+        )
     out["peak_rss"] = peak_rss_mb()
     return out
 
 
 def run_phase(phase, a):
-    cmd = [sys.executable, __file__, "--phase", phase, "--store", str(a.store), "--targets", str(a.targets),
-           "--train", *a.train, "--block-mb", str(a.block_mb), "--sgd-max-rows", str(a.sgd_max_rows),
-           "--workers", str(a.workers or 0)]
+    cmd = [
+        sys.executable,
+        __file__,
+        "--phase",
+        phase,
+        "--store",
+        str(a.store),
+        "--targets",
+        str(a.targets),
+        "--train",
+        *a.train,
+        "--block-mb",
+        str(a.block_mb),
+        "--sgd-max-rows",
+        str(a.sgd_max_rows),
+        "--workers",
+        str(a.workers or 0),
+    ]
     res = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True)
     return json.loads(res.stdout.strip().splitlines()[-1])
 
@@ -140,12 +176,20 @@ def main(argv=None):
     ap.add_argument("--rows", type=int, default=4_000_000, help="total rows = basins × days")
     ap.add_argument("--basins", type=int, default=670)
     ap.add_argument("--dims", type=int, default=64)
-    ap.add_argument("--sgd-max-rows", type=int, default=1_000_000,
-                    help="fit SGDRegressor on at most this many rows, extrapolate linearly above")
+    ap.add_argument(
+        "--sgd-max-rows",
+        type=int,
+        default=1_000_000,
+        help="fit SGDRegressor on at most this many rows, extrapolate linearly above",
+    )
     ap.add_argument("--block-mb", type=float, default=32.0)
     ap.add_argument("--workers", type=int, default=0, help="threads of the streaming fit (0: its default)")
-    ap.add_argument("--repeats", type=int, default=3,
-                    help="rounds of (plain read, streaming fit); each reported as its best round")
+    ap.add_argument(
+        "--repeats",
+        type=int,
+        default=3,
+        help="rounds of (plain read, streaming fit); each reported as its best round",
+    )
     ap.add_argument("--skip-sgd", action="store_true")
     ap.add_argument("--phase", choices=["read", "fit", "sgd"], help=argparse.SUPPRESS)
     ap.add_argument("--store", help=argparse.SUPPRESS)
@@ -158,8 +202,10 @@ def main(argv=None):
 
     n_days = max(1, a.rows // a.basins)
     rows = n_days * a.basins
-    print(f"states: {a.basins} basins × {n_days} days = {rows:,} rows × {a.dims} dims (float32); "
-          f"load: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
+    print(
+        f"states: {a.basins} basins × {n_days} days = {rows:,} rows × {a.dims} dims (float32); "
+        f"load: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         a.store, a.targets = Path(tmp) / "states.zarr", Path(tmp) / "targets.nc"
         t = time.perf_counter()
@@ -172,24 +218,37 @@ def main(argv=None):
         rd = min((r for r, _ in rounds), key=lambda r: r["seconds"])
         ft = min((f for _, f in rounds), key=lambda f: f["seconds"])
         each = lambda i: ", ".join(f"{r[i]['seconds']:.2f}" for r in rounds)  # noqa: E731
-        print(f"plain read of the store: {rd['seconds']:.2f} s ({rd['gib']:.2f} GiB; rounds: {each(0)} s); "
-              f"peak RSS {rd['peak_rss']:.0f} MiB (after imports {rd['rss_before']:.0f} MiB)")
-        print(f"streaming fit, {len(TARGETS)} targets in one pass: {ft['seconds']:.2f} s (rounds: {each(1)} s); "
-              f"peak RSS {ft['peak_rss']:.0f} MiB (after imports + targets {ft['rss_before']:.0f} MiB; "
-              f"store {rows * a.dims * 4 / 2**20:.0f} MiB, block {a.block_mb:g} MiB)")
+        print(
+            f"plain read of the store: {rd['seconds']:.2f} s ({rd['gib']:.2f} GiB; rounds: {each(0)} s); "
+            f"peak RSS {rd['peak_rss']:.0f} MiB (after imports {rd['rss_before']:.0f} MiB)"
+        )
+        print(
+            f"streaming fit, {len(TARGETS)} targets in one pass: {ft['seconds']:.2f} s (rounds: {each(1)} s); "
+            f"peak RSS {ft['peak_rss']:.0f} MiB (after imports + targets {ft['rss_before']:.0f} MiB; "
+            f"store {rows * a.dims * 4 / 2**20:.0f} MiB, block {a.block_mb:g} MiB)"
+        )
         worst = max(f["seconds"] / r["seconds"] for r, f in rounds)
-        print(f"ratio streaming fit / plain read: {ft['seconds'] / rd['seconds']:.2f} best of {len(rounds)} "
-              f"(worst round {worst:.2f})  (target ≤ 2)")
+        print(
+            f"ratio streaming fit / plain read: {ft['seconds'] / rd['seconds']:.2f} best of {len(rounds)} "
+            f"(worst round {worst:.2f})  (target ≤ 2)"
+        )
         if a.skip_sgd:
             return
         sg = run_phase("sgd", a)
         scale = sg["rows"] / sg["n_sgd"]
         t_sgd = sum(v["seconds"] for v in sg["per_target"].values()) * scale
-        note = ("" if scale == 1 else
-                f" (each fitted on a {sg['n_sgd']:,}-row random subsample, time extrapolated linearly ×{scale:.2f})")
-        print(f"SGDRegressor (paper's settings), {len(TARGETS)} targets: {t_sgd:.2f} s{note}; "
-              f"peak RSS {sg['peak_rss']:.0f} MiB")
-        print(f"ratio SGD / streaming fit ({len(TARGETS)} targets each): {t_sgd / ft['seconds']:.1f}×  (target ≥ 20)")
+        note = (
+            ""
+            if scale == 1
+            else f" (each fitted on a {sg['n_sgd']:,}-row random subsample, time extrapolated linearly ×{scale:.2f})"
+        )
+        print(
+            f"SGDRegressor (paper's settings), {len(TARGETS)} targets: {t_sgd:.2f} s{note}; "
+            f"peak RSS {sg['peak_rss']:.0f} MiB"
+        )
+        print(
+            f"ratio SGD / streaming fit ({len(TARGETS)} targets each): {t_sgd / ft['seconds']:.1f}×  (target ≥ 20)"
+        )
         w, c = np.array(ft["weights_swvl1"]), np.array(sg["coef_swvl1"])
         print(f"check: r(streamed weights, SGD coef) for swvl1 = {np.corrcoef(w, c)[0, 1]:.4f}")
         print(f"load at end: {os.getloadavg()[0]:.2f}")

@@ -41,7 +41,10 @@ def synthetic_dataset(n_basins: int, years: int, seed: int = 0) -> xr.Dataset:
     kernel = np.exp(-np.arange(30) / 8.0)
     kernel /= kernel.sum()
     q = np.stack([np.convolve(p, kernel)[:nt] for p in precip]) * 0.6 + 0.1
-    f32 = lambda a: np.asarray(a, dtype=np.float32)
+
+    def f32(a):
+        return np.asarray(a, dtype=np.float32)
+
     data = {
         "precipitation": (("basin", "time"), f32(precip)),
         "peti": (("basin", "time"), f32(pet)),
@@ -67,8 +70,14 @@ def paper_configs(samples: int, device="cpu", precision: str = "fp32") -> tuple[
         "initial_forget_bias": 3.0,
     }
     training_cfg = {
-        "epochs": 1, "batch_size": BATCH, "learning_rate": {0: 1e-3}, "clip_grad_norm": 1.0,
-        "nse_eps": 0.1, "samples_per_epoch": samples, "device": str(device), "precision": precision,
+        "epochs": 1,
+        "batch_size": BATCH,
+        "learning_rate": {0: 1e-3},
+        "clip_grad_norm": 1.0,
+        "nse_eps": 0.1,
+        "samples_per_epoch": samples,
+        "device": str(device),
+        "precision": precision,
     }
     return model_cfg, training_cfg
 
@@ -78,13 +87,26 @@ def bench_hydroprobe(args, device: torch.device) -> float:
     ds = synthetic_dataset(args.basins, years)
     model_cfg, training_cfg = paper_configs(args.samples, device, args.precision)
     t_end = ds.time.values[-1]
-    periods = {"train": (str(pd.Timestamp(ds.time.values[0]) + pd.Timedelta(days=SEQ - 1))[:10],
-                         str(pd.Timestamp(t_end))[:10])}
+    periods = {
+        "train": (
+            str(pd.Timestamp(ds.time.values[0]) + pd.Timedelta(days=SEQ - 1))[:10],
+            str(pd.Timestamp(t_end))[:10],
+        )
+    }
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        hist = train_lstm(ds, model_cfg, training_cfg, periods, seed=1, trained_path=Path(tmp) / "t.pt",
-                          untrained_path=Path(tmp) / "u.pt", threads=args.threads,
-                          log=lambda m: print("  [hydroprobe]", m), progress=False)
+        hist = train_lstm(
+            ds,
+            model_cfg,
+            training_cfg,
+            periods,
+            seed=1,
+            trained_path=Path(tmp) / "t.pt",
+            untrained_path=Path(tmp) / "u.pt",
+            threads=args.threads,
+            log=lambda m: print("  [hydroprobe]", m),
+            progress=False,
+        )
         if device.type == "cuda":
             torch.cuda.synchronize()
         wall = time.perf_counter() - t0
@@ -118,7 +140,9 @@ def bench_raw(args, device: torch.device) -> float:
     except RuntimeError as exc:
         if not use_bf16:
             raise
-        print(f"  note: bf16 LSTM unsupported on {device} ({str(exc).splitlines()[0][:80]}); raw limit in fp32")
+        print(
+            f"  note: bf16 LSTM unsupported on {device} ({str(exc).splitlines()[0][:80]}); raw limit in fp32"
+        )
         use_bf16 = False
         step()
     n_steps = max(1, math.ceil(args.samples / BATCH))
@@ -143,9 +167,11 @@ def main(argv=None) -> None:
 
     configure_cpu(args.threads)  # flush denormals, malloc tuning, thread count
     device = resolve_device(args.device)
-    print(f"device {device}, precision {args.precision}, threads {torch.get_num_threads()}, "
-          f"shape: batch {BATCH} x seq {SEQ} x {N_DYN + N_STATIC} inputs, hidden {HIDDEN}, "
-          f"{args.samples} samples")
+    print(
+        f"device {device}, precision {args.precision}, threads {torch.get_num_threads()}, "
+        f"shape: batch {BATCH} x seq {SEQ} x {N_DYN + N_STATIC} inputs, hidden {HIDDEN}, "
+        f"{args.samples} samples"
+    )
     hp = bench_hydroprobe(args, device)
     raw = bench_raw(args, device)
     print(f"hydroprobe train_lstm (data preparation included): {hp:9.1f} samples/s")

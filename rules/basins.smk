@@ -9,6 +9,12 @@ if config["source"] == "caravan":
             caravan=caravan_dir(),
         output:
             directory("results/basin_dataset.zarr"),
+        log:
+            "logs/build_basin_dataset.log",
+        benchmark:
+            "results/benchmarks/build_basin_dataset.tsv"
+        conda:
+            "../envs/hydroprobe.yaml"
         params:
             subdataset=config["caravan"]["subdataset"],
             layout=config["caravan"]["layout"],
@@ -17,16 +23,8 @@ if config["source"] == "caravan":
             dynamic_inputs=config["model"]["dynamic_inputs"],
             target=config["model"]["target"],
             static_inputs=config["model"]["static_inputs"],
-        log:
-            "logs/build_basin_dataset.log",
-        benchmark:
-            "results/benchmarks/build_basin_dataset.tsv"
-        conda:
-            "../envs/hydroprobe.yaml"
         script:
             "../workflow_scripts/build_caravan_dataset.py"
-
-
 
 else:
 
@@ -36,19 +34,18 @@ else:
             era5_land=era5_land_input(),
         output:
             "results/catchment_weights.nc",
-        params:
-            method=config["aggregation"]["method"],
-            basins=config["basins"],
-            variables=config["era5_land"]["variables"],
         log:
             "logs/catchment_weights.log",
         benchmark:
             "results/benchmarks/catchment_weights.tsv"
         conda:
             "../envs/hydroprobe.yaml"
+        params:
+            method=config["aggregation"]["method"],
+            basins=config["basins"],
+            variables=config["era5_land"]["variables"],
         script:
             "../workflow_scripts/catchment_weights.py"
-
 
     rule aggregate_era5_land:
         input:
@@ -56,18 +53,17 @@ else:
             era5_land=era5_land_input(),
         output:
             directory("results/era5_land_basins.zarr"),
-        params:
-            variables=config["era5_land"]["variables"],
-        threads: 2
         log:
             "logs/aggregate_era5_land.log",
         benchmark:
             "results/benchmarks/aggregate_era5_land.tsv"
         conda:
             "../envs/hydroprobe.yaml"
+        threads: 2
+        params:
+            variables=config["era5_land"]["variables"],
         script:
             "../workflow_scripts/aggregate_era5_land.py"
-
 
     rule build_basin_dataset:
         input:
@@ -75,16 +71,16 @@ else:
             era5_basins="results/era5_land_basins.zarr",
         output:
             directory("results/basin_dataset.zarr"),
-        params:
-            basins=config["basins"],
-            dynamic_inputs=config["model"]["dynamic_inputs"],
-            target=config["model"]["target"],
-            static_inputs=config["model"]["static_inputs"],
         log:
             "logs/build_basin_dataset.log",
         benchmark:
             "results/benchmarks/build_basin_dataset.tsv"
         conda:
             "../envs/hydroprobe.yaml"
+        params:
+            basins=config["basins"],
+            dynamic_inputs=config["model"]["dynamic_inputs"],
+            target=config["model"]["target"],
+            static_inputs=config["model"]["static_inputs"],
         script:
             "../workflow_scripts/build_basin_dataset.py"

@@ -16,8 +16,9 @@ MODELS = ["trained", "untrained"]
 
 # basins_file becomes the basin list the rules see (a change of the file's content re-runs them).
 if config.get("basins_file"):
-    config["basins"] = read_basins_file(config["basins_file"], workflow.basedir,
-                                        numeric_ids=config["source"] != "caravan")
+    config["basins"] = read_basins_file(
+        config["basins_file"], workflow.basedir, numeric_ids=config["source"] != "caravan"
+    )
 
 
 wildcard_constraints:
@@ -64,8 +65,12 @@ def era5_land_pieces():
     dl = config["era5_land"]["download"]
     first, last = dl["years"]
     months = range(1, 13) if dl["mode"] == "hourly" else [None]
-    return [(short, year, month) for short in config["era5_land"]["variables"]
-            for year in range(first, last + 1) for month in months]
+    return [
+        (short, year, month)
+        for short in config["era5_land"]["variables"]
+        for year in range(first, last + 1)
+        for month in months
+    ]
 
 
 def era5_land_input():
@@ -75,8 +80,10 @@ def era5_land_input():
     """
     if not downloads_era5_land():
         return era5_land_dir()
-    return [f"{ERA5_LAND_DOWNLOAD_DIR}/{short}/era5_land_{short}_{year:04d}{'' if month is None else f'{month:02d}'}.nc"
-            for short, year, month in era5_land_pieces()]
+    return [
+        f"{ERA5_LAND_DOWNLOAD_DIR}/{short}/era5_land_{short}_{year:04d}{'' if month is None else f'{month:02d}'}.nc"
+        for short, year, month in era5_land_pieces()
+    ]
 
 
 # Probe jobs: results/probes/{model}/seed{seed}/{features}/{probe}/{control}/{target}.csv
@@ -93,10 +100,20 @@ def probe_score_files():
     probes = config["probes"]
     common = dict(seed=config["seeds"], probe=probes["kinds"], target=probes["targets"])
     files = expand(PROBE_SCORE_PATTERN, model=MODELS, features=probes["features"], control="none", **common)
-    files += expand(PROBE_SCORE_PATTERN, model="trained", features=probes["features"],
-                    control=[c for c in probes["controls"] if c in STATE_CONTROLS], **common)
-    files += expand(PROBE_SCORE_PATTERN, model="inputs", features="raw",
-                    control=[c for c in probes["controls"] if c in INPUT_CONTROLS], **common)
+    files += expand(
+        PROBE_SCORE_PATTERN,
+        model="trained",
+        features=probes["features"],
+        control=[c for c in probes["controls"] if c in STATE_CONTROLS],
+        **common,
+    )
+    files += expand(
+        PROBE_SCORE_PATTERN,
+        model="inputs",
+        features="raw",
+        control=[c for c in probes["controls"] if c in INPUT_CONTROLS],
+        **common,
+    )
     return files
 
 
@@ -131,7 +148,10 @@ def final_outputs():
         "results/tables/discharge_scores.csv",
         "results/figures/probe_r_cdf.png",
         # what the states hold per dimension (rules/probes.smk): weight strips and PCA table
-        *expand("results/figures/probe_weights_seed{seed}_{features}.png", seed=config["seeds"],
-                features=config["probes"]["features"]),
+        *expand(
+            "results/figures/probe_weights_seed{seed}_{features}.png",
+            seed=config["seeds"],
+            features=config["probes"]["features"],
+        ),
         "results/tables/pca_summary.csv",
     ]

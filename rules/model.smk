@@ -7,16 +7,16 @@ rule train_lstm:
     output:
         trained="results/models/seed{seed}/trained.pt",
         untrained="results/models/seed{seed}/untrained.pt",
-    params:
-        model=config["model"],
-        training=config["training"],
-        periods=config["periods"],
-    threads: 2
     log:
         "logs/train_lstm/seed{seed}.log",
     benchmark:
         "results/benchmarks/train_lstm/seed{seed}.tsv"
     conda:
         "../envs/hydroprobe.yaml"
+    threads: 2
+    params:
+        model=config["model"],
+        training=config["training"],
+        periods=config["periods"],
     script:
         "../workflow_scripts/train_lstm.py"

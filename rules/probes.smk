@@ -8,17 +8,17 @@ rule fit_probe:
         dataset="results/basin_dataset.zarr",
     output:
         "results/probes/{model}/seed{seed}/{features}/{probe}/{control}/{target}.csv",
-    wildcard_constraints:
-        features="cell|hidden",
-        control="none|shuffle|shift",
-    params:
-        **probe_params(),
     log:
         "logs/fit_probe/{model}_seed{seed}_{features}_{probe}_{control}_{target}.log",
     benchmark:
         "results/benchmarks/fit_probe/{model}_seed{seed}_{features}_{probe}_{control}_{target}.tsv"
+    wildcard_constraints:
+        features="cell|hidden",
+        control="none|shuffle|shift",
     conda:
         "../envs/hydroprobe.yaml"
+    params:
+        **probe_params(),
     script:
         "../workflow_scripts/fit_probe.py"
 
@@ -30,16 +30,16 @@ rule fit_input_probe:
         dataset="results/basin_dataset.zarr",
     output:
         "results/probes/inputs/seed{seed}/raw/{probe}/{control}/{target}.csv",
-    wildcard_constraints:
-        control="inputs|inputs_all",
-    params:
-        **probe_params(),
     log:
         "logs/fit_probe/inputs_seed{seed}_raw_{probe}_{control}_{target}.log",
     benchmark:
         "results/benchmarks/fit_probe/inputs_seed{seed}_raw_{probe}_{control}_{target}.tsv"
+    wildcard_constraints:
+        control="inputs|inputs_all",
     conda:
         "../envs/hydroprobe.yaml"
+    params:
+        **probe_params(),
     script:
         "../workflow_scripts/fit_probe.py"
 
@@ -53,8 +53,12 @@ ANALYSIS_DIR = "results/analysis/{model}/seed{seed}/{features}"
 
 
 # (model, seed, features) of every analysed states store, in a fixed order
-ANALYSIS_STORES = [[model, seed, features] for model in MODELS for seed in config["seeds"]
-                   for features in config["probes"]["features"]]
+ANALYSIS_STORES = [
+    [model, seed, features]
+    for model in MODELS
+    for seed in config["seeds"]
+    for features in config["probes"]["features"]
+]
 
 
 rule analyse_cell_states:
@@ -65,19 +69,19 @@ rule analyse_cell_states:
         weights=f"{ANALYSIS_DIR}/probe_weights.csv",
         correlations=f"{ANALYSIS_DIR}/dimension_correlations.csv",
         pca=f"{ANALYSIS_DIR}/pca.csv",
+    log:
+        "logs/analyse_cell_states/{model}_seed{seed}_{features}.log",
+    benchmark:
+        "results/benchmarks/analyse_cell_states/{model}_seed{seed}_{features}.tsv"
     wildcard_constraints:
         features="cell|hidden",
+    conda:
+        "../envs/hydroprobe.yaml"
     params:
         targets=list(config["probes"]["targets"]),
         ridge=config["probes"]["ridge"],
         train_period=config["periods"]["train"],
         test_period=config["periods"]["test"],
         n_components=config["probes"]["pca_components"],
-    log:
-        "logs/analyse_cell_states/{model}_seed{seed}_{features}.log",
-    benchmark:
-        "results/benchmarks/analyse_cell_states/{model}_seed{seed}_{features}.tsv"
-    conda:
-        "../envs/hydroprobe.yaml"
     script:
         "../workflow_scripts/analyse_cell_states.py"

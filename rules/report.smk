@@ -26,14 +26,14 @@ rule plot_probe_cdfs:
         "results/tables/probe_scores.csv",
     output:
         report("results/figures/probe_r_cdf.png", caption="../report/probe_r_cdf.rst", category="Probes"),
-    params:
-        features=config["probes"]["features"][0],
     log:
         "logs/plot_probe_cdfs.log",
     benchmark:
         "results/benchmarks/plot_probe_cdfs.tsv"
     conda:
         "../envs/hydroprobe.yaml"
+    params:
+        features=config["probes"]["features"][0],
     script:
         "../workflow_scripts/plot_probe_cdfs.py"
 
@@ -43,35 +43,41 @@ rule plot_probe_weights:
         weights=expand(f"{ANALYSIS_DIR}/probe_weights.csv", model=MODELS, allow_missing=True),
         correlations=expand(f"{ANALYSIS_DIR}/dimension_correlations.csv", model=MODELS, allow_missing=True),
     output:
-        report("results/figures/probe_weights_seed{seed}_{features}.png", caption="../report/probe_weights.rst",
-               category="Probes"),
-    wildcard_constraints:
-        features="cell|hidden",
-    params:
-        models=MODELS,
+        report(
+            "results/figures/probe_weights_seed{seed}_{features}.png",
+            caption="../report/probe_weights.rst",
+            category="Probes",
+        ),
     log:
         "logs/plot_probe_weights/seed{seed}_{features}.log",
     benchmark:
         "results/benchmarks/plot_probe_weights/seed{seed}_{features}.tsv"
+    wildcard_constraints:
+        features="cell|hidden",
     conda:
         "../envs/hydroprobe.yaml"
+    params:
+        models=MODELS,
     script:
         "../workflow_scripts/plot_probe_weights.py"
 
 
 rule pca_summary:
     input:
-        [f"results/analysis/{model}/seed{seed}/{features}/pca.csv" for model, seed, features in ANALYSIS_STORES],
+        [
+            f"results/analysis/{model}/seed{seed}/{features}/pca.csv"
+            for model, seed, features in ANALYSIS_STORES
+        ],
     output:
         "results/tables/pca_summary.csv",
-    params:
-        stores=ANALYSIS_STORES,
     log:
         "logs/pca_summary.log",
     benchmark:
         "results/benchmarks/pca_summary.tsv"
     conda:
         "../envs/hydroprobe.yaml"
+    params:
+        stores=ANALYSIS_STORES,
     script:
         "../workflow_scripts/pca_summary.py"
 
@@ -84,17 +90,17 @@ rule evaluate_discharge:
         dataset="results/basin_dataset.zarr",
     output:
         "results/discharge/{member}.csv",
-    wildcard_constraints:
-        member=r"seed\d+|ensemble",
-    params:
-        target=config["model"]["target"],
-        periods={name: config["periods"][name] for name in ("validation", "test")},
     log:
         "logs/evaluate_discharge/{member}.log",
     benchmark:
         "results/benchmarks/evaluate_discharge/{member}.tsv"
+    wildcard_constraints:
+        member=r"seed\d+|ensemble",
     conda:
         "../envs/hydroprobe.yaml"
+    params:
+        target=config["model"]["target"],
+        periods={name: config["periods"][name] for name in ("validation", "test")},
     script:
         "../workflow_scripts/evaluate_discharge.py"
 

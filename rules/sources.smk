@@ -7,14 +7,14 @@ rule generate_synthetic_world:
         camels_gb=directory(f"{SYNTHETIC_DIR}/camels_gb"),
         era5_land=directory(f"{SYNTHETIC_DIR}/era5_land"),
         truth=f"{SYNTHETIC_DIR}/truth.nc",
-    params:
-        synthetic=config["synthetic"],
     log:
         "logs/generate_synthetic_world.log",
     benchmark:
         "results/benchmarks/generate_synthetic_world.tsv"
     conda:
         "../envs/hydroprobe.yaml"
+    params:
+        synthetic=config["synthetic"],
     script:
         "../workflow_scripts/generate_synthetic_world.py"
 
@@ -32,16 +32,16 @@ if config["source"] == "caravan" and not config["caravan"].get("path"):
     rule download_caravan:
         output:
             directory(CARAVAN_DOWNLOAD_DIR),
-        params:
-            record=config["caravan"]["zenodo_record"],
-            archive=config["caravan"]["archive"],
-            layout=config["caravan"]["layout"],
         log:
             "logs/download_caravan.log",
         benchmark:
             "results/benchmarks/download_caravan.tsv"
         conda:
             "../envs/hydroprobe.yaml"
+        params:
+            record=config["caravan"]["zenodo_record"],
+            archive=config["caravan"]["archive"],
+            layout=config["caravan"]["layout"],
         script:
             "../workflow_scripts/download_caravan.py"
 
@@ -76,19 +76,19 @@ if downloads_era5_land():
         rule download_era5_land_hourly:
             output:
                 temp(f"{ERA5_LAND_HOURLY_DIR}/{{short}}/era5_land_{{short}}_{{year}}{{month}}.nc"),
-            params:
-                area=_era5_dl["area"],
-                mode=_era5_dl["mode"],
-                attempts=_era5_dl["attempts"],
-                backoff_s=_era5_dl["backoff_s"],
-            resources:
-                cds_requests=1,
             log:
                 "logs/download_era5_land/{short}_{year}{month}.log",
             benchmark:
                 "results/benchmarks/download_era5_land/{short}_{year}{month}.tsv"
             conda:
                 "../envs/hydroprobe.yaml"
+            resources:
+                cds_requests=1,
+            params:
+                area=_era5_dl["area"],
+                mode=_era5_dl["mode"],
+                attempts=_era5_dl["attempts"],
+                backoff_s=_era5_dl["backoff_s"],
             script:
                 "../workflow_scripts/download_era5_land.py"
 
@@ -114,18 +114,18 @@ if downloads_era5_land():
         rule download_era5_land_daily:
             output:
                 f"{ERA5_LAND_DOWNLOAD_DIR}/{{short}}/era5_land_{{short}}_{{year}}.nc",
-            params:
-                area=_era5_dl["area"],
-                mode=_era5_dl["mode"],
-                attempts=_era5_dl["attempts"],
-                backoff_s=_era5_dl["backoff_s"],
-            resources:
-                cds_requests=1,
             log:
                 "logs/download_era5_land/{short}_{year}.log",
             benchmark:
                 "results/benchmarks/download_era5_land/{short}_{year}.tsv"
             conda:
                 "../envs/hydroprobe.yaml"
+            resources:
+                cds_requests=1,
+            params:
+                area=_era5_dl["area"],
+                mode=_era5_dl["mode"],
+                attempts=_era5_dl["attempts"],
+                backoff_s=_era5_dl["backoff_s"],
             script:
                 "../workflow_scripts/download_era5_land.py"

@@ -7,16 +7,16 @@ rule extract_cell_states:
         dataset="results/basin_dataset.zarr",
     output:
         directory("results/cell_states/{model}/seed{seed}.zarr"),
-    params:
-        # validation too: its discharge simulation is scored (and shifted states reach back into it)
-        periods=[config["periods"][name] for name in ("train", "validation", "test")],
-        batch_windows=config["states"]["batch_windows"],
-    threads: 2
     log:
         "logs/extract_cell_states/{model}_seed{seed}.log",
     benchmark:
         "results/benchmarks/extract_cell_states/{model}_seed{seed}.tsv"
     conda:
         "../envs/hydroprobe.yaml"
+    threads: 2
+    params:
+        # validation too: its discharge simulation is scored (and shifted states reach back into it)
+        periods=[config["periods"][name] for name in ("train", "validation", "test")],
+        batch_windows=config["states"]["batch_windows"],
     script:
         "../workflow_scripts/extract_cell_states.py"

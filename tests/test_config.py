@@ -1,4 +1,5 @@
 """Config validation: defaults filled, unknown keys and bad values named in one line."""
+
 import copy
 from pathlib import Path
 
@@ -20,8 +21,9 @@ def default_config():
     return yaml.safe_load((ROOT / "config.yaml").read_text())
 
 
-@pytest.mark.parametrize("preset", sorted((ROOT / "configs").glob("*.yaml")) + [ROOT / "config.yaml"],
-                         ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "preset", sorted((ROOT / "configs").glob("*.yaml")) + [ROOT / "config.yaml"], ids=lambda p: p.name
+)
 def test_every_shipped_config_is_valid(preset, schema):
     validate_config(yaml.safe_load(preset.read_text()), schema)
 
@@ -74,10 +76,29 @@ def test_lees2022_preset_is_the_papers_configuration(schema):
     assert model["hidden_size"] == 64
     assert model["dynamic_inputs"] == ["precipitation", "peti", "temperature"]
     assert model["static_inputs"] == [
-        "area", "elev_mean", "dpsbar", "sand_perc", "silt_perc", "clay_perc", "porosity_hypres",
-        "conductivity_hypres", "soil_depth_pelletier", "dwood_perc", "ewood_perc", "crop_perc",
-        "urban_perc", "reservoir_cap", "p_mean", "pet_mean", "p_seasonality", "frac_snow",
-        "high_prec_freq", "low_prec_freq", "high_prec_dur", "low_prec_dur"]
+        "area",
+        "elev_mean",
+        "dpsbar",
+        "sand_perc",
+        "silt_perc",
+        "clay_perc",
+        "porosity_hypres",
+        "conductivity_hypres",
+        "soil_depth_pelletier",
+        "dwood_perc",
+        "ewood_perc",
+        "crop_perc",
+        "urban_perc",
+        "reservoir_cap",
+        "p_mean",
+        "pet_mean",
+        "p_seasonality",
+        "frac_snow",
+        "high_prec_freq",
+        "low_prec_freq",
+        "high_prec_dur",
+        "low_prec_dur",
+    ]
     assert model["target"] == "discharge_spec"
     assert (model["seq_length"], model["predict_last_n"]) == (365, 1)
     assert (model["output_dropout"], model["initial_forget_bias"]) == (0.4, 3.0)
@@ -85,9 +106,11 @@ def test_lees2022_preset_is_the_papers_configuration(schema):
     assert {int(k): v for k, v in training["learning_rate"].items()} == {0: 1e-3, 10: 5e-4, 20: 1e-4}
     assert (training["epochs"], training["batch_size"], training["clip_grad_norm"]) == (30, 256, 1.0)
     assert training["samples_per_epoch"] is None  # every valid window, every epoch
-    assert config["periods"] == {"train": ["1980-10-01", "1997-12-31"],
-                                 "validation": ["1975-10-01", "1980-09-30"],
-                                 "test": ["1998-01-01", "2008-12-31"]}
+    assert config["periods"] == {
+        "train": ["1980-10-01", "1997-12-31"],
+        "validation": ["1975-10-01", "1980-09-30"],
+        "test": ["1998-01-01", "2008-12-31"],
+    }
     assert config["seeds"] == [1]
     assert config["aggregation"]["method"] == "all_touched"
     assert config["probes"]["targets"] == ["swvl1", "swvl2", "swvl3", "swvl4", "sd"]
@@ -99,7 +122,11 @@ def test_basins_file_ids_comments_and_errors(tmp_path):
 
     (tmp_path / "basins.txt").write_text("# the paper's list\n1001\n  2002  # a comment\n\ncamelsgb_3\n")
     assert read_basins_file("basins.txt", tmp_path) == [1001, 2002, "camelsgb_3"]  # relative: workflow dir
-    assert read_basins_file(str(tmp_path / "basins.txt"), "/nowhere", numeric_ids=False) == ["1001", "2002", "camelsgb_3"]
+    assert read_basins_file(str(tmp_path / "basins.txt"), "/nowhere", numeric_ids=False) == [
+        "1001",
+        "2002",
+        "camelsgb_3",
+    ]
     with pytest.raises(ConfigError, match="config key 'basins_file': missing.txt not found"):
         read_basins_file("missing.txt", tmp_path)
     (tmp_path / "dup.txt").write_text("1001\n1001\n")

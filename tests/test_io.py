@@ -1,4 +1,5 @@
 """Atomic outputs: a file appears complete or not at all."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -23,10 +24,22 @@ def test_atomic_output_replaces_only_on_success(tmp_path):
 
 def test_figure_is_written_whole(tmp_path):
     rng = np.random.default_rng(0)
-    scores = pd.DataFrame({
-        "seed": 1, "model": np.repeat(["trained", "untrained"], 20), "probe": "linear", "control": "none",
-        "target": "swvl1", "features": "cell", "subset": "all", "basin": np.tile(np.arange(20), 2),
-        "status": "ok", "r": rng.uniform(0, 1, 40), "r2": 0.0, "nse": 0.0})
+    scores = pd.DataFrame(
+        {
+            "seed": 1,
+            "model": np.repeat(["trained", "untrained"], 20),
+            "probe": "linear",
+            "control": "none",
+            "target": "swvl1",
+            "features": "cell",
+            "subset": "all",
+            "basin": np.tile(np.arange(20), 2),
+            "status": "ok",
+            "r": rng.uniform(0, 1, 40),
+            "r2": 0.0,
+            "nse": 0.0,
+        }
+    )
     path = plot_probe_cdfs(scores, tmp_path / "fig.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert [p.name for p in tmp_path.iterdir()] == ["fig.png"]

@@ -1,8 +1,9 @@
 """Skill scores against values computed by hand."""
+
 import numpy as np
 import pytest
 
-from hydroprobe.metrics import DISCHARGE_METRICS, fhv, fms, flv, kge, nse, pearson_r, percent_bias
+from hydroprobe.metrics import DISCHARGE_METRICS, fhv, flv, fms, kge, nse, pearson_r, percent_bias
 
 OBS = np.array([1.0, 2.0, 3.0, 4.0])
 SIM = np.array([1.5, 2.0, 2.5, 5.0])

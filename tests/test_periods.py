@@ -1,4 +1,5 @@
 """Inclusive date periods."""
+
 import numpy as np
 import pandas as pd
 import xarray as xr

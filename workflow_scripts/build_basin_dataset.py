@@ -1,7 +1,7 @@
 """Rule build_basin_dataset: CAMELS-GB inputs/target + ERA5-Land basin series in one zarr."""
 
 from hydroprobe.basins.dataset import build_basin_dataset
-from hydroprobe.io import write_zarr_atomic, open_zarr
+from hydroprobe.io import open_zarr, write_zarr_atomic
 from hydroprobe.rule_log import rule_log
 
 with rule_log(snakemake.log[0]) as log:

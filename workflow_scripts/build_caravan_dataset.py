@@ -1,8 +1,8 @@
 """Rule build_caravan_dataset: a Caravan sub-dataset (already basin-averaged) -> the basin dataset."""
 
-from hydroprobe.sources.caravan import build_caravan_dataset
 from hydroprobe.io import write_zarr_atomic
 from hydroprobe.rule_log import rule_log
+from hydroprobe.sources.caravan import build_caravan_dataset
 
 with rule_log(snakemake.log[0]) as log:
     params = snakemake.params

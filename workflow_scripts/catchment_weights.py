@@ -1,11 +1,12 @@
 """Rule catchment_weights: each catchment's weights on the ERA5-Land grid, built once."""
+
 from pathlib import Path
 
-from hydroprobe.sources.camels_gb import read_boundaries
 from hydroprobe.basins.weights import compute_catchment_weights
-from hydroprobe.sources.era5_land import open_era5_land
 from hydroprobe.io import write_netcdf_atomic
 from hydroprobe.rule_log import rule_log
+from hydroprobe.sources.camels_gb import read_boundaries
+from hydroprobe.sources.era5_land import open_era5_land
 
 
 def era5_land_dir(era5_input):
@@ -22,5 +23,7 @@ with rule_log(snakemake.log[0]) as log:
     # One time step marks the valid (land) cells; sea is NaN in every ERA5-Land file.
     grid = fields[params.variables[0]].isel(time=0).load()
     weights = compute_catchment_weights(boundaries, grid, method=params.method)
-    log.info("%d basins, %d basin-cell pairs, method %s", len(boundaries), weights.sizes["entry"], params.method)
+    log.info(
+        "%d basins, %d basin-cell pairs, method %s", len(boundaries), weights.sizes["entry"], params.method
+    )
     write_netcdf_atomic(weights, snakemake.output[0])

@@ -1,9 +1,10 @@
 """Rule discharge_table: per-basin discharge skill of every seed and of the seed ensemble in one
 table, and its medians per seed and period."""
+
 import pandas as pd
 
-from hydroprobe.report.discharge import SCORE_COLUMNS, discharge_summary
 from hydroprobe.io import write_csv_atomic
+from hydroprobe.report.discharge import SCORE_COLUMNS, discharge_summary
 from hydroprobe.rule_log import rule_log
 
 with rule_log(snakemake.log[0]) as log:

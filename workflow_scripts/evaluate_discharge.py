@@ -1,7 +1,8 @@
 """Rule evaluate_discharge: discharge skill per basin on the validation and test periods, of one
 seed's trained LSTM or of the seed ensemble's mean simulation."""
-from hydroprobe.report.discharge import discharge_scores, ensemble_mean
+
 from hydroprobe.io import open_zarr, write_csv_atomic
+from hydroprobe.report.discharge import discharge_scores, ensemble_mean
 from hydroprobe.rule_log import rule_log
 
 with rule_log(snakemake.log[0]) as log:
@@ -15,7 +16,14 @@ with rule_log(snakemake.log[0]) as log:
     scores = discharge_scores(observed, simulated, periods)
     scores.insert(0, "seed", member.removeprefix("seed"))
     for period, group in scores.groupby("period", sort=False):
-        log.info("%s (%d members), %s: median NSE %.3f, KGE %.3f, FHV %.1f %%, FLV %.1f %%", member,
-                 len(simulations), period, group["nse"].median(), group["kge"].median(),
-                 group["fhv"].median(), group["flv"].median())
+        log.info(
+            "%s (%d members), %s: median NSE %.3f, KGE %.3f, FHV %.1f %%, FLV %.1f %%",
+            member,
+            len(simulations),
+            period,
+            group["nse"].median(),
+            group["kge"].median(),
+            group["fhv"].median(),
+            group["flv"].median(),
+        )
     write_csv_atomic(scores, snakemake.output[0])

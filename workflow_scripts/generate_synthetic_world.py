@@ -1,4 +1,5 @@
 """Rule generate_synthetic_world: write the embedded synthetic world in the real formats."""
+
 from pathlib import Path
 
 from hydroprobe.rule_log import rule_log

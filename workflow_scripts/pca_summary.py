@@ -1,10 +1,11 @@
 """Rule pca_summary: the PCA tables of every analysed states store in one table, keyed by
 model, seed and features."""
+
 import pandas as pd
 
 from hydroprobe.io import write_csv_atomic
-from hydroprobe.rule_log import rule_log
 from hydroprobe.probes.analysis import pca_summary_table
+from hydroprobe.rule_log import rule_log
 
 with rule_log(snakemake.log[0]) as log:
     frames = {tuple(key): pd.read_csv(path) for key, path in zip(snakemake.params.stores, snakemake.input)}

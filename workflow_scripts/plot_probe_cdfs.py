@@ -1,5 +1,6 @@
 """Rule plot_probe_cdfs: CDF of per-basin probe r per target, trained vs untrained (all basins,
 first configured features, no control)."""
+
 import pandas as pd
 
 from hydroprobe.report.plots import plot_probe_cdfs
@@ -8,6 +9,9 @@ from hydroprobe.rule_log import rule_log
 with rule_log(snakemake.log[0]):
     scores = pd.read_csv(snakemake.input[0])
     if "subset" in scores:
-        scores = scores[(scores["subset"] == "all") & (scores["features"] == snakemake.params.features)
-                        & scores["model"].isin(["trained", "untrained"])]
+        scores = scores[
+            (scores["subset"] == "all")
+            & (scores["features"] == snakemake.params.features)
+            & scores["model"].isin(["trained", "untrained"])
+        ]
     plot_probe_cdfs(scores, snakemake.output[0], metric="r")

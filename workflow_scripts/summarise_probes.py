@@ -1,9 +1,14 @@
 """Rule summarise_probes: every per-basin probe score in one table, their medians, the
 selectivity (trained minus each control) and the spread across seeds."""
+
 from hydroprobe.io import write_csv_atomic
+from hydroprobe.report.tables import (
+    gather_probe_scores,
+    probe_ensemble_table,
+    probe_selectivity_table,
+    summarise_probe_scores,
+)
 from hydroprobe.rule_log import rule_log
-from hydroprobe.report.tables import (gather_probe_scores, probe_ensemble_table, probe_selectivity_table,
-                               summarise_probe_scores)
 
 with rule_log(snakemake.log[0]) as log:
     scores = gather_probe_scores(snakemake.input)

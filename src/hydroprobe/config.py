@@ -98,8 +98,10 @@ def _check_consistency(config: dict) -> None:
         raise ConfigError(f"config key 'era5_land.download.years': first year {first} is after last {last}")
     north, west, south, east = config["era5_land"]["download"]["area"]
     if not (-90 <= south < north <= 90 and -180 <= west < east <= 360):
-        raise ConfigError("config key 'era5_land.download.area': expected [North, West, South, East] "
-                          f"with South < North and West < East, got {config['era5_land']['download']['area']}")
+        raise ConfigError(
+            "config key 'era5_land.download.area': expected [North, West, South, East] "
+            f"with South < North and West < East, got {config['era5_land']['download']['area']}"
+        )
     for name, (start, end) in config["periods"].items():
         try:
             if pd.Timestamp(start) > pd.Timestamp(end):

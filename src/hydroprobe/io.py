@@ -7,9 +7,9 @@ only once it is whole; a crash leaves at most a `.tmp-*` leftover, never a parti
 from __future__ import annotations
 
 import os
-import warnings
 import shutil
 import uuid
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 

@@ -123,6 +123,11 @@ def fms(obs, sim, lower: float = 0.2, upper: float = 0.7) -> float:
 
 
 DISCHARGE_METRICS = {
-    "nse": nse, "kge": kge, "r": pearson_r, "pbias": percent_bias,
-    "fhv": fhv, "fms": fms, "flv": flv,
+    "nse": nse,
+    "kge": kge,
+    "r": pearson_r,
+    "pbias": percent_bias,
+    "fhv": fhv,
+    "fms": fms,
+    "flv": flv,
 }

@@ -65,7 +65,9 @@ def test_basin_subset():
 
 def test_basin_missing_from_era5():
     with pytest.raises(InputDataError, match="basin 97002"):
-        build_basin_dataset(CAMELS, _era5((96004,)), DYNAMIC, "discharge_spec", STATICS, basins=[96004, 97002])
+        build_basin_dataset(
+            CAMELS, _era5((96004,)), DYNAMIC, "discharge_spec", STATICS, basins=[96004, 97002]
+        )
 
 
 def test_basin_missing_from_camels():

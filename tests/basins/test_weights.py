@@ -33,8 +33,9 @@ def _as_dict(ds, basin):
     sub = ds.where(ds["basin"] == basin, drop=True)
     return {
         (round(float(la), 3), round(float(lo), 3)): (float(w), float(c))
-        for la, lo, w, c in zip(sub["latitude"].values, sub["longitude"].values,
-                                sub["weight"].values, sub["coverage"].values)
+        for la, lo, w, c in zip(
+            sub["latitude"].values, sub["longitude"].values, sub["weight"].values, sub["coverage"].values
+        )
     }
 
 

@@ -56,7 +56,9 @@ def test_nse_star_loss_by_hand():
     got = nse_star_loss(y_hat, y, sigma, eps)
     assert got.item() == pytest.approx(expected, rel=1e-6)
     # a single-step (B,) form
-    got1 = nse_star_loss(torch.tensor([2.0, 0.0]), torch.tensor([1.0, float("nan")]), torch.tensor([1.0, 1.0]), eps)
+    got1 = nse_star_loss(
+        torch.tensor([2.0, 0.0]), torch.tensor([1.0, float("nan")]), torch.tensor([1.0, 1.0]), eps
+    )
     assert got1.item() == pytest.approx(1.0 / 1.1**2, rel=1e-6)
     # gradient is finite with NaN targets
     y_hat.requires_grad_(True)
@@ -77,7 +79,9 @@ def test_normalisation_uses_training_period_only():
     assert a.to_dict() == b.to_dict()
     sel = ds.sel(time=slice(*period))
     assert a.dynamic_mean["precipitation"] == pytest.approx(float(sel.precipitation.mean()), rel=1e-5)
-    assert a.basin_target_std[102] == pytest.approx(float(np.std(sel.discharge_spec.sel(basin=102))), rel=1e-5)
+    assert a.basin_target_std[102] == pytest.approx(
+        float(np.std(sel.discharge_spec.sel(basin=102))), rel=1e-5
+    )
     assert Normalisation.from_dict(a.to_dict()) == a
 
 
@@ -85,8 +89,9 @@ def test_windows_gather_and_validity():
     ds = small_dataset()
     ds["precipitation"][1, 50] = np.nan
     ds["discharge_spec"][0, 60] = np.nan
-    norm = compute_normalisation(ds, ["precipitation", "temperature"], ["area"], "discharge_spec",
-                                 ("2000-01-01", "2000-07-18"))
+    norm = compute_normalisation(
+        ds, ["precipitation", "temperature"], ["area"], "discharge_spec", ("2000-01-01", "2000-07-18")
+    )
     data = build_window_data(ds, norm)
     assert data.x.shape == (3, 200, 3)
     L = 10

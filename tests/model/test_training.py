@@ -6,10 +6,10 @@ import pytest
 import torch
 import xarray as xr
 
-from hydroprobe.states.inference import load_model, predict_discharge
 from hydroprobe.metrics import nse
 from hydroprobe.model.lstm import HydroLSTM
 from hydroprobe.model.training import TrainingDivergedError, learning_rate_for, train_lstm
+from hydroprobe.states.inference import load_model, predict_discharge
 
 
 def toy_world(n_basins=4, start="1999-01-01", end="2003-12-31", seed=0):
@@ -36,7 +36,10 @@ def toy_world(n_basins=4, start="1999-01-01", end="2003-12-31", seed=0):
         s = s - k * s
         soil[:, t] = s
     q[:, rng.random(nt) < 0.05] = np.nan  # gaps
-    f32 = lambda a: a.astype(np.float32)
+
+    def f32(a):
+        return a.astype(np.float32)
+
     return xr.Dataset(
         {
             "precipitation": (("basin", "time"), f32(precip)),
@@ -72,8 +75,11 @@ TRAINING_CFG = {
     "device": "cpu",
     "precision": "fp32",
 }
-PERIODS = {"train": ("2000-01-01", "2002-06-30"), "validation": ("2002-07-01", "2002-12-31"),
-           "test": ("2003-01-01", "2003-12-31")}
+PERIODS = {
+    "train": ("2000-01-01", "2002-06-30"),
+    "validation": ("2002-07-01", "2002-12-31"),
+    "test": ("2003-01-01", "2003-12-31"),
+}
 
 
 @pytest.fixture(scope="module")
@@ -81,8 +87,17 @@ def trained(tmp_path_factory):
     d = tmp_path_factory.mktemp("models")
     ds = toy_world()
     logs = []
-    hist = train_lstm(ds, MODEL_CFG, TRAINING_CFG, PERIODS, seed=7, trained_path=d / "trained.pt",
-                      untrained_path=d / "untrained.pt", threads=1, log=logs.append)
+    hist = train_lstm(
+        ds,
+        MODEL_CFG,
+        TRAINING_CFG,
+        PERIODS,
+        seed=7,
+        trained_path=d / "trained.pt",
+        untrained_path=d / "untrained.pt",
+        threads=1,
+        log=logs.append,
+    )
     return ds, d, hist, logs
 
 
@@ -96,14 +111,25 @@ def test_training_learns(trained):
     scores = [nse(obs.sel(basin=b).values, sim.sel(basin=b).values) for b in ds.basin.values]
     assert np.median(scores) > 0.5, scores
     untrained_sim = predict_discharge(d / "untrained.pt", ds, PERIODS["test"], threads=1)
-    assert np.median([nse(obs.sel(basin=b).values, untrained_sim.sel(basin=b).values)
-                      for b in ds.basin.values]) < 0.2
+    assert (
+        np.median([nse(obs.sel(basin=b).values, untrained_sim.sel(basin=b).values) for b in ds.basin.values])
+        < 0.2
+    )
 
 
 def test_same_seed_identical_weights(trained, tmp_path):
     ds, d, _, _ = trained
-    train_lstm(ds, MODEL_CFG, TRAINING_CFG, PERIODS, seed=7, trained_path=tmp_path / "t.pt",
-               untrained_path=tmp_path / "u.pt", threads=1, log=lambda m: None)
+    train_lstm(
+        ds,
+        MODEL_CFG,
+        TRAINING_CFG,
+        PERIODS,
+        seed=7,
+        trained_path=tmp_path / "t.pt",
+        untrained_path=tmp_path / "u.pt",
+        threads=1,
+        log=lambda m: None,
+    )
     a = torch.load(d / "trained.pt", weights_only=False)["state_dict"]
     b = torch.load(tmp_path / "t.pt", weights_only=False)["state_dict"]
     assert a.keys() == b.keys()
@@ -127,9 +153,17 @@ def test_nan_loss_names_epoch_and_batch(tmp_path):
     ds = toy_world(n_basins=2, end="2001-12-31")
     cfg = dict(TRAINING_CFG, epochs=1, samples_per_epoch=128, learning_rate={0: 1e30})
     with pytest.raises(TrainingDivergedError, match=r"epoch 1, batch 2"):
-        train_lstm(ds, MODEL_CFG, cfg, {"train": ("2000-01-01", "2001-12-31")}, seed=1,
-                   trained_path=tmp_path / "t.pt", untrained_path=tmp_path / "u.pt", threads=1,
-                   log=lambda m: None)
+        train_lstm(
+            ds,
+            MODEL_CFG,
+            cfg,
+            {"train": ("2000-01-01", "2001-12-31")},
+            seed=1,
+            trained_path=tmp_path / "t.pt",
+            untrained_path=tmp_path / "u.pt",
+            threads=1,
+            log=lambda m: None,
+        )
 
 
 def test_learning_rate_schedule():
@@ -141,9 +175,17 @@ def test_bf16_precision_runs_or_falls_back(tmp_path):
     ds = toy_world(n_basins=2, end="2001-12-31")
     cfg = dict(TRAINING_CFG, epochs=1, samples_per_epoch=64, precision="bf16")
     logs = []
-    hist = train_lstm(ds, MODEL_CFG, cfg, {"train": ("2000-01-01", "2001-12-31")}, seed=1,
-                      trained_path=tmp_path / "t.pt", untrained_path=tmp_path / "u.pt", threads=1,
-                      log=logs.append)
+    hist = train_lstm(
+        ds,
+        MODEL_CFG,
+        cfg,
+        {"train": ("2000-01-01", "2001-12-31")},
+        seed=1,
+        trained_path=tmp_path / "t.pt",
+        untrained_path=tmp_path / "u.pt",
+        threads=1,
+        log=logs.append,
+    )
     assert hist["precision"] in ("bf16", "fp32")
     if hist["precision"] == "fp32":
         assert any("bf16" in m for m in logs)

@@ -44,7 +44,7 @@ CHILD = textwrap.dedent(
     model_cfg = {"dynamic_inputs": ["precipitation", "temperature"], "static_inputs": ["area"],
                  "target": "discharge_spec", "hidden_size": 8, "seq_length": 30, "predict_last_n": 5,
                  "output_dropout": 0.2, "initial_forget_bias": 3.0}
-    training_cfg = {"epochs": %d, "batch_size": 32, "learning_rate": {0: 1e-2, 3: 5e-3},
+    training_cfg = {"epochs": EPOCHS_PLACEHOLDER, "batch_size": 32, "learning_rate": {0: 1e-2, 3: 5e-3},
                     "clip_grad_norm": 1.0, "nse_eps": 0.1, "samples_per_epoch": 256,
                     "device": "cpu", "precision": "fp32"}
 
@@ -56,8 +56,7 @@ CHILD = textwrap.dedent(
     train_lstm(ds, model_cfg, training_cfg, {"train": ("2000-03-01", "2001-12-31")}, seed=3,
                trained_path=out + "/trained.pt", untrained_path=out + "/untrained.pt", threads=1,
                log=log, progress=False)
-    """
-    % EPOCHS
+    """.replace("EPOCHS_PLACEHOLDER", str(EPOCHS))
 )
 
 
@@ -70,8 +69,13 @@ def _env():
 
 def _start(script: Path, out: Path, mode: str) -> subprocess.Popen:
     out.mkdir(parents=True, exist_ok=True)
-    return subprocess.Popen([sys.executable, str(script), str(out), mode], env=_env(),
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(
+        [sys.executable, str(script), str(out), mode],
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 def _state(path: Path) -> dict:
@@ -115,32 +119,62 @@ def test_killed_training_resumes_to_identical_weights(tmp_path):
 
 # --- in-process checks on a tiny world -------------------------------------------------------
 
+
 def _tiny_world():
     rng = np.random.default_rng(1)
     time_ = pd.date_range("2000-01-01", "2000-12-31", freq="D")
     nt = len(time_)
     p = rng.gamma(1.0, 3.0, (2, nt))
     q = np.convolve(p.ravel(), np.ones(4) / 4, mode="same").reshape(2, nt) + 0.1
-    f = lambda a: a.astype(np.float32)
+
+    def f(a):
+        return a.astype(np.float32)
+
     return xr.Dataset(
-        {"precipitation": (("basin", "time"), f(p)), "discharge_spec": (("basin", "time"), f(q)),
-         "area": (("basin",), f(np.array([1.0, 2.0])))},
+        {
+            "precipitation": (("basin", "time"), f(p)),
+            "discharge_spec": (("basin", "time"), f(q)),
+            "area": (("basin",), f(np.array([1.0, 2.0]))),
+        },
         coords={"basin": np.array([1, 2], dtype=np.int32), "time": time_},
     )
 
 
-TINY_MODEL = {"dynamic_inputs": ["precipitation"], "static_inputs": ["area"], "target": "discharge_spec",
-              "hidden_size": 4, "seq_length": 20, "predict_last_n": 2, "output_dropout": 0.1,
-              "initial_forget_bias": 3.0}
-TINY_TRAIN = {"epochs": 2, "batch_size": 16, "learning_rate": 1e-2, "clip_grad_norm": 1.0,
-              "samples_per_epoch": 64, "device": "cpu", "precision": "fp32"}
+TINY_MODEL = {
+    "dynamic_inputs": ["precipitation"],
+    "static_inputs": ["area"],
+    "target": "discharge_spec",
+    "hidden_size": 4,
+    "seq_length": 20,
+    "predict_last_n": 2,
+    "output_dropout": 0.1,
+    "initial_forget_bias": 3.0,
+}
+TINY_TRAIN = {
+    "epochs": 2,
+    "batch_size": 16,
+    "learning_rate": 1e-2,
+    "clip_grad_norm": 1.0,
+    "samples_per_epoch": 64,
+    "device": "cpu",
+    "precision": "fp32",
+}
 TINY_PERIODS = {"train": ("2000-02-01", "2000-12-31")}
 
 
 def _train(tmp, name, logs=None, **cfg):
-    train_lstm(_tiny_world(), TINY_MODEL, dict(TINY_TRAIN, **cfg), TINY_PERIODS, seed=2,
-               trained_path=tmp / f"{name}.pt", untrained_path=tmp / f"{name}_u.pt", threads=1,
-               log=(logs.append if logs is not None else (lambda m: None)), progress=False)
+    train_lstm(
+        _tiny_world(),
+        TINY_MODEL,
+        dict(TINY_TRAIN, **cfg),
+        TINY_PERIODS,
+        seed=2,
+        trained_path=tmp / f"{name}.pt",
+        untrained_path=tmp / f"{name}_u.pt",
+        threads=1,
+        log=(logs.append if logs is not None else (lambda m: None)),
+        progress=False,
+    )
     return _state(tmp / f"{name}.pt")
 
 
@@ -159,6 +193,7 @@ def test_checkpoint_of_other_config_is_ignored(tmp_path):
 
 def test_checkpoint_of_other_seed_is_ignored(tmp_path):
     """A genuine checkpoint of seed 2 is not picked up by a run of seed 5."""
+
     # leave a real epoch-1 checkpoint behind: the log line of an epoch comes after its checkpoint
     class Stop(Exception):
         pass
@@ -168,14 +203,32 @@ def test_checkpoint_of_other_seed_is_ignored(tmp_path):
             raise Stop
 
     with pytest.raises(Stop):
-        train_lstm(_tiny_world(), TINY_MODEL, dict(TINY_TRAIN, epochs=3), TINY_PERIODS, seed=2,
-                   trained_path=tmp_path / "t.pt", untrained_path=tmp_path / "u.pt", threads=1,
-                   log=stop_after_first, progress=False)
+        train_lstm(
+            _tiny_world(),
+            TINY_MODEL,
+            dict(TINY_TRAIN, epochs=3),
+            TINY_PERIODS,
+            seed=2,
+            trained_path=tmp_path / "t.pt",
+            untrained_path=tmp_path / "u.pt",
+            threads=1,
+            log=stop_after_first,
+            progress=False,
+        )
     assert (resume_dir(tmp_path / "t.pt") / "epoch_001.pt").exists()
     logs = []
-    train_lstm(_tiny_world(), TINY_MODEL, dict(TINY_TRAIN, epochs=3), TINY_PERIODS, seed=5,
-               trained_path=tmp_path / "t.pt", untrained_path=tmp_path / "u.pt", threads=1,
-               log=logs.append, progress=False)
+    train_lstm(
+        _tiny_world(),
+        TINY_MODEL,
+        dict(TINY_TRAIN, epochs=3),
+        TINY_PERIODS,
+        seed=5,
+        trained_path=tmp_path / "t.pt",
+        untrained_path=tmp_path / "u.pt",
+        threads=1,
+        log=logs.append,
+        progress=False,
+    )
     assert any("ignoring resume checkpoint" in m for m in logs), logs
     assert not resume_dir(tmp_path / "t.pt").exists()
 
@@ -209,8 +262,18 @@ def test_progress_bar_reports_loss_and_rate(tmp_path):
     import io
 
     buf = io.StringIO()
-    train_lstm(_tiny_world(), TINY_MODEL, TINY_TRAIN, TINY_PERIODS, seed=2, trained_path=tmp_path / "t.pt",
-               untrained_path=tmp_path / "u.pt", threads=1, log=lambda m: None, progress_file=buf)
+    train_lstm(
+        _tiny_world(),
+        TINY_MODEL,
+        TINY_TRAIN,
+        TINY_PERIODS,
+        seed=2,
+        trained_path=tmp_path / "t.pt",
+        untrained_path=tmp_path / "u.pt",
+        threads=1,
+        log=lambda m: None,
+        progress_file=buf,
+    )
     text = buf.getvalue()
     assert "epoch 2/2" in text and "samples/s" in text and "loss" in text
     assert text.count("\r") + text.count("\n") < 20  # not flooding the log

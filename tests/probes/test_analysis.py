@@ -1,4 +1,5 @@
 """Probe weights, per-dimension correlations and PCA of the states, on toy states with known answers."""
+
 import subprocess
 import sys
 
@@ -8,10 +9,20 @@ import pytest
 import xarray as xr
 
 from hydroprobe.errors import InputDataError
+from hydroprobe.probes.analysis import (
+    CORRELATION_COLUMNS,
+    WEIGHT_COLUMNS,
+    analyse_states,
+    dimension_correlations,
+    fit_pca,
+    pca_columns,
+    pca_summary_table,
+    pooled_correlations,
+    probe_weights,
+    state_pca,
+    top_dimensions,
+)
 from hydroprobe.probes.fit import probe_linear
-from hydroprobe.probes.analysis import (CORRELATION_COLUMNS, WEIGHT_COLUMNS, analyse_states, dimension_correlations,
-                                       fit_pca, pca_columns, pca_summary_table, pooled_correlations, probe_weights,
-                                       state_pca, top_dimensions)
 
 TIME = pd.date_range("1990-01-01", "1995-12-31", freq="D")
 TRAIN = ("1990-01-01", "1993-12-31")
@@ -20,14 +31,18 @@ BASINS = np.arange(101, 106, dtype=np.int32)
 
 
 def as_states(values, time=TIME):
-    return xr.DataArray(values.astype(np.float32), dims=("time", "basin", "dim"),
-                        coords={"time": time, "basin": BASINS[:values.shape[1]], "dim": np.arange(values.shape[2])})
+    return xr.DataArray(
+        values.astype(np.float32),
+        dims=("time", "basin", "dim"),
+        coords={"time": time, "basin": BASINS[: values.shape[1]], "dim": np.arange(values.shape[2])},
+    )
 
 
 def as_target(values, name, time=TIME):
     """(time, basin) values -> a target on (basin, time), as in the basin dataset."""
-    return xr.DataArray(values.T, dims=("basin", "time"), coords={"basin": BASINS[:values.shape[1]], "time": time},
-                        name=name)
+    return xr.DataArray(
+        values.T, dims=("basin", "time"), coords={"basin": BASINS[: values.shape[1]], "time": time}, name=name
+    )
 
 
 def toy(seed=0, n_dims=6):
@@ -36,8 +51,17 @@ def toy(seed=0, n_dims=6):
     rng = np.random.default_rng(seed)
     t, b = TIME.size, BASINS.size
     days = np.arange(t)
-    a = np.stack([0.3 + 0.05 * np.sin(2 * np.pi * days / 365.25 + j) + 0.01 * rng.standard_normal(t)
-                  for j in range(b)], axis=1).astype(np.float32).astype(np.float64)
+    a = (
+        np.stack(
+            [
+                0.3 + 0.05 * np.sin(2 * np.pi * days / 365.25 + j) + 0.01 * rng.standard_normal(t)
+                for j in range(b)
+            ],
+            axis=1,
+        )
+        .astype(np.float32)
+        .astype(np.float64)
+    )
     bb = rng.gamma(2.0, 1.0, size=(t, b))
     x = rng.standard_normal((t, b, n_dims)) + rng.standard_normal((1, b, n_dims))
     x[..., 0] = a
@@ -97,11 +121,15 @@ def test_a_dimension_that_is_the_target_gets_r_one_and_the_weight():
 
 def test_weights_are_the_linear_probe_jobs_weights():
     states, targets = toy(seed=5)
-    x = states.copy(data=states.values + np.random.default_rng(1).standard_normal(states.shape).astype(np.float32))
+    x = states.copy(
+        data=states.values + np.random.default_rng(1).standard_normal(states.shape).astype(np.float32)
+    )
     weights = probe_weights(x, targets, TRAIN, ridge=1e-3)
     for name, target in targets.items():
         _, probe = probe_linear(x, target, TRAIN, TEST, ridge=1e-3)
-        np.testing.assert_allclose(weights.loc[weights["target"] == name, "weight"], probe.model.weights, atol=1e-12)
+        np.testing.assert_allclose(
+            weights.loc[weights["target"] == name, "weight"], probe.model.weights, atol=1e-12
+        )
 
 
 def test_nan_days_and_days_outside_the_periods_are_skipped():
@@ -127,12 +155,26 @@ def test_nan_days_and_days_outside_the_periods_are_skipped():
     # states NaN (incomplete windows) are skipped as well, and untouched periods give the same answer
     holey = longer.copy()
     holey.loc[dict(time=holes)] = np.nan
-    pd.testing.assert_frame_equal(probe_weights(longer, {"a": targets["a"].reindex(time=longer["time"]),
-                                                         "b": targets["b"].reindex(time=longer["time"])},
-                                                TRAIN, ridge=1e-6), base_w)
-    pd.testing.assert_frame_equal(state_pca(longer, {"a": targets["a"].reindex(time=longer["time"]),
-                                                     "b": targets["b"].reindex(time=longer["time"])},
-                                            TRAIN, TEST, n_components=3), base_pca, atol=1e-10)
+    pd.testing.assert_frame_equal(
+        probe_weights(
+            longer,
+            {"a": targets["a"].reindex(time=longer["time"]), "b": targets["b"].reindex(time=longer["time"])},
+            TRAIN,
+            ridge=1e-6,
+        ),
+        base_w,
+    )
+    pd.testing.assert_frame_equal(
+        state_pca(
+            longer,
+            {"a": targets["a"].reindex(time=longer["time"]), "b": targets["b"].reindex(time=longer["time"])},
+            TRAIN,
+            TEST,
+            n_components=3,
+        ),
+        base_pca,
+        atol=1e-10,
+    )
     w = probe_weights(holey, long_targets, TRAIN, ridge=1e-9).set_index(["target", "dim"])["weight"]
     assert w.loc[("a", 0)] == pytest.approx(1.0, abs=1e-5)
     pca = state_pca(holey, long_targets, TRAIN, TEST, n_components=3)
@@ -161,10 +203,17 @@ def test_pca_recovers_known_variance_ratios():
     f = rng.standard_normal((t, BASINS.size))
     e = rng.standard_normal((t, BASINS.size, d))
     x = np.sqrt(rho) * f[..., None] + np.sqrt(1 - rho) * e
-    x = x * rng.uniform(0.1, 10.0, d) + rng.uniform(-50, 50, d)  # scales and offsets: PCA is on standardised dims
+    x = x * rng.uniform(0.1, 10.0, d) + rng.uniform(
+        -50, 50, d
+    )  # scales and offsets: PCA is on standardised dims
     states = as_states(x)
-    pca = state_pca(states, {"f": as_target(f, "f"), "noise": as_target(rng.standard_normal(f.shape), "noise")},
-                    TRAIN, TEST, n_components=2)
+    pca = state_pca(
+        states,
+        {"f": as_target(f, "f"), "noise": as_target(rng.standard_normal(f.shape), "noise")},
+        TRAIN,
+        TEST,
+        n_components=2,
+    )
     assert list(pca.columns) == pca_columns(["f", "noise"])
     assert pca["component"].tolist() == list(range(1, d + 1))
     ratio = pca["explained_variance_ratio"].to_numpy()

@@ -1,4 +1,5 @@
 """Controls: basin shuffle, 180-day shift, raw-input baseline features, selectivity."""
+
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -22,9 +23,14 @@ def own_target_world(n_basins=8, n_dims=8, seed=0):
     direction = rng.standard_normal(n_dims)
     states = smooth[..., None] * direction + 0.5 * rng.standard_normal((TIME.size, n_basins, n_dims))
     basins = np.arange(101, 101 + n_basins, dtype=np.int32)
-    states = xr.DataArray(states.astype(np.float32), dims=("time", "basin", "dim"),
-                          coords={"time": TIME, "basin": basins, "dim": np.arange(n_dims)})
-    return states, xr.DataArray(target.T, dims=("basin", "time"), coords={"basin": basins, "time": TIME}, name="swvl2")
+    states = xr.DataArray(
+        states.astype(np.float32),
+        dims=("time", "basin", "dim"),
+        coords={"time": TIME, "basin": basins, "dim": np.arange(n_dims)},
+    )
+    return states, xr.DataArray(
+        target.T, dims=("basin", "time"), coords={"basin": basins, "time": TIME}, name="swvl2"
+    )
 
 
 def test_derangement_moves_every_basin_and_is_seeded():
@@ -50,10 +56,13 @@ def test_shift_pairs_today_with_the_state_of_180_days_before():
     shifted = shift_states(states, days=180)
     np.testing.assert_array_equal(shifted["time"], states["time"])
     assert np.isnan(shifted.sel(time="1990-06-29").values).all()  # day 179: nothing 180 days before
-    np.testing.assert_array_equal(shifted.sel(time="1991-03-01").values,
-                                  states.sel(time=pd.Timestamp("1991-03-01") - pd.Timedelta(days=180)).values)
+    np.testing.assert_array_equal(
+        shifted.sel(time="1991-03-01").values,
+        states.sel(time=pd.Timestamp("1991-03-01") - pd.Timedelta(days=180)).values,
+    )
     gappy = states.sel(time=slice("1990-01-01", "1990-03-31")).combine_first(
-        states.sel(time=slice("1990-12-01", "1991-01-31")))
+        states.sel(time=slice("1990-12-01", "1991-01-31"))
+    )
     # calendar days by label: a day whose state 180 days earlier falls in the gap is NaN
     sg = shift_states(gappy, days=180)
     assert np.isnan(sg.sel(time="1990-12-01").values).all()  # 1990-06-04: in the gap
@@ -77,9 +86,14 @@ def test_input_features_lags_are_exact():
     time = pd.date_range("2000-01-01", periods=100, freq="D")
     basins = np.array([1, 2], dtype=np.int32)
     precip = np.arange(200, dtype=np.float32).reshape(2, 100)  # value = 100·basin_index + day
-    ds = xr.Dataset({"precipitation": (("basin", "time"), precip),
-                     "temperature": (("basin", "time"), -precip), "swvl1": (("basin", "time"), precip)},
-                    coords={"basin": basins, "time": time})
+    ds = xr.Dataset(
+        {
+            "precipitation": (("basin", "time"), precip),
+            "temperature": (("basin", "time"), -precip),
+            "swvl1": (("basin", "time"), precip),
+        },
+        coords={"basin": basins, "time": time},
+    )
     f = input_features(ds, lags=64)
     assert f.dims == ("time", "basin", "dim") and f.sizes["dim"] == 64
     # lag k at day t is the input of day t − k

@@ -1,4 +1,5 @@
 """Pooled linear probe and its tables, on toy states whose relation to the target is known."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -17,15 +18,25 @@ def toy_world(signal_weight: float, n_basins=6, n_dims=16, seed=0):
     """A target per basin and states that hold it linearly (plus noise) in a hidden direction."""
     rng = np.random.default_rng(seed)
     t = np.arange(TIME.size)
-    target = np.stack([0.3 + 0.05 * np.sin(2 * np.pi * t / 365.25 + b) + 0.02 * rng.standard_normal(t.size)
-                       for b in range(n_basins)], axis=1)  # (time, basin)
+    target = np.stack(
+        [
+            0.3 + 0.05 * np.sin(2 * np.pi * t / 365.25 + b) + 0.02 * rng.standard_normal(t.size)
+            for b in range(n_basins)
+        ],
+        axis=1,
+    )  # (time, basin)
     direction = rng.standard_normal(n_dims)
     noise = rng.standard_normal((TIME.size, n_basins, n_dims))
     states = signal_weight * (target - 0.3)[..., None] / 0.05 * direction + noise
     basins = np.arange(1001, 1001 + n_basins, dtype=np.int32)
-    states = xr.DataArray(states.astype(np.float32), dims=("time", "basin", "dim"),
-                          coords={"time": TIME, "basin": basins, "dim": np.arange(n_dims)})
-    target = xr.DataArray(target.T, dims=("basin", "time"), coords={"basin": basins, "time": TIME}, name="swvl1")
+    states = xr.DataArray(
+        states.astype(np.float32),
+        dims=("time", "basin", "dim"),
+        coords={"time": TIME, "basin": basins, "dim": np.arange(n_dims)},
+    )
+    target = xr.DataArray(
+        target.T, dims=("basin", "time"), coords={"basin": basins, "time": TIME}, name="swvl1"
+    )
     return states, target
 
 
@@ -84,10 +95,17 @@ def test_basin_without_variance_scores_nan_and_is_left_out_of_median():
 
 def test_summary_medians_match_per_basin_rows():
     rng = np.random.default_rng(2)
-    rows = pd.DataFrame({
-        "seed": 1, "model": np.repeat(["trained", "untrained"], 5), "probe": "linear", "control": "none",
-        "target": "swvl1", "basin": np.tile(np.arange(5), 2), "r": rng.uniform(0, 1, 10),
-    })
+    rows = pd.DataFrame(
+        {
+            "seed": 1,
+            "model": np.repeat(["trained", "untrained"], 5),
+            "probe": "linear",
+            "control": "none",
+            "target": "swvl1",
+            "basin": np.tile(np.arange(5), 2),
+            "r": rng.uniform(0, 1, 10),
+        }
+    )
     rows["r2"] = rows["r"] ** 2
     rows["nse"] = rows["r"] - 0.5
     summary = summarise_probe_scores(rows).set_index("model")
@@ -101,15 +119,17 @@ def test_status_marks_constant_and_missing_test_targets():
     import pandas as pd
     import xarray as xr
 
-    from hydroprobe.probes.fit import basin_status_in_period as period_status, with_status
+    from hydroprobe.probes.fit import basin_status_in_period as period_status
+    from hydroprobe.probes.fit import with_status
 
     time = pd.date_range("2000-01-01", periods=10, freq="D")
     values = np.stack([np.arange(10.0), np.full(10, 0.3), np.full(10, np.nan)])
     target = xr.DataArray(values, dims=("basin", "time"), coords={"basin": [1, 2, 3], "time": time})
     status = period_status(target, [1, 2, 3], ("2000-01-01", "2000-01-10"))
     assert list(status) == ["ok", "no_variance", "no_data"]
-    scores = pd.DataFrame({"basin": [1, 2, 3], "r": [0.9, 0.1, np.nan], "r2": [0.81, 0.01, np.nan],
-                           "nse": [0.8, -3.0, np.nan]})
+    scores = pd.DataFrame(
+        {"basin": [1, 2, 3], "r": [0.9, 0.1, np.nan], "r2": [0.81, 0.01, np.nan], "nse": [0.8, -3.0, np.nan]}
+    )
     out = with_status(scores, status)
     assert list(out["status"]) == ["ok", "no_variance", "no_data"]
     assert out["r"].isna().tolist() == [False, True, True]

@@ -1,16 +1,24 @@
 """Probe kinds (linear, sgd_elasticnet, linear_offsets, mlp), target scaling, features, and the
 streaming fit, on toy worlds whose truth is known."""
+
 import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
 
 from hydroprobe.errors import InputDataError
-from hydroprobe.probes.streaming import fit_linear_probes_streaming
 from hydroprobe.probes.fit import (
-    PROBE_KINDS, fit_linear_probe, probe_linear, probe_linear_offsets, probe_mlp, probe_sgd_elasticnet,
-    probe_target, run_probe, select_features,
+    PROBE_KINDS,
+    fit_linear_probe,
+    probe_linear,
+    probe_linear_offsets,
+    probe_mlp,
+    probe_sgd_elasticnet,
+    probe_target,
+    run_probe,
+    select_features,
 )
+from hydroprobe.probes.streaming import fit_linear_probes_streaming
 
 TIME = pd.date_range("1990-01-01", "1995-12-31", freq="D")
 TRAIN = ("1990-01-01", "1993-12-31")
@@ -22,17 +30,24 @@ def world(n_basins=6, n_dims=8, seed=0, offsets=0.0, nonlinear=False, noise=0.3,
     the signal linearly in one direction (or the target is tanh of that direction)."""
     rng = np.random.default_rng(seed)
     t = np.arange(time.size)
-    signal = np.stack([np.sin(2 * np.pi * t / 365.25 + b) + 0.3 * rng.standard_normal(t.size)
-                       for b in range(n_basins)], axis=1)  # (time, basin)
+    signal = np.stack(
+        [np.sin(2 * np.pi * t / 365.25 + b) + 0.3 * rng.standard_normal(t.size) for b in range(n_basins)],
+        axis=1,
+    )  # (time, basin)
     direction = rng.standard_normal(n_dims)
     direction /= np.linalg.norm(direction)
     states = 2.0 * signal[..., None] * direction + noise * rng.standard_normal((time.size, n_basins, n_dims))
     target = np.tanh(2.0 * signal) if nonlinear else signal
     target = 0.3 + 0.05 * target + offsets * rng.uniform(-1, 1, n_basins)
     basins = np.arange(1, n_basins + 1, dtype=np.int32)
-    states = xr.DataArray(states.astype(np.float32), dims=("time", "basin", "dim"),
-                          coords={"time": time, "basin": basins, "dim": np.arange(n_dims)})
-    target = xr.DataArray(target.T, dims=("basin", "time"), coords={"basin": basins, "time": time}, name="swvl1")
+    states = xr.DataArray(
+        states.astype(np.float32),
+        dims=("time", "basin", "dim"),
+        coords={"time": time, "basin": basins, "dim": np.arange(n_dims)},
+    )
+    target = xr.DataArray(
+        target.T, dims=("basin", "time"), coords={"basin": basins, "time": time}, name="swvl1"
+    )
     return states, target
 
 
@@ -66,7 +81,9 @@ def test_offsets_beat_pooled_linear_where_basins_have_their_own_level():
 
 def test_offset_probe_is_least_squares_with_basin_dummies():
     states, target = world(n_basins=3, offsets=0.1, time=TIME[:400])
-    _, probe = probe_linear_offsets(states, target, ("1990-01-01", "1990-12-31"), ("1991-01-01", "1991-02-04"))
+    _, probe = probe_linear_offsets(
+        states, target, ("1990-01-01", "1990-12-31"), ("1991-01-01", "1991-02-04")
+    )
     x = states.sel(time=slice("1990-01-01", "1990-12-31")).values.astype(np.float64)
     y = target.sel(time=slice("1990-01-01", "1990-12-31")).transpose("time", "basin").values
     dummies = np.broadcast_to(np.eye(3), (x.shape[0], 3, 3))
@@ -136,12 +153,13 @@ def test_streaming_fit_equals_closed_form_for_every_target(tmp_path):
         y[rng.random((n_t, n_b)) < 0.1 * k] = np.nan  # each target its own gaps
         targets[name] = (("basin", "time"), y.T)
     targets = xr.Dataset(targets, coords={"basin": basins[::-1].copy(), "time": time}).sel(basin=basins[::-1])
-    xr.Dataset({"c": (("time", "basin", "dim"), x)},
-               coords={"time": time, "basin": basins, "dim": np.arange(n_d)}).to_zarr(
-        tmp_path / "s.zarr", encoding={"c": {"chunks": (128, 2, n_d)}}, consolidated=False)
+    xr.Dataset(
+        {"c": (("time", "basin", "dim"), x)}, coords={"time": time, "basin": basins, "dim": np.arange(n_d)}
+    ).to_zarr(tmp_path / "s.zarr", encoding={"c": {"chunks": (128, 2, n_d)}}, consolidated=False)
     train = ("2000-01-10", "2000-09-30")
-    streamed = fit_linear_probes_streaming(tmp_path / "s.zarr", targets, list(targets), train,
-                                           ridge=0.01, max_block_mb=0.0)
+    streamed = fit_linear_probes_streaming(
+        tmp_path / "s.zarr", targets, list(targets), train, ridge=0.01, max_block_mb=0.0
+    )
     sel = slice(pd.Timestamp(train[0]), pd.Timestamp(train[1]))
     xs = x[(time >= sel.start) & (time <= sel.stop)]
     for name in targets:

@@ -1,19 +1,21 @@
 """The streaming pooled linear probe: equal to the closed form under every pattern of gaps."""
+
 import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
 
 from hydroprobe.errors import InputDataError
-from hydroprobe.probes.streaming import add_block, block_grams, fit_linear_probes_streaming, iter_blocks
 from hydroprobe.probes.fit import fit_linear_probe
+from hydroprobe.probes.streaming import add_block, block_grams, fit_linear_probes_streaming, iter_blocks
 
 
 def _store(tmp_path, x, time, basins, chunks):
     path = tmp_path / "s.zarr"
-    xr.Dataset({"c": (("time", "basin", "dim"), x)},
-               coords={"time": time, "basin": basins, "dim": np.arange(x.shape[-1])}).to_zarr(
-        path, encoding={"c": {"chunks": chunks}}, consolidated=False)
+    xr.Dataset(
+        {"c": (("time", "basin", "dim"), x)},
+        coords={"time": time, "basin": basins, "dim": np.arange(x.shape[-1])},
+    ).to_zarr(path, encoding={"c": {"chunks": chunks}}, consolidated=False)
     return path
 
 
@@ -67,8 +69,9 @@ def test_every_gap_pattern_matches_closed_form(tmp_path, monkeypatch, block_mb, 
     gaps = rng.random((n_t, n_b)) < 0.2
     ys["twin_a"][gaps] = np.nan
     ys["twin_b"][gaps] = np.nan
-    targets = xr.Dataset({k: (("basin", "time"), v.T) for k, v in ys.items()},
-                         coords={"basin": basins, "time": time})
+    targets = xr.Dataset(
+        {k: (("basin", "time"), v.T) for k, v in ys.items()}, coords={"basin": basins, "time": time}
+    )
     path = _store(tmp_path, x, time, basins, (n_t, 1, n_d))
     _check(path, x, time, basins, targets, ("2001-02-01", "2001-12-31"), 0.0, max_block_mb=block_mb)
     _check(path, x, time, basins, targets, ("2001-01-01", "2002-12-31"), 0.05, max_block_mb=block_mb)
@@ -81,8 +84,10 @@ def test_complete_targets_in_pieces_of_whole_time_steps(tmp_path, monkeypatch):
 
     monkeypatch.setattr(ps, "PIECE_ROWS", 4)
     _, time, basins, x, y = _linear_world(12, 120, 9, 3, offset=1.0)
-    targets = xr.Dataset({"a": (("basin", "time"), y.T), "b": (("basin", "time"), 2 * y.T + 1)},
-                         coords={"basin": basins, "time": time})
+    targets = xr.Dataset(
+        {"a": (("basin", "time"), y.T), "b": (("basin", "time"), 2 * y.T + 1)},
+        coords={"basin": basins, "time": time},
+    )
     path = _store(tmp_path, x, time, basins, (120, 1, 3))
     _check(path, x, time, basins, targets, ("2000-01-01", "2000-03-31"), 0.0, max_block_mb=64.0)
 
@@ -96,9 +101,11 @@ def test_targets_with_extra_basins_and_times_in_other_order(tmp_path):
     y = x.astype(np.float64) @ rng.standard_normal(n_d) + 0.1 * rng.standard_normal((n_t, n_b))
     big_time = pd.date_range("2009-12-01", periods=n_t + 60, freq="D")
     full = np.full((n_b + 2, big_time.size), np.nan)
-    full[:n_b, 31:31 + n_t] = y.T
-    targets = xr.Dataset({"swvl1": (("basin", "time"), full)},
-                         coords={"basin": np.r_[basins, 98, 99].astype(np.int32), "time": big_time})
+    full[:n_b, 31 : 31 + n_t] = y.T
+    targets = xr.Dataset(
+        {"swvl1": (("basin", "time"), full)},
+        coords={"basin": np.r_[basins, 98, 99].astype(np.int32), "time": big_time},
+    )
     targets = targets.isel(basin=[3, 6, 0, 2, 5, 1, 4])  # basins in another order than the store
     path = _store(tmp_path, x, time, basins, (64, 2, n_d))
     _check(path, x, time, basins, targets, ("2010-01-05", "2010-06-30"), 0.0, max_block_mb=0.0)
@@ -122,8 +129,12 @@ def test_any_number_of_workers_gives_the_same_numbers(tmp_path):
     y[rng.random(y.shape) < 0.1] = np.nan
     targets = xr.Dataset({"a": (("basin", "time"), y.T)}, coords={"basin": basins, "time": time})
     path = _store(tmp_path, x, time, basins, (100, 1, 4))
-    fits = [fit_linear_probes_streaming(path, targets, ["a"], ("2000-01-01", "2000-12-31"),
-                                        max_block_mb=0.0, workers=w)["a"] for w in (1, 2, 4)]
+    fits = [
+        fit_linear_probes_streaming(
+            path, targets, ["a"], ("2000-01-01", "2000-12-31"), max_block_mb=0.0, workers=w
+        )["a"]
+        for w in (1, 2, 4)
+    ]
     for other in fits[1:]:
         np.testing.assert_array_equal(other.weights, fits[0].weights)
         np.testing.assert_array_equal(other.feature_std, fits[0].feature_std)
@@ -131,9 +142,11 @@ def test_any_number_of_workers_gives_the_same_numbers(tmp_path):
 
 def test_blocks_without_rows_add_nothing():
     moments = {}
-    for x, y in [(np.full((4, 2), np.nan, np.float32), np.ones((4, 1))),
-                 (np.ones((4, 2), np.float32), np.full((4, 1), np.nan)),
-                 (np.ones((0, 2), np.float32), np.ones((0, 1)))]:
+    for x, y in [
+        (np.full((4, 2), np.nan, np.float32), np.ones((4, 1))),
+        (np.ones((4, 2), np.float32), np.full((4, 1), np.nan)),
+        (np.ones((0, 2), np.float32), np.ones((0, 1))),
+    ]:
         add_block(moments, *block_grams(x, y), ["a"])
     assert moments == {}
 
@@ -143,8 +156,9 @@ def test_a_target_without_training_rows_is_an_error(tmp_path):
     time = pd.date_range("2000-01-01", periods=30, freq="D")
     basins = np.arange(2, dtype=np.int32)
     path = _store(tmp_path, x, time, basins, (30, 1, 3))
-    targets = xr.Dataset({"sd": (("basin", "time"), np.full((2, 30), np.nan))},
-                         coords={"basin": basins, "time": time})
+    targets = xr.Dataset(
+        {"sd": (("basin", "time"), np.full((2, 30), np.nan))}, coords={"basin": basins, "time": time}
+    )
     with pytest.raises(InputDataError, match="no complete training rows"):
         fit_linear_probes_streaming(path, targets, ["sd"], ("2000-01-01", "2000-01-30"))
 
@@ -156,18 +170,23 @@ def test_gaps_by_basin_and_season_cost_one_pass(tmp_path, monkeypatch):
 
     pieces = []
     real = ps._piece_gram
-    monkeypatch.setattr(ps, "_piece_gram", lambda buf, x, y, code, k_n: pieces.append(len(x)) or real(buf, x, y, code, k_n))
+    monkeypatch.setattr(
+        ps, "_piece_gram", lambda buf, x, y, code, k_n: pieces.append(len(x)) or real(buf, x, y, code, k_n)
+    )
     rng = np.random.default_rng(4)
     n_t, n_b, n_d = 4200, 6, 5
     time = pd.date_range("1990-01-01", periods=n_t, freq="D")
     basins = np.arange(n_b, dtype=np.int32)
     x = (rng.standard_normal((n_t, n_b, n_d)) + 3.0).astype(np.float32)
-    ys = {name: x.astype(np.float64) @ rng.standard_normal(n_d) + 0.2 * rng.standard_normal((n_t, n_b))
-          for name in ["swvl1", "sd", "swvl4"]}
+    ys = {
+        name: x.astype(np.float64) @ rng.standard_normal(n_d) + 0.2 * rng.standard_normal((n_t, n_b))
+        for name in ["swvl1", "sd", "swvl4"]
+    }
     ys["sd"][:, [1, 4]] = np.nan  # whole basins without snow
     ys["swvl4"][1000:2500] = np.nan  # a long gap in time
-    targets = xr.Dataset({k: (("basin", "time"), v.T) for k, v in ys.items()},
-                         coords={"basin": basins, "time": time})
+    targets = xr.Dataset(
+        {k: (("basin", "time"), v.T) for k, v in ys.items()}, coords={"basin": basins, "time": time}
+    )
     path = _store(tmp_path, x, time, basins, (n_t, 1, n_d))
     train = ("1990-01-01", "2001-06-30")
     _check(path, x, time, basins, targets, train, 0.0, max_block_mb=64.0)
@@ -191,7 +210,9 @@ def test_states_far_from_zero_keep_their_precision(tmp_path):
     y = ((x.astype(np.float64) - offset) / scale) @ np.array([0.5, -1.0, 2.0, 0.3, 0.0])
     y = y + 0.1 * rng.standard_normal((n_t, n_b))
     # the targets' shift is applied to the Grams too: a target at mean/std ~ 1e3 as well
-    targets = xr.Dataset({"t": (("basin", "time"), y.T), "t_far": (("basin", "time"), (y + 3000.0).T)},
-                         coords={"basin": basins, "time": time})
+    targets = xr.Dataset(
+        {"t": (("basin", "time"), y.T), "t_far": (("basin", "time"), (y + 3000.0).T)},
+        coords={"basin": basins, "time": time},
+    )
     path = _store(tmp_path, x, time, basins, (n_t, 1, n_d))
     _check(path, x, time, basins, targets, ("2000-01-01", "2000-12-31"), ridge=0.0, max_block_mb=0.01)

@@ -12,12 +12,22 @@ import shapefile
 import shapely
 from pyproj import CRS
 
-from hydroprobe.sources.camels_gb import list_gauge_ids, read_attributes, read_boundaries, read_timeseries
 from hydroprobe.errors import InputDataError
+from hydroprobe.sources.camels_gb import list_gauge_ids, read_attributes, read_boundaries, read_timeseries
 
 CAMELS = Path(__file__).resolve().parents[1] / "data" / "camels_gb"
-COLUMNS = ["precipitation", "pet", "temperature", "discharge_spec", "discharge_vol",
-           "peti", "humidity", "shortwave_rad", "longwave_rad", "windspeed"]
+COLUMNS = [
+    "precipitation",
+    "pet",
+    "temperature",
+    "discharge_spec",
+    "discharge_vol",
+    "peti",
+    "humidity",
+    "shortwave_rad",
+    "longwave_rad",
+    "windspeed",
+]
 
 
 def test_list_gauge_ids():
@@ -120,8 +130,9 @@ def test_read_boundaries_id_fallback_and_top_level(tmp_path):
 
 
 def test_read_boundaries_wrong_projection(tmp_path):
-    _write_shapefile(tmp_path / "CAMELS_GB_catchment_boundaries",
-                     prj=CRS.from_epsg(4326).to_wkt(version="WKT1_ESRI"))
+    _write_shapefile(
+        tmp_path / "CAMELS_GB_catchment_boundaries", prj=CRS.from_epsg(4326).to_wkt(version="WKT1_ESRI")
+    )
     with pytest.raises(InputDataError, match=r"\.prj.*British National Grid"):
         read_boundaries(tmp_path)
 

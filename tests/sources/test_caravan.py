@@ -10,6 +10,8 @@ import pandas as pd
 import pytest
 import xarray as xr
 
+from hydroprobe.errors import InputDataError
+from hydroprobe.io import write_zarr_atomic
 from hydroprobe.sources.caravan import (
     CARAVAN_FORCING,
     build_caravan_dataset,
@@ -17,8 +19,6 @@ from hydroprobe.sources.caravan import (
     read_attributes,
     read_timeseries,
 )
-from hydroprobe.errors import InputDataError
-from hydroprobe.io import write_zarr_atomic
 
 CARAVAN = Path(__file__).resolve().parents[1] / "data" / "caravan"
 CSV = CARAVAN / "timeseries" / "csv" / "camelsch" / "camelsch_4001.csv"
@@ -93,7 +93,9 @@ def test_streamflow_nan_exactly_where_csv_field_empty(df):
 def test_read_timeseries_columns_and_missing_column():
     sub = read_timeseries(CARAVAN, BASIN, columns=["streamflow", "temperature_2m_mean"])
     assert list(sub.columns) == ["streamflow", "temperature_2m_mean"]
-    with pytest.raises(InputDataError, match=r"no_such_column.*camelsch_4001\.csv|camelsch_4001\.csv.*no_such_column"):
+    with pytest.raises(
+        InputDataError, match=r"no_such_column.*camelsch_4001\.csv|camelsch_4001\.csv.*no_such_column"
+    ):
         read_timeseries(CARAVAN, BASIN, columns=["no_such_column"])
 
 
@@ -110,9 +112,23 @@ def test_read_attributes_merge():
     attrs = read_attributes(CARAVAN, "camelsch")
     assert attrs.index.name == "gauge_id"
     assert len(attrs) == 296
-    for col in ("gauge_name", "country", "gauge_lat", "gauge_lon", "area", "p_mean", "pet_mean",
-                "aridity", "frac_snow", "moisture_index", "seasonality", "high_prec_freq",
-                "high_prec_dur", "low_prec_freq", "low_prec_dur"):
+    for col in (
+        "gauge_name",
+        "country",
+        "gauge_lat",
+        "gauge_lon",
+        "area",
+        "p_mean",
+        "pet_mean",
+        "aridity",
+        "frac_snow",
+        "moisture_index",
+        "seasonality",
+        "high_prec_freq",
+        "high_prec_dur",
+        "low_prec_freq",
+        "low_prec_dur",
+    ):
         assert col in attrs.columns, col
     row = attrs.loc[BASIN]
     assert row["gauge_name"] == "Tegernau"
@@ -171,9 +187,18 @@ def test_probe_targets_units(ds, df):
 
 
 def test_build_errors(tmp_path):
-    with pytest.raises(InputDataError, match="not_a_column.*camelsch_4001.csv|camelsch_4001.csv.*not_a_column"):
-        build_caravan_dataset(CARAVAN, "camelsch", [BASIN], ["precipitation"], "streamflow", [],
-                              forcing_map={"precipitation": "not_a_column"})
+    with pytest.raises(
+        InputDataError, match="not_a_column.*camelsch_4001.csv|camelsch_4001.csv.*not_a_column"
+    ):
+        build_caravan_dataset(
+            CARAVAN,
+            "camelsch",
+            [BASIN],
+            ["precipitation"],
+            "streamflow",
+            [],
+            forcing_map={"precipitation": "not_a_column"},
+        )
     with pytest.raises(InputDataError, match="elev_mean"):
         build_caravan_dataset(CARAVAN, "camelsch", [BASIN], DYNAMIC, "streamflow", ["elev_mean"])
     with pytest.raises(InputDataError, match="gauge_name"):
@@ -184,12 +209,19 @@ def test_build_errors(tmp_path):
 
 def test_forcing_map_and_numeric_basin_ids(df):
     ds = build_caravan_dataset(
-        CARAVAN, "camelsch", [4001], ["precipitation", "temperature_2m_max"], "discharge_spec", [],
+        CARAVAN,
+        "camelsch",
+        [4001],
+        ["precipitation", "temperature_2m_max"],
+        "discharge_spec",
+        [],
         forcing_map={"precipitation": "eobs", "discharge_spec": "streamflow"},
     )
     assert list(ds["gauge_id"].values) == [BASIN]
     np.testing.assert_array_equal(ds["precipitation"].values[0], df["eobs"].to_numpy(np.float32))
-    np.testing.assert_array_equal(ds["temperature_2m_max"].values[0], df["temperature_2m_max"].to_numpy(np.float32))
+    np.testing.assert_array_equal(
+        ds["temperature_2m_max"].values[0], df["temperature_2m_max"].to_numpy(np.float32)
+    )
     assert ds["discharge_spec"].attrs["units"] == "mm/day"
     assert "pet" not in ds  # not mapped in this forcing_map and not a column
 

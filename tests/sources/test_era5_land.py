@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from hydroprobe.sources.era5_land import open_era5_land
 from hydroprobe.errors import InputDataError
+from hydroprobe.sources.era5_land import open_era5_land
 
 LAT_DESC = np.round(np.arange(58.0, 57.55, -0.1), 1)  # 5 rows, north -> south
 LON = np.round(np.arange(-4.0, -3.65, 0.1), 1)  # 4 columns
@@ -51,10 +51,18 @@ def _write_legacy(path, var, times, seed):
 
 
 def test_new_cds_daily_two_years(tmp_path):
-    a = _write_new_cds(tmp_path / "swvl1" / "era5_land_swvl1_2000.nc", "swvl1",
-                       pd.date_range("2000-12-30", periods=2, freq="D"), 1)
-    b = _write_new_cds(tmp_path / "swvl1" / "era5_land_swvl1_2001.nc", "swvl1",
-                       pd.date_range("2001-01-01", periods=3, freq="D"), 2)
+    a = _write_new_cds(
+        tmp_path / "swvl1" / "era5_land_swvl1_2000.nc",
+        "swvl1",
+        pd.date_range("2000-12-30", periods=2, freq="D"),
+        1,
+    )
+    b = _write_new_cds(
+        tmp_path / "swvl1" / "era5_land_swvl1_2001.nc",
+        "swvl1",
+        pd.date_range("2001-01-01", periods=3, freq="D"),
+        2,
+    )
     ds = open_era5_land(tmp_path, ["swvl1"])
     assert ds["swvl1"].dims == ("time", "latitude", "longitude")
     assert ds["swvl1"].chunks is not None  # dask-backed
@@ -79,9 +87,7 @@ def test_legacy_layout_and_merge(tmp_path):
     ds = open_era5_land(tmp_path, ["swvl2", "sd"])
     assert set(ds.data_vars) == {"swvl2", "sd"}
     assert ds.sizes == {"time": 4, "latitude": 5, "longitude": 4}
-    np.testing.assert_allclose(
-        ds["sd"].values, leg["sd"].values[:, ::-1, :], equal_nan=True
-    )
+    np.testing.assert_allclose(ds["sd"].values, leg["sd"].values[:, ::-1, :], equal_nan=True)
     assert ds["time"].dtype.kind == "M"
 
 
@@ -117,8 +123,10 @@ def test_hidden_temporary_files_are_not_read(tmp_path):
     folder = tmp_path / "swvl1"
     folder.mkdir()
     time = pd.date_range("2000-01-01", periods=3, freq="D")
-    ds = xr.Dataset({"swvl1": (("valid_time", "latitude", "longitude"), np.full((3, 2, 2), 0.3, np.float32))},
-                    coords={"valid_time": time, "latitude": [57.1, 57.0], "longitude": [-3.0, -2.9]})
+    ds = xr.Dataset(
+        {"swvl1": (("valid_time", "latitude", "longitude"), np.full((3, 2, 2), 0.3, np.float32))},
+        coords={"valid_time": time, "latitude": [57.1, 57.0], "longitude": [-3.0, -2.9]},
+    )
     ds.to_netcdf(folder / "era5_land_swvl1_2000.nc")
     (folder / ".tmp-1234-era5_land_swvl1_2001.nc").write_bytes(b"partial")
     out = open_era5_land(tmp_path, ["swvl1"])

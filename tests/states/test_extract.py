@@ -7,9 +7,9 @@ import xarray as xr
 
 from hydroprobe.model.lstm import HydroLSTM
 from hydroprobe.model.normalisation import compute_normalisation
-from hydroprobe.states.extract import extract_cell_states
 from hydroprobe.model.training import save_checkpoint
 from hydroprobe.model.windows import build_window_data
+from hydroprobe.states.extract import extract_cell_states
 
 SEQ, HID = 15, 6
 DYN, STAT = ["precipitation", "temperature"], ["area"]
@@ -31,11 +31,22 @@ def make_case(tmp_path, n_basins=3, days=120):
     norm = compute_normalisation(ds, DYN, STAT, "discharge_spec", ("2001-01-01", "2001-03-31"))
     torch.manual_seed(0)
     model = HydroLSTM(3, HID, 0.0, 3.0)
-    cfg = {"n_inputs": 3, "hidden_size": HID, "output_dropout": 0.0, "initial_forget_bias": 3.0,
-           "seq_length": SEQ, "predict_last_n": 1, "dynamic_inputs": DYN, "static_inputs": STAT,
-           "target": "discharge_spec", "clip_target_at_zero": False}
-    path = save_checkpoint({"state_dict": model.state_dict(), "model_config": cfg,
-                            "normalisation": norm.to_dict(), "seed": 0}, tmp_path / "m.pt")
+    cfg = {
+        "n_inputs": 3,
+        "hidden_size": HID,
+        "output_dropout": 0.0,
+        "initial_forget_bias": 3.0,
+        "seq_length": SEQ,
+        "predict_last_n": 1,
+        "dynamic_inputs": DYN,
+        "static_inputs": STAT,
+        "target": "discharge_spec",
+        "clip_target_at_zero": False,
+    }
+    path = save_checkpoint(
+        {"state_dict": model.state_dict(), "model_config": cfg, "normalisation": norm.to_dict(), "seed": 0},
+        tmp_path / "m.pt",
+    )
     return ds, norm, model, path
 
 
@@ -67,7 +78,9 @@ def test_states_match_hand_rolled_loop_and_layout(tmp_path):
     assert c.dims == ("time", "basin", "dim") and c.dtype == np.float32
     assert st.basin.dtype == np.int32 and list(st.basin.values) == [7, 11, 13]
     assert list(st.dim.values) == list(range(HID))
-    expected_days = pd.date_range("2001-01-05", "2001-01-31").append(pd.date_range("2001-03-01", "2001-04-20"))
+    expected_days = pd.date_range("2001-01-05", "2001-01-31").append(
+        pd.date_range("2001-03-01", "2001-04-20")
+    )
     assert pd.DatetimeIndex(st.time.values).equals(expected_days)
     assert not any(p.name.startswith(".tmp-") for p in tmp_path.iterdir())
 
@@ -99,8 +112,10 @@ def test_states_store_hidden_state_and_the_same_prediction_as_predict_discharge(
 
     ds, _, model, path = make_case(tmp_path)
     period = ("2001-02-01", "2001-04-20")
-    st = xr.open_zarr(extract_cell_states(path, ds, [period], tmp_path / "s.zarr", batch_windows=16, threads=1),
-                      consolidated=False)
+    st = xr.open_zarr(
+        extract_cell_states(path, ds, [period], tmp_path / "s.zarr", batch_windows=16, threads=1),
+        consolidated=False,
+    )
     expected = predict_discharge(path, ds, period, batch_windows=16, threads=1).transpose("time", "basin")
     np.testing.assert_allclose(st["discharge_spec_sim"].values, expected.values, rtol=1e-5, atol=1e-6)
     # h_t = o_t * tanh(c_t): the hidden state is bounded by |tanh(c_t)|

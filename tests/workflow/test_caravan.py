@@ -3,11 +3,11 @@
 Train an LSTM on Caravan's ERA5-Land forcing and the observed streamflow, extract its cell
 states, probe them for Caravan's ERA5-Land soil water and snow, and write the tables.
 """
+
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
-
 from workflow_helpers import ROOT, planned_jobs, run_snakemake
 
 pytestmark = pytest.mark.workflow

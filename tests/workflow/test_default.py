@@ -8,14 +8,15 @@ The run is config.yaml with probe settings added (the per-basin-offset probe and
 controls), so the offsets and selectivity checks run too; a probe setting never
 retrains, so the LSTM, states and pooled-probe numbers are those of the default run.
 """
+
 import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
 import yaml
+from workflow_helpers import ROOT, run_snakemake
 
 from hydroprobe.io import open_zarr
-from workflow_helpers import ROOT, run_snakemake
 
 pytestmark = pytest.mark.workflow
 
@@ -40,15 +41,23 @@ def full_summary(default_run):
 @pytest.fixture(scope="module")
 def summary(full_summary):
     """The pooled linear probe on c_t, no control, all basins: one row per (model, target)."""
-    table = full_summary[(full_summary["probe"] == "linear") & (full_summary["control"] == "none")
-                         & (full_summary["subset"] == "all") & (full_summary["model"] != "inputs")]
+    table = full_summary[
+        (full_summary["probe"] == "linear")
+        & (full_summary["control"] == "none")
+        & (full_summary["subset"] == "all")
+        & (full_summary["model"] != "inputs")
+    ]
     return table.set_index(["model", "target"])
 
 
 def probe_row(full_summary, model="trained", probe="linear", control="none", target="swvl1", subset="all"):
-    row = full_summary[(full_summary["model"] == model) & (full_summary["probe"] == probe)
-                       & (full_summary["control"] == control) & (full_summary["target"] == target)
-                       & (full_summary["subset"] == subset)]
+    row = full_summary[
+        (full_summary["model"] == model)
+        & (full_summary["probe"] == probe)
+        & (full_summary["control"] == control)
+        & (full_summary["target"] == target)
+        & (full_summary["subset"] == subset)
+    ]
     assert len(row) == 1, (model, probe, control, target, subset)
     return row.iloc[0]
 
@@ -86,8 +95,11 @@ def test_trained_probe_reads_snow_on_the_snow_subset(full_summary):
 def test_selectivity_and_ensemble_tables(default_run, full_summary):
     selectivity = pd.read_csv(default_run / "results/tables/probe_selectivity.csv")
     assert set(selectivity["control"]) == {"untrained", "shuffle", "shift", "inputs", "inputs_all"}
-    top = selectivity[(selectivity["probe"] == "linear") & (selectivity["target"] == "swvl1")
-                      & (selectivity["subset"] == "all")].set_index("control")
+    top = selectivity[
+        (selectivity["probe"] == "linear")
+        & (selectivity["target"] == "swvl1")
+        & (selectivity["subset"] == "all")
+    ].set_index("control")
     assert (top.loc[["untrained", "shuffle", "shift"], "median_delta_r"] > 0).all()
     ensemble = pd.read_csv(default_run / "results/tables/probe_ensemble.csv")
     assert len(ensemble) == len(full_summary)  # one seed: one ensemble row per summary row
@@ -96,8 +108,12 @@ def test_selectivity_and_ensemble_tables(default_run, full_summary):
 
 def test_summary_matches_per_basin_scores(default_run, summary):
     scores = pd.read_csv(default_run / "results/tables/probe_scores.csv")
-    scores = scores[(scores["probe"] == "linear") & (scores["control"] == "none") & (scores["subset"] == "all")
-                    & (scores["model"] != "inputs")]
+    scores = scores[
+        (scores["probe"] == "linear")
+        & (scores["control"] == "none")
+        & (scores["subset"] == "all")
+        & (scores["model"] != "inputs")
+    ]
     for (model, target), group in scores.groupby(["model", "target"]):
         row = summary.loc[(model, target)]
         assert row["n_basins"] == (group["status"] == "ok").sum()
@@ -119,7 +135,12 @@ def test_aggregated_era5_land_matches_the_true_basin_means(default_run):
 def test_discharge_skill_is_sensible(default_run):
     summary = pd.read_csv(default_run / "results/tables/discharge_summary.csv", dtype={"seed": str})
     rows = summary.set_index(["seed", "period"])
-    assert list(rows.index) == [("1", "validation"), ("1", "test"), ("ensemble", "validation"), ("ensemble", "test")]
+    assert list(rows.index) == [
+        ("1", "validation"),
+        ("1", "test"),
+        ("ensemble", "validation"),
+        ("ensemble", "test"),
+    ]
     test = rows.loc[("1", "test")]
     assert test["n_basins"] == 13 and test["median_nse"] > 0.8 and test["median_kge"] > 0.7
     # a well-trained model has a small water-balance bias and peak-flow bias
@@ -134,8 +155,10 @@ def state_analysis(default_run):
     out = {}
     for model in ["trained", "untrained"]:
         folder = default_run / f"results/analysis/{model}/seed1/cell"
-        out[model] = {name: pd.read_csv(folder / f"{name}.csv")
-                      for name in ["probe_weights", "dimension_correlations", "pca"]}
+        out[model] = {
+            name: pd.read_csv(folder / f"{name}.csv")
+            for name in ["probe_weights", "dimension_correlations", "pca"]
+        }
     return out
 
 
@@ -146,8 +169,10 @@ def test_state_analysis_tables_have_the_documented_layout(default_run, state_ana
         weights, corr, pca = tables["probe_weights"], tables["dimension_correlations"], tables["pca"]
         assert list(weights.columns) == ["target", "dim", "weight"]
         assert list(corr.columns) == ["target", "dim", "n", "r", "median_basin_r", "n_basins"]
-        assert list(pca.columns) == (["component", "explained_variance_ratio", "cumulative_explained_variance_ratio"]
-                                     + [f"r_{t}" for t in targets])
+        assert list(pca.columns) == (
+            ["component", "explained_variance_ratio", "cumulative_explained_variance_ratio"]
+            + [f"r_{t}" for t in targets]
+        )
         assert len(weights) == len(corr) == len(targets) * hidden and np.isfinite(weights["weight"]).all()
         ratio = pca["explained_variance_ratio"].to_numpy()
         assert len(ratio) == hidden and (np.diff(ratio) <= 1e-12).all() and ratio.sum() == pytest.approx(1.0)

@@ -3,21 +3,31 @@
 A dry run plans the download jobs (one per CDS request) without running them, so the full-scale
 preset can be checked here without CAMELS-GB, ERA5-Land or CDS credentials.
 """
+
 from pathlib import Path
 
 import pytest
 import yaml
-
 from workflow_helpers import ROOT, planned_jobs, run_snakemake
 
 pytestmark = pytest.mark.workflow
 
 # evaluate_discharge: the seed and the seed ensemble; probes: (trained, untrained, shuffle, shift)
 # x 5 targets on the states; (inputs, inputs_all) x 5; analyse_cell_states: trained and untrained
-DOWNSTREAM = {"train_lstm": 1, "extract_cell_states": 2, "evaluate_discharge": 2, "fit_probe": 20,
-              "fit_input_probe": 10,
-              "summarise_probes": 1, "plot_probe_cdfs": 1, "discharge_table": 1,
-              "analyse_cell_states": 2, "plot_probe_weights": 1, "pca_summary": 1, "all": 1}
+DOWNSTREAM = {
+    "train_lstm": 1,
+    "extract_cell_states": 2,
+    "evaluate_discharge": 2,
+    "fit_probe": 20,
+    "fit_input_probe": 10,
+    "summarise_probes": 1,
+    "plot_probe_cdfs": 1,
+    "discharge_table": 1,
+    "analyse_cell_states": 2,
+    "plot_probe_weights": 1,
+    "pca_summary": 1,
+    "all": 1,
+}
 
 
 def _dry_run(workdir: Path, config: dict, *args: str) -> dict[str, int]:
@@ -33,9 +43,15 @@ def _preset(name: str) -> dict:
 
 def test_lees2022_plans_every_download(tmp_path):
     jobs = planned_jobs(run_snakemake(tmp_path, ROOT / "configs" / "lees2022.yaml", "-n").stdout)
-    assert jobs == {"download_camels_gb": 1,
-                    "download_era5_land_hourly": 5 * 12 * 39, "era5_land_hourly_to_daily": 5 * 12 * 39,
-                    "catchment_weights": 1, "aggregate_era5_land": 1, "build_basin_dataset": 1, **DOWNSTREAM}
+    assert jobs == {
+        "download_camels_gb": 1,
+        "download_era5_land_hourly": 5 * 12 * 39,
+        "era5_land_hourly_to_daily": 5 * 12 * 39,
+        "catchment_weights": 1,
+        "aggregate_era5_land": 1,
+        "build_basin_dataset": 1,
+        **DOWNSTREAM,
+    }
 
 
 def test_lees2022_download_rules_are_local(tmp_path):
@@ -49,8 +65,11 @@ def test_lees2022_download_rules_are_local(tmp_path):
             snakefile=ROOT / "Snakefile",
             workdir=tmp_path,
         )._workflow
-        assert set(workflow._localrules) == {"download_camels_gb", "download_era5_land_hourly",
-                                             "era5_land_hourly_to_daily"}
+        assert set(workflow._localrules) == {
+            "download_camels_gb",
+            "download_era5_land_hourly",
+            "era5_land_hourly_to_daily",
+        }
         assert len(workflow.config["basins"]) == 669  # from basins_file
 
 
@@ -94,12 +113,20 @@ def test_caravan_without_path_downloads_it_first(tmp_path):
 
 def test_slurm_profile_dry_run_default_config(tmp_path):
     pytest.importorskip("snakemake_executor_plugin_slurm")
-    result = run_snakemake(tmp_path, ROOT / "config.yaml", "--workflow-profile", str(ROOT / "profiles" / "slurm"), "-n")
+    result = run_snakemake(
+        tmp_path, ROOT / "config.yaml", "--workflow-profile", str(ROOT / "profiles" / "slurm"), "-n"
+    )
     jobs = planned_jobs(result.stdout + result.stderr)
     # the default config: the pooled linear probe on trained and untrained states (5 targets
     # each) plus the shuffle and shift controls on the trained states; no raw-input controls
-    expected = {"generate_synthetic_world": 1, "catchment_weights": 1, "aggregate_era5_land": 1,
-                "build_basin_dataset": 1, **DOWNSTREAM, "fit_probe": 20}
+    expected = {
+        "generate_synthetic_world": 1,
+        "catchment_weights": 1,
+        "aggregate_era5_land": 1,
+        "build_basin_dataset": 1,
+        **DOWNSTREAM,
+        "fit_probe": 20,
+    }
     del expected["fit_input_probe"]
     assert jobs == expected
 

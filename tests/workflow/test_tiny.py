@@ -1,10 +1,10 @@
 """The whole workflow end to end on a tiny config, then the properties of a rerun."""
+
 import shutil
 
 import pandas as pd
 import pytest
 import yaml
-
 from workflow_helpers import ROOT, planned_jobs, run_snakemake
 
 pytestmark = pytest.mark.workflow
@@ -27,14 +27,31 @@ def test_lint_is_clean():
 def test_tiny_run_writes_every_table(tiny_run):
     workdir, _ = tiny_run
     summary = pd.read_csv(workdir / "results/tables/probe_summary.csv")
-    assert list(summary.columns) == ["seed", "model", "probe", "control", "target", "features", "subset",
-                                     "n_basins", "median_r", "median_r2", "median_nse",
-                                     "n_no_variance", "n_no_data"]
+    assert list(summary.columns) == [
+        "seed",
+        "model",
+        "probe",
+        "control",
+        "target",
+        "features",
+        "subset",
+        "n_basins",
+        "median_r",
+        "median_r2",
+        "median_nse",
+        "n_no_variance",
+        "n_no_data",
+    ]
     assert set(summary["model"]) == {"trained", "untrained", "inputs"}
     assert set(summary["target"]) == {"swvl1", "swvl2", "swvl3", "swvl4", "sd"}
     assert set(zip(summary["model"], summary["control"])) == {
-        ("trained", "none"), ("untrained", "none"), ("trained", "shuffle"), ("trained", "shift"),
-        ("inputs", "inputs"), ("inputs", "inputs_all")}
+        ("trained", "none"),
+        ("untrained", "none"),
+        ("trained", "shuffle"),
+        ("trained", "shift"),
+        ("inputs", "inputs"),
+        ("inputs", "inputs_all"),
+    }
     assert set(summary.loc[summary["model"] != "inputs", "features"]) == {"cell"}
     assert set(summary.loc[summary["model"] == "inputs", "features"]) == {"raw"}
     # the snow subset is scored for sd only
@@ -46,25 +63,44 @@ def test_tiny_run_writes_every_table(tiny_run):
     assert (scores["r"].isna() == (scores["status"] != "ok")).all()
     keys = ["seed", "model", "probe", "control", "target", "features", "subset"]
     counts = scores[scores["status"] == "ok"].groupby(keys).size()
-    assert (summary.set_index(keys)["n_basins"] == counts.reindex(summary.set_index(keys).index).fillna(0)).all()
-    assert (summary["n_basins"] + summary["n_no_variance"] + summary["n_no_data"]
-            == scores.groupby(keys).size().reindex(summary.set_index(keys).index).to_numpy()).all()
+    assert (
+        summary.set_index(keys)["n_basins"] == counts.reindex(summary.set_index(keys).index).fillna(0)
+    ).all()
+    assert (
+        summary["n_basins"] + summary["n_no_variance"] + summary["n_no_data"]
+        == scores.groupby(keys).size().reindex(summary.set_index(keys).index).to_numpy()
+    ).all()
     selectivity = pd.read_csv(workdir / "results/tables/probe_selectivity.csv")
     assert set(selectivity["control"]) == {"untrained", "shuffle", "shift", "inputs", "inputs_all"}
     assert (selectivity["n_basins"] > 0).all()
     per_basin = pd.read_csv(workdir / "results/tables/probe_selectivity_basins.csv")
     assert ((per_basin["delta_r"] - (per_basin["r_trained"] - per_basin["r_control"])).abs() < 1e-12).all()
     ensemble = pd.read_csv(workdir / "results/tables/probe_ensemble.csv")
-    assert {"n_seeds", "mean_median_r", "min_median_r", "max_median_r", "mean_median_nse"} <= set(ensemble.columns)
+    assert {"n_seeds", "mean_median_r", "min_median_r", "max_median_r", "mean_median_nse"} <= set(
+        ensemble.columns
+    )
     assert (ensemble["min_median_r"] <= ensemble["max_median_r"]).all()
     discharge = pd.read_csv(workdir / "results/tables/discharge_scores.csv", dtype={"seed": str})
-    assert list(discharge.columns) == ["seed", "period", "basin", "nse", "kge", "r", "pbias", "fhv", "fms", "flv"]
+    assert list(discharge.columns) == [
+        "seed",
+        "period",
+        "basin",
+        "nse",
+        "kge",
+        "r",
+        "pbias",
+        "fhv",
+        "fms",
+        "flv",
+    ]
     assert set(zip(discharge["seed"], discharge["period"])) == {
-        (s, p) for s in ("1", "ensemble") for p in ("validation", "test")}
+        (s, p) for s in ("1", "ensemble") for p in ("validation", "test")
+    }
     # one seed: the ensemble mean is that seed's simulation
     by_member = discharge.set_index(["period", "basin"]).groupby("seed")
-    pd.testing.assert_frame_equal(by_member.get_group("1").drop(columns="seed"),
-                                  by_member.get_group("ensemble").drop(columns="seed"))
+    pd.testing.assert_frame_equal(
+        by_member.get_group("1").drop(columns="seed"), by_member.get_group("ensemble").drop(columns="seed")
+    )
     summary = pd.read_csv(workdir / "results/tables/discharge_summary.csv", dtype={"seed": str})
     test_row = summary[(summary["seed"] == "1") & (summary["period"] == "test")].iloc[0]
     test_scores = discharge[(discharge["seed"] == "1") & (discharge["period"] == "test")]
@@ -93,7 +129,9 @@ def test_probe_setting_change_does_not_retrain(tiny_run):
     jobs = planned_jobs(result.stdout + result.stderr)
     assert jobs.get("fit_probe") == 20  # trained, untrained, shuffle, shift x 5 targets
     assert jobs.get("fit_input_probe") == 10  # inputs, inputs_all x 5 targets
-    assert not {"train_lstm", "extract_cell_states", "build_basin_dataset", "generate_synthetic_world"} & set(jobs)
+    assert not {"train_lstm", "extract_cell_states", "build_basin_dataset", "generate_synthetic_world"} & set(
+        jobs
+    )
 
 
 def test_new_probe_kinds_and_features_do_not_retrain(tiny_run):
@@ -107,7 +145,9 @@ def test_new_probe_kinds_and_features_do_not_retrain(tiny_run):
     # new: mlp on (trained, untrained, shift) x cell + everything on hidden (3 x 2 kinds) = 3 + 6, x 5 targets
     assert jobs.get("fit_probe") == 45
     assert "fit_input_probe" not in jobs
-    assert not {"train_lstm", "extract_cell_states", "build_basin_dataset", "generate_synthetic_world"} & set(jobs)
+    assert not {"train_lstm", "extract_cell_states", "build_basin_dataset", "generate_synthetic_world"} & set(
+        jobs
+    )
 
 
 def test_bad_config_key_is_one_clear_line(tmp_path):

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from hydroprobe.sources.camels_gb import list_gauge_ids, read_attributes, read_timeseries
 from hydroprobe.errors import InputDataError
+from hydroprobe.sources.camels_gb import list_gauge_ids, read_attributes, read_timeseries
 from hydroprobe.sources.columns import static_arrays
 
 UNITS = {
@@ -74,8 +74,9 @@ def _statics(camels_dir, basins, static_inputs) -> dict[str, np.ndarray]:
     return static_arrays(attrs, basins, static_inputs, f"CAMELS-GB attribute tables in {camels_dir}")
 
 
-def read_camels_gb_inputs(camels_dir: str | os.PathLike, basins: list[int], columns: list[str],
-                          static_inputs: list[str]) -> xr.Dataset:
+def read_camels_gb_inputs(
+    camels_dir: str | os.PathLike, basins: list[int], columns: list[str], static_inputs: list[str]
+) -> xr.Dataset:
     """The CAMELS-GB part of the basin dataset: (basin, time) float32 time-series ``columns`` on
     the first basin's time axis (NaN gaps kept) and (basin,) statics from the attribute tables."""
     dynamic, time = _dynamic(camels_dir, basins, columns)
@@ -116,7 +117,9 @@ def build_basin_dataset(
         if name in UNITS:
             ds[name].attrs["units"] = UNITS[name]
     ds.attrs.update(
-        dynamic_inputs=list(dynamic_inputs), target=target, static_inputs=list(static_inputs),
+        dynamic_inputs=list(dynamic_inputs),
+        target=target,
+        static_inputs=list(static_inputs),
         probe_targets=[str(v) for v in era5.data_vars],
     )
     return ds

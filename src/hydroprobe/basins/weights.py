@@ -106,7 +106,9 @@ def compute_catchment_weights(
     area = cell_areas(lat, dlat, dlon)
 
     coverage = _coverage(boundaries, lat, lon, dlat, dlon)
-    columns: dict[str, list[np.ndarray]] = {k: [] for k in ("basin", "latitude", "longitude", "weight", "coverage")}
+    columns: dict[str, list[np.ndarray]] = {
+        k: [] for k in ("basin", "latitude", "longitude", "weight", "coverage")
+    }
     for basin in boundaries:
         rows, cols, cov = coverage.get(int(basin), (np.array([], int),) * 2 + (np.array([]),))
         ok = valid[rows, cols]

@@ -17,8 +17,8 @@ import random
 import re
 import shutil
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
@@ -112,7 +112,7 @@ def save_epoch(directory: Path, epoch: int, state: dict) -> Path:
 
 def load_latest(directory: Path, expected_fingerprint: str, log: Callable[[str], None]) -> dict | None:
     """The newest readable checkpoint with a matching fingerprint, else None (with a log line)."""
-    for epoch, path in reversed(_epoch_files(directory)):
+    for _epoch, path in reversed(_epoch_files(directory)):
         try:
             state = torch.load(path, map_location="cpu", weights_only=False)
         except Exception as exc:  # truncated/corrupt file: try an older one

@@ -34,7 +34,7 @@ class Normalisation:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Normalisation":
+    def from_dict(cls, d: dict) -> Normalisation:
         d = dict(d)
         d["basin_target_std"] = {int(k): float(v) for k, v in d.get("basin_target_std", {}).items()}
         return cls(**d)
@@ -72,7 +72,9 @@ def compute_normalisation(
     _require(dataset, [*dynamic_inputs, *static_inputs, target])
     train = dataset.sel(time=slice(str(train_period[0]), str(train_period[1])))
     if train.sizes.get("time", 0) == 0:
-        raise InputDataError(f"training period {train_period[0]}…{train_period[1]} has no days in the dataset")
+        raise InputDataError(
+            f"training period {train_period[0]}…{train_period[1]} has no days in the dataset"
+        )
     norm = Normalisation(list(dynamic_inputs), list(static_inputs), str(target))
     for name in dynamic_inputs:
         v = train[name].values.astype(np.float64)

@@ -10,8 +10,8 @@ import os
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -19,10 +19,10 @@ import torch
 import xarray as xr
 from tqdm import tqdm
 
-from hydroprobe.model import checkpoints
 from hydroprobe.errors import InputDataError
-from hydroprobe.model.loss import nse_star_loss
 from hydroprobe.metrics import nse
+from hydroprobe.model import checkpoints
+from hydroprobe.model.loss import nse_star_loss
 from hydroprobe.model.lstm import HydroLSTM
 from hydroprobe.model.normalisation import compute_normalisation
 from hydroprobe.model.windows import build_window_data, gather_windows, period_mask, valid_samples
@@ -215,10 +215,14 @@ def train_lstm(
     sigma = torch.from_numpy(norm.basin_sigma(data.basins))
 
     mcfg = _model_config(model_cfg, training_cfg, data.n_features)
-    model = HydroLSTM(mcfg["n_inputs"], mcfg["hidden_size"], mcfg["output_dropout"], mcfg["initial_forget_bias"])
+    model = HydroLSTM(
+        mcfg["n_inputs"], mcfg["hidden_size"], mcfg["output_dropout"], mcfg["initial_forget_bias"]
+    )
     common = {"model_config": mcfg, "normalisation": norm.to_dict(), "seed": int(seed)}
-    save_checkpoint({"state_dict": {k: v.detach().clone() for k, v in model.state_dict().items()}, **common},
-                    untrained_path)
+    save_checkpoint(
+        {"state_dict": {k: v.detach().clone() for k, v in model.state_dict().items()}, **common},
+        untrained_path,
+    )
 
     val_data = None
     if val_period is not None:
@@ -240,16 +244,32 @@ def train_lstm(
     clip = training_cfg.get("clip_grad_norm")
     eps = float(training_cfg.get("nse_eps", 0.1))
     per_epoch = training_cfg.get("samples_per_epoch")
-    history = {"epoch": [], "loss": [], "samples_per_s": [], "val_median_nse": [], "n_samples": n_valid,
-               "device": str(device), "precision": "bf16" if use_bf16 else "fp32"}
-    log(f"seed {seed}: {n_valid} training windows over {len(data.basins)} basins on {device} "
-        f"({history['precision']})")
+    history = {
+        "epoch": [],
+        "loss": [],
+        "samples_per_s": [],
+        "val_median_nse": [],
+        "n_samples": n_valid,
+        "device": str(device),
+        "precision": "bf16" if use_bf16 else "fp32",
+    }
+    log(
+        f"seed {seed}: {n_valid} training windows over {len(data.basins)} basins on {device} "
+        f"({history['precision']})"
+    )
 
     rdir = checkpoints.resume_dir(trained_path)
     fp = checkpoints.fingerprint(
-        model_config=mcfg, model_cfg=model_cfg, training_cfg=training_cfg, periods=periods, seed=int(seed),
-        normalisation=norm.to_dict(), n_valid=n_valid, basins=[str(b) for b in data.basins],
-        device=str(device), precision=history["precision"],
+        model_config=mcfg,
+        model_cfg=model_cfg,
+        training_cfg=training_cfg,
+        periods=periods,
+        seed=int(seed),
+        normalisation=norm.to_dict(),
+        n_valid=n_valid,
+        basins=[str(b) for b in data.basins],
+        device=str(device),
+        precision=history["precision"],
     )
     first_epoch = 1
     if resume:
@@ -276,10 +296,19 @@ def train_lstm(
             order = torch.randint(n_valid, (int(per_epoch),), generator=gen)
         order = order.to(device)
         model.train()
-        bar = tqdm(total=int(order.numel()), desc=f"seed {seed} epoch {epoch}/{epochs}", unit="samples",
-                   unit_scale=False, file=progress_file or sys.stderr, mininterval=progress_interval_s,
-                   maxinterval=max(progress_interval_s, 10.0), disable=not progress, leave=True,
-                   dynamic_ncols=False, ascii=True)
+        bar = tqdm(
+            total=int(order.numel()),
+            desc=f"seed {seed} epoch {epoch}/{epochs}",
+            unit="samples",
+            unit_scale=False,
+            file=progress_file or sys.stderr,
+            mininterval=progress_interval_s,
+            maxinterval=max(progress_interval_s, 10.0),
+            disable=not progress,
+            leave=True,
+            dynamic_ncols=False,
+            ascii=True,
+        )
         t0, total, count = time.perf_counter(), 0.0, 0
         for batch, start_i in enumerate(range(0, order.numel(), batch_size), start=1):
             sel = order[start_i : start_i + batch_size]
@@ -291,7 +320,9 @@ def train_lstm(
             loss = nse_star_loss(y_hat.float(), yb, sig_all[bb], eps)
             if not torch.isfinite(loss):
                 bar.close()
-                raise TrainingDivergedError(f"seed {seed}: loss is {loss.item()} in epoch {epoch}, batch {batch}")
+                raise TrainingDivergedError(
+                    f"seed {seed}: loss is {loss.item()} in epoch {epoch}, batch {batch}"
+                )
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if clip:
@@ -306,7 +337,9 @@ def train_lstm(
         rate = count / max(time.perf_counter() - t0, 1e-9)
         val = float("nan")
         if val_data is not None:
-            val = quick_validation_nse(model, val_data, norm, val_period, seq_length, mcfg["clip_target_at_zero"])
+            val = quick_validation_nse(
+                model, val_data, norm, val_period, seq_length, mcfg["clip_target_at_zero"]
+            )
         history["epoch"].append(epoch)
         history["loss"].append(total / max(count, 1))
         history["samples_per_s"].append(rate)
@@ -315,17 +348,22 @@ def train_lstm(
         if val_data is not None:
             msg += f" validation median NSE {val:.3f}"
         if epoch < epochs:  # the last epoch is saved as the trained model right below
-            checkpoints.save_epoch(rdir, epoch, {
-                "fingerprint": fp,
-                "model": model.state_dict(),
-                "optimizer": optimizer.state_dict(),
-                "rng": checkpoints.rng_states(gen),
-                "history": history,
-            })
+            checkpoints.save_epoch(
+                rdir,
+                epoch,
+                {
+                    "fingerprint": fp,
+                    "model": model.state_dict(),
+                    "optimizer": optimizer.state_dict(),
+                    "rng": checkpoints.rng_states(gen),
+                    "history": history,
+                },
+            )
         log(msg)
 
     model.to("cpu")
-    save_checkpoint({"state_dict": {k: v.detach().clone() for k, v in model.state_dict().items()}, **common},
-                    trained_path)
+    save_checkpoint(
+        {"state_dict": {k: v.detach().clone() for k, v in model.state_dict().items()}, **common}, trained_path
+    )
     checkpoints.clear(rdir)
     return history

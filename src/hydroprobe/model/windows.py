@@ -110,7 +110,9 @@ def valid_samples(
     return b, e
 
 
-def gather_windows(x: torch.Tensor, basin_idx: torch.Tensor, end_idx: torch.Tensor, length: int) -> torch.Tensor:
+def gather_windows(
+    x: torch.Tensor, basin_idx: torch.Tensor, end_idx: torch.Tensor, length: int
+) -> torch.Tensor:
     """(B, length, ...) windows of ``x`` (basin, time, ...) ending at ``end_idx``."""
     steps = torch.arange(-int(length) + 1, 1, device=end_idx.device)
     return x[basin_idx[:, None], end_idx[:, None] + steps[None, :]]

@@ -96,8 +96,9 @@ def pooled_correlations(x: np.ndarray, y: np.ndarray, min_values: int = 2) -> tu
     return r, n
 
 
-def probe_weights(states: xr.DataArray, targets: dict[str, xr.DataArray], train_period,
-                  ridge: float = 0.0) -> pd.DataFrame:
+def probe_weights(
+    states: xr.DataArray, targets: dict[str, xr.DataArray], train_period, ridge: float = 0.0
+) -> pd.DataFrame:
     """Weights of the pooled linear probe of each target, in standardised units (columns
     `WEIGHT_COLUMNS`, one row per target and dim).
 
@@ -122,8 +123,9 @@ def _weights(x, y, names, dims, ridge):
     return pd.concat(frames, ignore_index=True)[WEIGHT_COLUMNS]
 
 
-def dimension_correlations(states: xr.DataArray, targets: dict[str, xr.DataArray], period,
-                           per_basin: bool = True) -> pd.DataFrame:
+def dimension_correlations(
+    states: xr.DataArray, targets: dict[str, xr.DataArray], period, per_basin: bool = True
+) -> pd.DataFrame:
     """Pearson r of each state dimension with each target on `period` (columns
     `CORRELATION_COLUMNS`): `r` pooled over all (basin, day) pairs where both are finite (`n` of
     them); `median_basin_r` the median over basins of each basin's own r (basins where it is
@@ -142,14 +144,16 @@ def _correlations(x, y, names, dims, per_basin):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices
             med = np.nanmedian(per, axis=0)
-    frame = pd.DataFrame({
-        "target": np.repeat(names, d),
-        "dim": np.tile(dims, len(names)),
-        "n": n.ravel(),
-        "r": r.ravel(),
-        "median_basin_r": med.ravel(),
-        "n_basins": n_basins.ravel(),
-    })
+    frame = pd.DataFrame(
+        {
+            "target": np.repeat(names, d),
+            "dim": np.tile(dims, len(names)),
+            "n": n.ravel(),
+            "r": r.ravel(),
+            "median_basin_r": med.ravel(),
+            "n_basins": n_basins.ravel(),
+        }
+    )
     return frame[CORRELATION_COLUMNS]
 
 
@@ -181,8 +185,9 @@ def fit_pca(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarr
     return mean, std, eigval / total, eigvec
 
 
-def state_pca(states: xr.DataArray, targets: dict[str, xr.DataArray], train_period, test_period,
-              n_components: int = 5) -> pd.DataFrame:
+def state_pca(
+    states: xr.DataArray, targets: dict[str, xr.DataArray], train_period, test_period, n_components: int = 5
+) -> pd.DataFrame:
     """PCA of the states standardised with train-period statistics, pooled over basins and
     fitted on the complete train rows; one row per component (columns `pca_columns(targets)`).
 
@@ -201,8 +206,13 @@ def _pca(x_train, x_test, y_test, names, n_components):
     t, b, _ = x_test.shape
     scores = ((x_test.reshape(-1, d) - mean) / std) @ vectors[:, :k]  # NaN rows stay NaN
     r, _ = pooled_correlations(scores, y_test.reshape(t * b, -1))  # (targets, k)
-    frame = pd.DataFrame({"component": np.arange(1, d + 1), "explained_variance_ratio": ratio,
-                          "cumulative_explained_variance_ratio": np.cumsum(ratio)})
+    frame = pd.DataFrame(
+        {
+            "component": np.arange(1, d + 1),
+            "explained_variance_ratio": ratio,
+            "cumulative_explained_variance_ratio": np.cumsum(ratio),
+        }
+    )
     for i, name in enumerate(names):
         col = np.full(d, np.nan)
         col[:k] = r[i]
@@ -210,8 +220,14 @@ def _pca(x_train, x_test, y_test, names, n_components):
     return frame[pca_columns(names)]
 
 
-def analyse_states(states: xr.DataArray, targets: dict[str, xr.DataArray], train_period, test_period,
-                   ridge: float = 0.0, n_components: int = 5) -> dict[str, pd.DataFrame]:
+def analyse_states(
+    states: xr.DataArray,
+    targets: dict[str, xr.DataArray],
+    train_period,
+    test_period,
+    ridge: float = 0.0,
+    n_components: int = 5,
+) -> dict[str, pd.DataFrame]:
     """The three tables of one states store: `probe_weights` (train period), `dimension_correlations`
     (test period) and `pca` (fitted on train, correlated on test)."""
     states = states.transpose("time", "basin", "dim").load()

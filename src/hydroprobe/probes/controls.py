@@ -47,8 +47,9 @@ def shift_states(states, days: int = 180):
     return shifted.assign_coords(time=times)
 
 
-def input_features(dataset: xr.Dataset, variables=("precipitation",), lags: int = 64,
-                   times=None) -> xr.DataArray:
+def input_features(
+    dataset: xr.Dataset, variables=("precipitation",), lags: int = 64, times=None
+) -> xr.DataArray:
     """Raw-input features on (time, basin, dim): for each variable the values of days
     t, t−1, …, t−lags+1 (the window the LSTM's state at t has seen last), NaN where a day is
     missing. `variables="all"` takes every dynamic input present (`DYNAMIC_INPUTS`).
@@ -75,16 +76,22 @@ def input_features(dataset: xr.Dataset, variables=("precipitation",), lags: int 
             ok = src >= 0
             out[ok, :, i * lags + lag] = series[src[ok]]
     return xr.DataArray(
-        out, dims=("time", "basin", "dim"),
-        coords={"time": out_times, "basin": basins, "dim": np.arange(out.shape[-1]),
-                "variable": ("dim", np.repeat(variables, lags)),
-                "lag": ("dim", np.tile(np.arange(lags), len(variables)))},
+        out,
+        dims=("time", "basin", "dim"),
+        coords={
+            "time": out_times,
+            "basin": basins,
+            "dim": np.arange(out.shape[-1]),
+            "variable": ("dim", np.repeat(variables, lags)),
+            "lag": ("dim", np.tile(np.arange(lags), len(variables))),
+        },
         name="inputs",
     )
 
 
-def selectivity(trained_scores: pd.DataFrame, control_scores: pd.DataFrame,
-                metrics=("r", "nse")) -> tuple[pd.DataFrame, pd.Series]:
+def selectivity(
+    trained_scores: pd.DataFrame, control_scores: pd.DataFrame, metrics=("r", "nse")
+) -> tuple[pd.DataFrame, pd.Series]:
     """Trained minus control per basin, and the medians.
 
     Both frames have `basin` and the metric columns (as from `score_per_basin`). Returns
@@ -92,13 +99,20 @@ def selectivity(trained_scores: pd.DataFrame, control_scores: pd.DataFrame,
     `median_delta_<m>` over basins where both are finite, plus `median_<m>_trained/control` and
     `n_basins` per metric as `n_basins_<m>`)."""
     merged = trained_scores[["basin", *metrics]].merge(
-        control_scores[["basin", *metrics]], on="basin", how="inner", suffixes=("_trained", "_control"))
+        control_scores[["basin", *metrics]], on="basin", how="inner", suffixes=("_trained", "_control")
+    )
     medians = {}
     for m in metrics:
         merged[f"delta_{m}"] = merged[f"{m}_trained"] - merged[f"{m}_control"]
         both = merged[f"delta_{m}"].notna()
-        medians[f"median_delta_{m}"] = float(merged.loc[both, f"delta_{m}"].median()) if both.any() else np.nan
-        medians[f"median_{m}_trained"] = float(merged.loc[both, f"{m}_trained"].median()) if both.any() else np.nan
-        medians[f"median_{m}_control"] = float(merged.loc[both, f"{m}_control"].median()) if both.any() else np.nan
+        medians[f"median_delta_{m}"] = (
+            float(merged.loc[both, f"delta_{m}"].median()) if both.any() else np.nan
+        )
+        medians[f"median_{m}_trained"] = (
+            float(merged.loc[both, f"{m}_trained"].median()) if both.any() else np.nan
+        )
+        medians[f"median_{m}_control"] = (
+            float(merged.loc[both, f"{m}_control"].median()) if both.any() else np.nan
+        )
         medians[f"n_basins_{m}"] = int(both.sum())
     return merged, pd.Series(medians)

@@ -151,7 +151,7 @@ class BasinScaler:
     std: np.ndarray  # (basin,), NaN where a basin's train target has no variance
 
     @classmethod
-    def fit(cls, y_train: np.ndarray, mode: str) -> "BasinScaler":
+    def fit(cls, y_train: np.ndarray, mode: str) -> BasinScaler:
         """Fit on the train target (time, basin); `global` gives the identity (the probe's own
         global standardisation then applies), `per_basin` one mean/std per basin."""
         if mode not in TARGET_SCALINGS:
@@ -206,7 +206,9 @@ def _standardised_rows(x: np.ndarray, y: np.ndarray):
     mean/std (population std, constant dims → std 1), plus those statistics."""
     rows = np.isfinite(x).all(axis=1) & np.isfinite(y)
     if rows.sum() <= x.shape[1]:
-        raise InputDataError(f"probe: only {int(rows.sum())} complete training rows for {x.shape[1]} features")
+        raise InputDataError(
+            f"probe: only {int(rows.sum())} complete training rows for {x.shape[1]} features"
+        )
     x, y = x[rows], y[rows]
     mean, std = x.mean(axis=0), x.std(axis=0)
     std = np.where(std > 0, std, 1.0)
@@ -226,15 +228,18 @@ def _run(states, target, train_period, test_period, target_scaling, fit):
     return scores, probe
 
 
-def probe_linear(states, target, train_period, test_period, ridge: float = 0.0,
-                 target_scaling: str = "global"):
+def probe_linear(
+    states, target, train_period, test_period, ridge: float = 0.0, target_scaling: str = "global"
+):
     """Pooled closed-form (ridge) least squares on standardised states (the existing probe;
     with `target_scaling="global"` its scores equal `probe_target`'s)."""
 
     def fit(x, y, scaler):
         d = x.shape[-1]
         lp = fit_linear_probe(x.reshape(-1, d), y.reshape(-1), ridge)
-        return PooledProbe("linear", lp, lp.feature_mean, lp.feature_std, lp.target_mean, lp.target_std, scaler)
+        return PooledProbe(
+            "linear", lp, lp.feature_mean, lp.feature_std, lp.target_mean, lp.target_std, scaler
+        )
 
     return _run(states, target, train_period, test_period, target_scaling, fit)
 
@@ -249,26 +254,45 @@ def _sklearn_probe(kind, estimator):
     return fit
 
 
-def probe_sgd_elasticnet(states, target, train_period, test_period, seed: int = 0,
-                         target_scaling: str = "global", alpha: float = 0.01, l1_ratio: float = 0.15):
+def probe_sgd_elasticnet(
+    states,
+    target,
+    train_period,
+    test_period,
+    seed: int = 0,
+    target_scaling: str = "global",
+    alpha: float = 0.01,
+    l1_ratio: float = 0.15,
+):
     """The paper's estimator: `SGDRegressor(penalty="elasticnet", alpha=0.01, l1_ratio=0.15,
     early_stopping=True, random_state=seed)` on standardised states and target."""
     from sklearn.linear_model import SGDRegressor
 
-    est = SGDRegressor(penalty="elasticnet", alpha=alpha, l1_ratio=l1_ratio, early_stopping=True,
-                       random_state=seed)
-    return _run(states, target, train_period, test_period, target_scaling,
-                _sklearn_probe("sgd_elasticnet", est))
+    est = SGDRegressor(
+        penalty="elasticnet", alpha=alpha, l1_ratio=l1_ratio, early_stopping=True, random_state=seed
+    )
+    return _run(
+        states, target, train_period, test_period, target_scaling, _sklearn_probe("sgd_elasticnet", est)
+    )
 
 
-def probe_mlp(states, target, train_period, test_period, seed: int = 0, target_scaling: str = "global",
-              hidden: tuple[int, ...] = (20, 10), max_iter: int = 200):
+def probe_mlp(
+    states,
+    target,
+    train_period,
+    test_period,
+    seed: int = 0,
+    target_scaling: str = "global",
+    hidden: tuple[int, ...] = (20, 10),
+    max_iter: int = 200,
+):
     """Small non-linear probe: `MLPRegressor(hidden_layer_sizes=(20, 10), early_stopping=True,
     random_state=seed)` on standardised states and target."""
     from sklearn.neural_network import MLPRegressor
 
-    est = MLPRegressor(hidden_layer_sizes=tuple(hidden), early_stopping=True, random_state=seed,
-                       max_iter=max_iter)
+    est = MLPRegressor(
+        hidden_layer_sizes=tuple(hidden), early_stopping=True, random_state=seed, max_iter=max_iter
+    )
     return _run(states, target, train_period, test_period, target_scaling, _sklearn_probe("mlp", est))
 
 
@@ -291,8 +315,9 @@ class OffsetProbe:
         return self.basin_scaler.inverse(scaled)
 
 
-def fit_offset_probe(x: np.ndarray, y: np.ndarray, ridge: float = 0.0,
-                     scaler: BasinScaler | None = None) -> OffsetProbe:
+def fit_offset_probe(
+    x: np.ndarray, y: np.ndarray, ridge: float = 0.0, scaler: BasinScaler | None = None
+) -> OffsetProbe:
     """Closed form of the per-basin-intercept probe on x (time, basin, dim), y (time, basin):
     demean features and target per basin over complete train rows, solve the pooled (ridge)
     normal equations, intercept per basin from the train means."""
@@ -321,8 +346,9 @@ def fit_offset_probe(x: np.ndarray, y: np.ndarray, ridge: float = 0.0,
     return OffsetProbe(mean, std, y_std, weights, intercept, scaler or BasinScaler(np.zeros(b), np.ones(b)))
 
 
-def probe_linear_offsets(states, target, train_period, test_period, ridge: float = 0.0,
-                         target_scaling: str = "global"):
+def probe_linear_offsets(
+    states, target, train_period, test_period, ridge: float = 0.0, target_scaling: str = "global"
+):
     """Pooled linear probe plus a per-basin intercept (closed form, see `fit_offset_probe`)."""
 
     def fit(x, y, scaler):

@@ -79,6 +79,7 @@ def _blas_single_thread():
         from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
         from contextlib import nullcontext
+
         return nullcontext()
     return threadpool_limits(limits=1, user_api="blas")
 
@@ -93,7 +94,7 @@ def _piece_gram(buf, x, y, code, k_n):
     m, n_d = x.shape
     a = buf[:m]
     np.copyto(a[:, :n_d], x)
-    np.copyto(a[:, n_d:n_d + k_n], y)
+    np.copyto(a[:, n_d : n_d + k_n], y)
     for k in range(k_n):
         if not code >> k & 1:
             a[:, n_d + k] = 0.0
@@ -156,13 +157,15 @@ def block_grams(x: np.ndarray, y: np.ndarray, work: dict | None = None):
         step = max(1, PIECE_ROWS // n_b)  # pieces of whole time steps, rows as stored
         pieces = [(slice(s, s + step), slice(None)) for s in range(0, n_t, step)]
     else:  # gaps: pieces basin by basin, where gaps by basin or season come as long runs
-        pieces = [(slice(s, s + PIECE_ROWS), slice(j, j + 1)) for j in range(n_b)
-                  for s in range(0, n_t, PIECE_ROWS)]
+        pieces = [
+            (slice(s, s + PIECE_ROWS), slice(j, j + 1)) for j in range(n_b) for s in range(0, n_t, PIECE_ROWS)
+        ]
     with np.errstate(invalid="ignore", over="ignore"):
         for ts, bs in pieces:
             add_piece(x[ts, bs].reshape(-1, n_d), y[ts, bs].reshape(-1, k_n), codes[ts, bs].reshape(-1))
-    counts = np.array([sum(round(g[-1, -1]) for c, g in sums.items() if c >> k & 1) for k in range(k_n)],
-                      dtype=np.int64)
+    counts = np.array(
+        [sum(round(g[-1, -1]) for c, g in sums.items() if c >> k & 1) for k in range(k_n)], dtype=np.int64
+    )
     grams = [sum(g for c, g in sums.items() if c >> k & 1) if counts[k] else None for k in range(k_n)]
     return counts, grams
 
@@ -223,9 +226,16 @@ def _available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def fit_linear_probes_streaming(store: str | Path, targets: xr.Dataset, target_names, train_period,
-                                variable: str = "c", ridge: float = 0.0, max_block_mb: float = 32.0,
-                                workers: int | None = None) -> dict[str, LinearProbe]:
+def fit_linear_probes_streaming(
+    store: str | Path,
+    targets: xr.Dataset,
+    target_names,
+    train_period,
+    variable: str = "c",
+    ridge: float = 0.0,
+    max_block_mb: float = 32.0,
+    workers: int | None = None,
+) -> dict[str, LinearProbe]:
     """Fit the pooled linear probe of every target in `target_names` in ONE pass over the
     states `variable` (time, basin, dim) of the zarr `store`, train period only.
 

@@ -12,7 +12,9 @@ SCORE_COLUMNS = ["period", "basin"] + list(DISCHARGE_METRICS)
 SUMMARY_METRICS = list(DISCHARGE_METRICS)
 
 
-def discharge_scores(observed: xr.DataArray, simulated: xr.DataArray, periods: dict[str, tuple[str, str]]) -> pd.DataFrame:
+def discharge_scores(
+    observed: xr.DataArray, simulated: xr.DataArray, periods: dict[str, tuple[str, str]]
+) -> pd.DataFrame:
     """Every metric of ``DISCHARGE_METRICS`` per basin and named period (inclusive dates);
     both arrays have dims basin and time.
 
@@ -24,8 +26,13 @@ def discharge_scores(observed: xr.DataArray, simulated: xr.DataArray, periods: d
         sim = simulated.sel(time=period_slice(period)).transpose("basin", "time")
         obs = observed.sel(basin=sim["basin"], time=sim["time"]).transpose("basin", "time")
         for basin, o, s in zip(sim["basin"].values, obs.values, sim.values):
-            rows.append({"period": name, "basin": int(basin),
-                         **{metric: fn(o, s) for metric, fn in DISCHARGE_METRICS.items()}})
+            rows.append(
+                {
+                    "period": name,
+                    "basin": int(basin),
+                    **{metric: fn(o, s) for metric, fn in DISCHARGE_METRICS.items()},
+                }
+            )
     return pd.DataFrame(rows, columns=SCORE_COLUMNS)
 
 

@@ -35,7 +35,9 @@ def plot_probe_cdfs(scores: pd.DataFrame, path: str | Path, metric: str = "r") -
     )
     fig, axes = plt.subplots(1, len(targets), figsize=(3.2 * len(targets), 3.4), sharey=True, squeeze=False)
     for ax, target in zip(axes[0], targets):
-        for (model, probe, seed), group in subset[subset["target"] == target].groupby(["model", "probe", "seed"]):
+        for (model, probe, seed), group in subset[subset["target"] == target].groupby(
+            ["model", "probe", "seed"]
+        ):
             values = np.sort(group[metric].dropna().to_numpy())
             if values.size == 0:
                 continue
@@ -76,8 +78,9 @@ def _strip_matrix(frame: pd.DataFrame, value: str, targets: list[str]) -> tuple[
     return table.to_numpy(dtype=float), table.columns.to_numpy()
 
 
-def plot_probe_weights(weights: dict[str, pd.DataFrame], correlations: dict[str, pd.DataFrame],
-                       path: str | Path, title: str = "") -> Path:
+def plot_probe_weights(
+    weights: dict[str, pd.DataFrame], correlations: dict[str, pd.DataFrame], path: str | Path, title: str = ""
+) -> Path:
     """Weight strips: one heatmap per model (columns, e.g. trained | untrained), rows = targets,
     columns = state dimensions. Top row: the pooled linear probe's standardised weights (colour
     scale symmetric per panel, as the two models' weights differ in size); bottom row: Pearson r of
@@ -89,7 +92,9 @@ def plot_probe_weights(weights: dict[str, pd.DataFrame], correlations: dict[str,
     targets = _target_order(pd.concat([weights[m]["target"] for m in models]))
     n_dims = max(int(weights[m]["dim"].nunique()) for m in models)
     width = min(22.0, 3.0 + 0.12 * n_dims * len(models) + 1.5 * len(models))
-    fig, axes = plt.subplots(2, len(models), figsize=(width, 1.2 + 0.55 * len(targets) * 2 + 1.0), squeeze=False)
+    fig, axes = plt.subplots(
+        2, len(models), figsize=(width, 1.2 + 0.55 * len(targets) * 2 + 1.0), squeeze=False
+    )
     labels = [TARGET_LABELS.get(t, t) for t in targets]
     for col, model in enumerate(models):
         w, dims = _strip_matrix(weights[model], "weight", targets)

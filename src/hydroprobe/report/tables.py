@@ -12,8 +12,14 @@ PROBE_SUMMARY_COLUMNS = PROBE_KEYS + ["n_basins", "median_r", "median_r2", "medi
 # The probing suite (issue 4) adds `features` and `subset` after `target`, a per-basin `status`,
 # and counts of the basins left out of the medians (and why).
 SUITE_KEYS = ["seed", "model", "probe", "control", "target", "features", "subset"]
-SUITE_SUMMARY_COLUMNS = SUITE_KEYS + ["n_basins", "median_r", "median_r2", "median_nse",
-                                      "n_no_variance", "n_no_data"]
+SUITE_SUMMARY_COLUMNS = SUITE_KEYS + [
+    "n_basins",
+    "median_r",
+    "median_r2",
+    "median_nse",
+    "n_no_variance",
+    "n_no_data",
+]
 METRICS = ["r", "r2", "nse"]
 
 
@@ -59,12 +65,20 @@ def summarise_probe_suite(scores: pd.DataFrame) -> pd.DataFrame:
         _ok=ok.astype(int),
         _no_var=scores["status"].eq("no_variance").astype(int),
         _no_data=scores["status"].isin(["no_data", "no_prediction"]).astype(int),
-        r=scores["r"].where(ok), r2=scores["r2"].where(ok), nse=scores["nse"].where(ok),
+        r=scores["r"].where(ok),
+        r2=scores["r2"].where(ok),
+        nse=scores["nse"].where(ok),
     )
     summary = (
         frame.groupby(SUITE_KEYS, sort=True)
-        .agg(n_basins=("_ok", "sum"), median_r=("r", "median"), median_r2=("r2", "median"),
-             median_nse=("nse", "median"), n_no_variance=("_no_var", "sum"), n_no_data=("_no_data", "sum"))
+        .agg(
+            n_basins=("_ok", "sum"),
+            median_r=("r", "median"),
+            median_r2=("r2", "median"),
+            median_nse=("nse", "median"),
+            n_no_variance=("_no_var", "sum"),
+            n_no_data=("_no_data", "sum"),
+        )
         .reset_index()
     )
     return summary[SUITE_SUMMARY_COLUMNS]
@@ -88,9 +102,13 @@ def probe_selectivity_table(scores: pd.DataFrame) -> tuple[pd.DataFrame, pd.Data
     for features in sorted(trained["features"].unique()):
         t_feat = trained[trained["features"] == features]
         controls = {
-            "untrained": ok[(ok["model"] == "untrained") & (ok["control"] == "none") & (ok["features"] == features)],
-            **{c: ok[(ok["model"] == "trained") & (ok["control"] == c) & (ok["features"] == features)]
-               for c in ("shuffle", "shift")},
+            "untrained": ok[
+                (ok["model"] == "untrained") & (ok["control"] == "none") & (ok["features"] == features)
+            ],
+            **{
+                c: ok[(ok["model"] == "trained") & (ok["control"] == c) & (ok["features"] == features)]
+                for c in ("shuffle", "shift")
+            },
             **{c: ok[(ok["model"] == "inputs") & (ok["control"] == c)] for c in ("inputs", "inputs_all")},
         }
         for control, c_scores in controls.items():
@@ -101,18 +119,34 @@ def probe_selectivity_table(scores: pd.DataFrame) -> tuple[pd.DataFrame, pd.Data
                 merged, med = selectivity(t_group, c_groups[key], metrics=metrics)
                 head = dict(zip(keys, key), features=features, control=control)
                 per_basin.append(merged.assign(**head))
-                medians.append({**head, "n_basins": int(med["n_basins_r"]),
-                                **{k: med[k] for k in med.index if not k.startswith("n_basins")}})
+                medians.append(
+                    {
+                        **head,
+                        "n_basins": int(med["n_basins_r"]),
+                        **{k: med[k] for k in med.index if not k.startswith("n_basins")},
+                    }
+                )
     order = ["seed", "features", "probe", "target", "subset", "control"]
-    basin_cols = order + ["basin"] + [f"{m}_{s}" for m in metrics for s in ("trained", "control")] + \
-        [f"delta_{m}" for m in metrics]
-    median_cols = order + ["n_basins"] + [f"median_delta_{m}" for m in metrics] + \
-        [f"median_{m}_{s}" for m in metrics for s in ("trained", "control")]
-    per_basin = (pd.concat(per_basin, ignore_index=True)[basin_cols] if per_basin
-                 else pd.DataFrame(columns=basin_cols))
+    basin_cols = (
+        order
+        + ["basin"]
+        + [f"{m}_{s}" for m in metrics for s in ("trained", "control")]
+        + [f"delta_{m}" for m in metrics]
+    )
+    median_cols = (
+        order
+        + ["n_basins"]
+        + [f"median_delta_{m}" for m in metrics]
+        + [f"median_{m}_{s}" for m in metrics for s in ("trained", "control")]
+    )
+    per_basin = (
+        pd.concat(per_basin, ignore_index=True)[basin_cols] if per_basin else pd.DataFrame(columns=basin_cols)
+    )
     medians = pd.DataFrame(medians, columns=median_cols)
-    return (per_basin.sort_values(order + ["basin"], ignore_index=True),
-            medians.sort_values(order, ignore_index=True))
+    return (
+        per_basin.sort_values(order + ["basin"], ignore_index=True),
+        medians.sort_values(order, ignore_index=True),
+    )
 
 
 def probe_ensemble_table(summary: pd.DataFrame) -> pd.DataFrame:
@@ -129,8 +163,9 @@ def probe_ensemble_table(summary: pd.DataFrame) -> pd.DataFrame:
 SNOW_SUBSET_TARGETS = ("sd",)
 
 
-def with_subsets(scores: pd.DataFrame, target: str, frac_snow: pd.Series | None,
-                 threshold: float) -> pd.DataFrame:
+def with_subsets(
+    scores: pd.DataFrame, target: str, frac_snow: pd.Series | None, threshold: float
+) -> pd.DataFrame:
     """Per-basin scores labelled `subset="all"`, plus (for the snow target `sd` only) a copy of
     the rows of the basins with static `frac_snow > threshold` labelled `subset="snow"`.
     `frac_snow` is indexed by basin; None (the dataset has no frac_snow) gives no snow subset."""

@@ -89,9 +89,7 @@ def _attribute_files(camels_dir: Path) -> list[Path]:
     return files
 
 
-def read_attributes(
-    camels_dir: str | os.PathLike, columns: list[str] | None = None
-) -> pd.DataFrame:
+def read_attributes(camels_dir: str | os.PathLike, columns: list[str] | None = None) -> pd.DataFrame:
     """All CAMELS-GB attribute tables merged on ``gauge_id`` (int index).
 
     Tables are outer-joined so a catchment missing from one table keeps its other attributes

@@ -128,7 +128,9 @@ def list_basins(caravan_dir: str | os.PathLike, subdataset: str, layout: str | N
 def _subdataset_of(basin_id: str) -> str:
     src, sep, _ = str(basin_id).partition("_")
     if not sep or not src:
-        raise InputDataError(f"basin {basin_id}: not a Caravan id of the form '<src>_<id>' (e.g. camelsch_4001)")
+        raise InputDataError(
+            f"basin {basin_id}: not a Caravan id of the form '<src>_<id>' (e.g. camelsch_4001)"
+        )
     return src
 
 
@@ -162,7 +164,9 @@ def read_timeseries(
             with xr.open_dataset(path) as ds:
                 dim = "date" if "date" in ds.dims else "time" if "time" in ds.dims else None
                 if dim is None:
-                    raise InputDataError(f"{path}: no 'date' (or 'time') dimension (has {', '.join(map(str, ds.dims))})")
+                    raise InputDataError(
+                        f"{path}: no 'date' (or 'time') dimension (has {', '.join(map(str, ds.dims))})"
+                    )
                 names = [str(n) for n, v in ds.data_vars.items() if v.dims == (dim,)]
                 df = ds[names].to_dataframe() if names else pd.DataFrame(index=ds[dim].to_index())
         except (OSError, ValueError) as err:
@@ -189,7 +193,7 @@ def read_attributes(caravan_dir: str | os.PathLike, subdataset: str) -> pd.DataF
         raise InputDataError(f"no Caravan attribute table attributes_*_{subdataset}.csv in {folder}")
 
     def order(p: Path):
-        kind = p.name[len("attributes_"): -len(f"_{subdataset}.csv")]
+        kind = p.name[len("attributes_") : -len(f"_{subdataset}.csv")]
         return (_ATTRIBUTE_KINDS.index(kind) if kind in _ATTRIBUTE_KINDS else len(_ATTRIBUTE_KINDS), p.name)
 
     merged: pd.DataFrame | None = None
@@ -232,7 +236,9 @@ def _statics(caravan_dir, subdataset, basin_ids, static_inputs) -> dict[str, np.
     folder = Path(caravan_dir) / "attributes" / subdataset
     for col in static_inputs:
         if col not in attrs.columns:
-            raise InputDataError(f"static attribute {col!r}: not in any attributes_*_{subdataset}.csv in {folder}")
+            raise InputDataError(
+                f"static attribute {col!r}: not in any attributes_*_{subdataset}.csv in {folder}"
+            )
     return static_arrays(attrs, basin_ids, static_inputs, f"Caravan attribute tables in {folder}")
 
 
@@ -288,7 +294,11 @@ def build_caravan_dataset(
     static_inputs = list(static_inputs or [])
     fmap = dict(CARAVAN_FORCING if forcing_map is None else forcing_map)
 
-    basin_ids = list_basins(caravan_dir, subdataset, layout) if basins is None else _normalise_basin_ids(subdataset, basins)
+    basin_ids = (
+        list_basins(caravan_dir, subdataset, layout)
+        if basins is None
+        else _normalise_basin_ids(subdataset, basins)
+    )
     if not basin_ids:
         raise InputDataError("no basin selected for the basin dataset")
     numbers = [_numeric_part(b) for b in basin_ids]
@@ -348,8 +358,13 @@ def build_caravan_dataset(
         ds[name].attrs["caravan_column"] = col
     ds["sd"].attrs["comment"] = "Caravan snow_depth_water_equivalent_mean (mm) / 1000"
     ds.attrs.update(
-        dynamic_inputs=list(dynamic_inputs), target=target, static_inputs=static_inputs,
-        probe_targets=list(CARAVAN_PROBE_TARGETS), source="caravan", subdataset=subdataset,
-        layout=layout, gauge_ids=list(basin_ids),
+        dynamic_inputs=list(dynamic_inputs),
+        target=target,
+        static_inputs=static_inputs,
+        probe_targets=list(CARAVAN_PROBE_TARGETS),
+        source="caravan",
+        subdataset=subdataset,
+        layout=layout,
+        gauge_ids=list(basin_ids),
     )
     return ds

@@ -30,7 +30,9 @@ TIME_CHUNK = 366
 def _normalise(ds: xr.Dataset, path: Path, variable: str) -> xr.DataArray:
     ds = ds.rename({k: v for k, v in _RENAME.items() if k in ds.variables or k in ds.dims})
     if variable not in ds.data_vars:
-        raise InputDataError(f"{path}: variable {variable!r} not found (has {', '.join(map(str, ds.data_vars))})")
+        raise InputDataError(
+            f"{path}: variable {variable!r} not found (has {', '.join(map(str, ds.data_vars))})"
+        )
     da = ds[variable]
     for name in _DROP:
         if name in da.dims and da.sizes[name] == 1:

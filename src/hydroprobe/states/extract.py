@@ -28,10 +28,15 @@ import xarray as xr
 import zarr
 
 from hydroprobe.errors import InputDataError
-from hydroprobe.states.inference import final_states_streamed, iter_window_batches, load_model, window_data_for
 from hydroprobe.model.normalisation import Normalisation
-from hydroprobe.periods import in_periods
 from hydroprobe.model.training import configure_cpu
+from hydroprobe.periods import in_periods
+from hydroprobe.states.inference import (
+    final_states_streamed,
+    iter_window_batches,
+    load_model,
+    window_data_for,
+)
 
 #: normalised inputs of at most about this many bytes are built at once (a group of basins)
 INPUT_GROUP_BYTES = 64 * 2**20
@@ -81,15 +86,23 @@ def extract_cell_states(
         return da.full((n_t, n_b) + shape, np.nan, dtype=np.float32, chunks=(n_t, 1) + shape)
 
     template = xr.Dataset(
-        {"c": (("time", "basin", "dim"), empty(hidden)),
-         "h": (("time", "basin", "dim"), empty(hidden)),
-         sim_name: (("time", "basin"), empty())},
-        coords={"time": times.values, "basin": basins.astype(np.int32),
-                "dim": np.arange(hidden, dtype=np.int32)},
-        attrs={"checkpoint": str(checkpoint_path), "seed": int(ckpt.get("seed", -1)),
-               "seq_length": seq_length,
-               "description": "LSTM cell state after the last step of the seq_length-day window "
-                              "ending at each day, from a zero initial state"},
+        {
+            "c": (("time", "basin", "dim"), empty(hidden)),
+            "h": (("time", "basin", "dim"), empty(hidden)),
+            sim_name: (("time", "basin"), empty()),
+        },
+        coords={
+            "time": times.values,
+            "basin": basins.astype(np.int32),
+            "dim": np.arange(hidden, dtype=np.int32),
+        },
+        attrs={
+            "checkpoint": str(checkpoint_path),
+            "seed": int(ckpt.get("seed", -1)),
+            "seq_length": seq_length,
+            "description": "LSTM cell state after the last step of the seq_length-day window "
+            "ending at each day, from a zero initial state",
+        },
     )
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
@@ -97,9 +110,11 @@ def extract_cell_states(
     try:
         template.to_zarr(tmp, mode="w", compute=False, consolidated=False)
         group = zarr.open_group(str(tmp), mode="r+")
-        blocks = {"c": np.full((n_t, hidden), np.nan, dtype=np.float32),
-                  "h": np.full((n_t, hidden), np.nan, dtype=np.float32),
-                  sim_name: np.full(n_t, np.nan, dtype=np.float32)}
+        blocks = {
+            "c": np.full((n_t, hidden), np.nan, dtype=np.float32),
+            "h": np.full((n_t, hidden), np.nan, dtype=np.float32),
+            sim_name: np.full(n_t, np.nan, dtype=np.float32),
+        }
         current = -1
 
         def flush(i: int) -> None:
@@ -113,8 +128,7 @@ def extract_cell_states(
                 data = group_data(g0, min(n_b, g0 + per_group))
                 x = data.x.to(device)  # ≤ INPUT_GROUP_BYTES; on a GPU, windows are gathered there
                 for b, p in iter_window_batches(data, seq_length, end_idx, batch_windows):
-                    h_n, c_n = final_states_streamed(model, x, b, end_idx[p], seq_length, device,
-                                                     STEP_CHUNK)
+                    h_n, c_n = final_states_streamed(model, x, b, end_idx[p], seq_length, device, STEP_CHUNK)
                     c = c_n.float().cpu().numpy()
                     h = h_n.float().cpu().numpy()
                     y = model.head(h_n).squeeze(-1).float().cpu().numpy()

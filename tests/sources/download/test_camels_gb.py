@@ -9,6 +9,7 @@ import zipfile
 
 import pytest
 
+from hydroprobe.errors import InputDataError
 from hydroprobe.sources.camels_gb import list_gauge_ids, read_attributes
 from hydroprobe.sources.download.camels_gb import (
     CAMELS_GB_SHA256,
@@ -18,7 +19,6 @@ from hydroprobe.sources.download.camels_gb import (
     normalise_layout,
     safe_extract,
 )
-from hydroprobe.errors import InputDataError
 
 UUID = "8344e4f3-d2ea-44f5-8afa-86d2987543a9"
 TS_HEADER = "date,precipitation,pet,temperature,discharge_spec,discharge_vol,peti,humidity,shortwave_rad,longwave_rad,windspeed\n"
@@ -28,10 +28,14 @@ def _nested_zip(path, ids=(1001, 2002)):
     base = f"{UUID}/{UUID}/data/"
     with zipfile.ZipFile(path, "w") as zf:
         for gid in ids:
-            zf.writestr(f"{base}timeseries/CAMELS_GB_hydromet_timeseries_{gid}_19701001-20150930.csv",
-                        TS_HEADER + "1970-10-01,1.0,0.5,10.0,NaN,NaN,0.5,6.0,100,300,3\n")
-        zf.writestr(f"{base}CAMELS_GB_climatic_attributes.csv",
-                    "gauge_id,p_mean\n" + "".join(f"{g},{2.5}\n" for g in ids))
+            zf.writestr(
+                f"{base}timeseries/CAMELS_GB_hydromet_timeseries_{gid}_19701001-20150930.csv",
+                TS_HEADER + "1970-10-01,1.0,0.5,10.0,NaN,NaN,0.5,6.0,100,300,3\n",
+            )
+        zf.writestr(
+            f"{base}CAMELS_GB_climatic_attributes.csv",
+            "gauge_id,p_mean\n" + "".join(f"{g},{2.5}\n" for g in ids),
+        )
         zf.writestr(f"{base}CAMELS_GB_catchment_boundaries/CAMELS_GB_catchment_boundaries.prj", "OSGB 1936")
         zf.writestr(f"{UUID}/{UUID}/supporting-documents/readme.txt", "doc")
     return path
@@ -56,7 +60,9 @@ def test_normalise_names_missing(tmp_path):
     with pytest.raises(InputDataError, match=r"CAMELS_GB_\*_attributes.csv"):
         normalise_layout(tmp_path / "x", tmp_path / "dest")
     (tmp_path / "x" / "a" / "CAMELS_GB_climatic_attributes.csv").write_text("gauge_id\n1\n")
-    (tmp_path / "x" / "a" / "timeseries" / "CAMELS_GB_hydromet_timeseries_1_19701001-20150930.csv").write_text(TS_HEADER)
+    (
+        tmp_path / "x" / "a" / "timeseries" / "CAMELS_GB_hydromet_timeseries_1_19701001-20150930.csv"
+    ).write_text(TS_HEADER)
     with pytest.raises(InputDataError, match="CAMELS_GB_catchment_boundaries"):
         normalise_layout(tmp_path / "x", tmp_path / "dest")
 
@@ -97,8 +103,14 @@ def _opener(data, headers=None):
 
 def test_download_with_fake_opener(tmp_path):
     data = b"x" * 5000
-    target = download("https://example.invalid/f.zip", tmp_path / "d" / "f.zip",
-                      sha256=hashlib.sha256(data).hexdigest(), opener=_opener(data), chunk=1000, size=5000)
+    target = download(
+        "https://example.invalid/f.zip",
+        tmp_path / "d" / "f.zip",
+        sha256=hashlib.sha256(data).hexdigest(),
+        opener=_opener(data),
+        chunk=1000,
+        size=5000,
+    )
     assert target.read_bytes() == data
     assert [p.name for p in target.parent.iterdir()] == ["f.zip"]
 

@@ -1,4 +1,5 @@
 """Caravan from Zenodo, against a fake of the network: file list, checksum, safe unpacking."""
+
 import hashlib
 import io
 import json
@@ -7,15 +8,17 @@ import zipfile
 
 import pytest
 
+from hydroprobe.errors import InputDataError
 from hydroprobe.sources.caravan import list_basins
 from hydroprobe.sources.download.caravan import choose_archive, fetch_caravan, record_files, safe_extract_tar
-from hydroprobe.errors import InputDataError
 
 
 def caravan_zip() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as z:
-        z.writestr("Caravan/attributes/camelsch/attributes_other_camelsch.csv", "gauge_id,area\ncamelsch_4001,69.8\n")
+        z.writestr(
+            "Caravan/attributes/camelsch/attributes_other_camelsch.csv", "gauge_id,area\ncamelsch_4001,69.8\n"
+        )
         z.writestr("Caravan/timeseries/csv/camelsch/camelsch_4001.csv", "date,streamflow\n1990-01-01,1.0\n")
         z.writestr("Caravan/README.md", "Caravan\n")
     return buffer.getvalue()
@@ -32,9 +35,15 @@ class FakeZenodo:
     def __call__(self, url, timeout=None):
         self.urls.append(url)
         if url == "https://zenodo.org/api/records/123":
-            entries = [{"key": n, "size": len(b), "checksum": self.checksums[n],
-                        "links": {"self": f"https://zenodo.org/api/records/123/files/{n}/content"}}
-                       for n, b in self.files.items()]
+            entries = [
+                {
+                    "key": n,
+                    "size": len(b),
+                    "checksum": self.checksums[n],
+                    "links": {"self": f"https://zenodo.org/api/records/123/files/{n}/content"},
+                }
+                for n, b in self.files.items()
+            ]
             return io.BytesIO(json.dumps({"files": entries}).encode())
         for name, data in self.files.items():
             if url.endswith(f"/files/{name}/content"):

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 
+from hydroprobe.errors import InputDataError
 from hydroprobe.sources.download import era5_land as dl
 from hydroprobe.sources.download.era5_land import (
     PAPER_AREA,
@@ -19,7 +20,6 @@ from hydroprobe.sources.download.era5_land import (
     target_path,
 )
 from hydroprobe.sources.era5_land import open_era5_land
-from hydroprobe.errors import InputDataError
 
 FAKE_KEY = "abcd1234-5678-90ef-fake-key000000000"
 HOURS = [f"{h:02d}:00" for h in range(24)]
@@ -29,9 +29,19 @@ def _write_nc(path, var="swvl1", days=2, start="2000-02-28", freq="1h"):
     times = pd.date_range(start, periods=days * 24 if freq == "1h" else days, freq=freq)
     rng = np.random.default_rng(0)
     ds = xr.Dataset(
-        {var: (("valid_time", "latitude", "longitude"), rng.uniform(0.1, 0.5, (times.size, 3, 2)).astype("float32"))},
-        coords={"valid_time": times, "latitude": [58.0, 57.9, 57.8], "longitude": [-4.0, -3.9], "number": 0,
-                "expver": ("valid_time", np.array(["0001"] * times.size))},
+        {
+            var: (
+                ("valid_time", "latitude", "longitude"),
+                rng.uniform(0.1, 0.5, (times.size, 3, 2)).astype("float32"),
+            )
+        },
+        coords={
+            "valid_time": times,
+            "latitude": [58.0, 57.9, 57.8],
+            "longitude": [-4.0, -3.9],
+            "number": 0,
+            "expver": ("valid_time", np.array(["0001"] * times.size)),
+        },
     )
     ds.to_netcdf(path)
     return ds
@@ -116,8 +126,12 @@ def test_target_path(tmp_path):
 
 
 def test_retry_then_success(tmp_path):
-    client = FakeClient(failures=[HttpError(429, "429 Too Many Requests: rate limit exceeded"),
-                                  ConnectionError("connection reset by peer")])
+    client = FakeClient(
+        failures=[
+            HttpError(429, "429 Too Many Requests: rate limit exceeded"),
+            ConnectionError("connection reset by peer"),
+        ]
+    )
     slept = []
     dataset, req = build_request("swvl1", 2000, 2)
     target = target_path(tmp_path, "swvl1", 2000, 2)
@@ -175,12 +189,18 @@ def test_wrong_variable_refused(tmp_path):
     assert list(target.parent.iterdir()) == []
 
 
-@pytest.mark.parametrize("err", [
-    Exception("400 Client Error: Bad Request for url: https://cds/api?key=" + FAKE_KEY
-              + "\nRequest too large. Cost 64512 over 60000 limit. Please, reduce your selection."),
-    HttpError(403, "403 Client Error: Forbidden\nrequired licences not accepted; key " + FAKE_KEY),
-    RuntimeError("cost limits exceeded (key " + FAKE_KEY + ")"),
-])
+@pytest.mark.parametrize(
+    "err",
+    [
+        Exception(
+            "400 Client Error: Bad Request for url: https://cds/api?key="
+            + FAKE_KEY
+            + "\nRequest too large. Cost 64512 over 60000 limit. Please, reduce your selection."
+        ),
+        HttpError(403, "403 Client Error: Forbidden\nrequired licences not accepted; key " + FAKE_KEY),
+        RuntimeError("cost limits exceeded (key " + FAKE_KEY + ")"),
+    ],
+)
 def test_permanent_error_at_once_key_redacted(tmp_path, err):
     client = FakeClient(failures=[err])
     slept = []
@@ -307,10 +327,17 @@ def test_hourly_download_to_daily_files_reads_back_as_daily_means(tmp_path):
         written["ds"] = _write_nc(target, days=29, start="2000-02-01")
 
     dataset, request = build_request("swvl1", 2000, 2, mode="hourly")
-    hourly = retrieve(FakeClient(writer=writer), dataset, request, target_path(hourly_dir, "swvl1", 2000, 2),
-                      variable="swvl1")
+    hourly = retrieve(
+        FakeClient(writer=writer),
+        dataset,
+        request,
+        target_path(hourly_dir, "swvl1", 2000, 2),
+        variable="swvl1",
+    )
     hourly_to_daily(hourly, target_path(daily_dir, "swvl1", 2000, 2))
     daily = open_era5_land(daily_dir, ["swvl1"]).load()
     assert daily.sizes["time"] == 29
     expected = written["ds"]["swvl1"].resample(valid_time="1D").mean()
-    np.testing.assert_allclose(daily["swvl1"].isel(latitude=slice(None, None, -1)).values, expected.values, rtol=1e-6)
+    np.testing.assert_allclose(
+        daily["swvl1"].isel(latitude=slice(None, None, -1)).values, expected.values, rtol=1e-6
+    )

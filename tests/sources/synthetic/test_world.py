@@ -21,10 +21,28 @@ SEED = 7
 START, END = "1990-10-01", "1994-09-30"
 YEARS = (1991, 1993)
 REQUIRED_ATTRS = [
-    "area", "elev_mean", "dpsbar", "sand_perc", "silt_perc", "clay_perc", "porosity_hypres",
-    "conductivity_hypres", "soil_depth_pelletier", "dwood_perc", "ewood_perc", "crop_perc",
-    "urban_perc", "reservoir_cap", "p_mean", "pet_mean", "p_seasonality", "frac_snow",
-    "high_prec_freq", "low_prec_freq", "high_prec_dur", "low_prec_dur",
+    "area",
+    "elev_mean",
+    "dpsbar",
+    "sand_perc",
+    "silt_perc",
+    "clay_perc",
+    "porosity_hypres",
+    "conductivity_hypres",
+    "soil_depth_pelletier",
+    "dwood_perc",
+    "ewood_perc",
+    "crop_perc",
+    "urban_perc",
+    "reservoir_cap",
+    "p_mean",
+    "pet_mean",
+    "p_seasonality",
+    "frac_snow",
+    "high_prec_freq",
+    "low_prec_freq",
+    "high_prec_dur",
+    "low_prec_dur",
 ]
 
 
@@ -41,13 +59,15 @@ def out(world, tmp_path_factory) -> Path:
 
 
 def _ts(out: Path, gid: int) -> pd.DataFrame:
-    return pd.read_csv(out / "camels_gb" / "timeseries" /
-                       f"CAMELS_GB_hydromet_timeseries_{gid}_19701001-20150930.csv")
+    return pd.read_csv(
+        out / "camels_gb" / "timeseries" / f"CAMELS_GB_hydromet_timeseries_{gid}_19701001-20150930.csv"
+    )
 
 
 def _attrs(out: Path) -> pd.DataFrame:
-    tabs = [pd.read_csv(out / "camels_gb" / f"CAMELS_GB_{g}_attributes.csv", index_col="gauge_id")
-            for g in GROUPS]
+    tabs = [
+        pd.read_csv(out / "camels_gb" / f"CAMELS_GB_{g}_attributes.csv", index_col="gauge_id") for g in GROUPS
+    ]
     return pd.concat(tabs, axis=1)
 
 
@@ -111,7 +131,10 @@ def test_exact_weights_square_polygon():
     lat = np.round(np.arange(56.6, 58.0001, 0.1), 1)
     lon = np.round(np.arange(-4.0, -1.9999, 0.1), 1)
     land = np.ones((lat.size, lon.size), bool)
-    area = lambda la: R_EARTH**2 * np.deg2rad(0.1) * (np.sin(np.deg2rad(la + 0.05)) - np.sin(np.deg2rad(la - 0.05)))  # noqa: E731
+
+    def area(la):
+        return R_EARTH**2 * np.deg2rad(0.1) * (np.sin(np.deg2rad(la + 0.05)) - np.sin(np.deg2rad(la - 0.05)))  # noqa: E731
+
     sq = box(-3.05, 57.05, -2.85, 57.25)  # exactly 2×2 cells
     w = exact_weights({1: sq}, lat, lon, land)
     assert len(w) == 4
@@ -138,8 +161,10 @@ def test_weights_in_truth_sum_to_one_and_reproduce_era5(out):
     for var in ("swvl1", "swvl4", "sd"):
         da = xr.open_mfdataset(sorted((out / "era5_land" / var).glob("*.nc")))[var].load()
         for b, g in wts.groupby("basin"):
-            cells = da.sel(latitude=xr.DataArray(g.latitude.values, dims="e"),
-                           longitude=xr.DataArray(g.longitude.values, dims="e"))
+            cells = da.sel(
+                latitude=xr.DataArray(g.latitude.values, dims="e"),
+                longitude=xr.DataArray(g.longitude.values, dims="e"),
+            )
             assert np.isfinite(cells.values).all()
             agg = (cells * xr.DataArray(g.weight.values, dims="e")).sum("e")
             ref = truth[var].sel(basin=b, time=agg.valid_time.values)
@@ -150,13 +175,18 @@ def test_catchment_set(world):
     cs = world.catchments
     assert len(cs) >= 12
     from hydroprobe.sources.synthetic.catchments import area_km2
+
     areas = {c.gauge_id: area_km2(c.polygon) for c in cs}
     assert all(20 <= a <= 2000 for a in areas.values())
     assert min(areas.values()) < 40
     g = world.grid
     coastal = next(c for c in cs if c.kind == "coastal")
-    sea_overlap = sum(coastal.polygon.intersection(box(g.lon[j] - .05, g.lat[i] - .05, g.lon[j] + .05, g.lat[i] + .05)).area
-                      for i, j in zip(*np.nonzero(~g.land)))
+    sea_overlap = sum(
+        coastal.polygon.intersection(
+            box(g.lon[j] - 0.05, g.lat[i] - 0.05, g.lon[j] + 0.05, g.lat[i] + 0.05)
+        ).area
+        for i, j in zip(*np.nonzero(~g.land))
+    )
     assert sea_overlap > 0
     outer = next(c for c in cs if c.kind == "nested_outer")
     inner = next(c for c in cs if c.kind == "nested_inner")
@@ -171,8 +201,12 @@ def test_timeseries_files(world, out):
         assert list(ts.columns) == TS_COLUMNS
         assert len(ts) == len(world.dates) and ts.date.iloc[0] == START
         assert ts.drop(columns=["discharge_spec", "discharge_vol"]).notna().all().all()
-    text = (out / "camels_gb" / "timeseries" /
-            f"CAMELS_GB_hydromet_timeseries_{world.basins[0]}_19701001-20150930.csv").read_text()
+    text = (
+        out
+        / "camels_gb"
+        / "timeseries"
+        / f"CAMELS_GB_hydromet_timeseries_{world.basins[0]}_19701001-20150930.csv"
+    ).read_text()
     assert text.startswith(",".join(TS_COLUMNS) + "\n")
     n_gaps = sum(_ts(out, b).discharge_spec.isna().sum() > 0 for b in world.basins)
     assert 1 <= n_gaps < len(world.basins)
@@ -194,7 +228,14 @@ def test_discharge_is_weighted_mean_of_cell_runoff(world, out):
 
 def test_attribute_tables(out):
     att = _attrs(out)
-    for col in REQUIRED_ATTRS + ["gauge_name", "gauge_lat", "gauge_lon", "q_mean", "baseflow_index", "aridity"]:
+    for col in REQUIRED_ATTRS + [
+        "gauge_name",
+        "gauge_lat",
+        "gauge_lon",
+        "q_mean",
+        "baseflow_index",
+        "aridity",
+    ]:
         assert col in att.columns, col
         assert att[col].notna().all() if col != "reservoir_cap" else True
     assert (att[["sand_perc", "silt_perc", "clay_perc"]].sum(axis=1) - 100).abs().max() < 1e-2
@@ -216,7 +257,9 @@ def test_shapefile_in_bng(world, out):
             assert 0 < x0 < x1 < 700_000 and 0 < y0 < y1 < 1_300_000
             gid = int(sr.record["ID_STRING"])
             assert sr.record["ID"] == gid
-            assert shape(sr.shape.__geo_interface__).area / 1e6 == pytest.approx(att.loc[gid, "area"], rel=1e-3)
+            assert shape(sr.shape.__geo_interface__).area / 1e6 == pytest.approx(
+                att.loc[gid, "area"], rel=1e-3
+            )
 
 
 def test_era5_netcdf_layout(world, out):

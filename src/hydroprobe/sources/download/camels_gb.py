@@ -21,8 +21,9 @@ import tempfile
 import urllib.request
 import uuid
 import zipfile
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
-from typing import Any, Callable
+from typing import Any
 
 from hydroprobe.errors import InputDataError
 
@@ -91,9 +92,13 @@ def download(
         if size is not None and written != int(size):
             raise InputDataError(f"{url}: size {written} bytes, expected {size}")
         if sha256 is not None and digest.hexdigest().lower() != sha256.lower():
-            raise InputDataError(f"{url}: SHA-256 {digest.hexdigest()} does not match expected {sha256.lower()}")
+            raise InputDataError(
+                f"{url}: SHA-256 {digest.hexdigest()} does not match expected {sha256.lower()}"
+            )
         if check is not None and check.hexdigest().lower() != check_hex.lower():
-            raise InputDataError(f"{url}: {check_algo} {check.hexdigest()} does not match expected {check_hex.lower()}")
+            raise InputDataError(
+                f"{url}: {check_algo} {check.hexdigest()} does not match expected {check_hex.lower()}"
+            )
         os.replace(tmp, target)
     except InputDataError:
         raise
@@ -175,7 +180,9 @@ def normalise_layout(extracted_root: str | os.PathLike, dest: str | os.PathLike)
         has_ts = any(p.is_dir() for p in extracted_root.rglob(TIMESERIES_DIR))
         has_attr = any(extracted_root.rglob(ATTRIBUTE_GLOB))
         missing = [n for n, ok in ((f"{TIMESERIES_DIR}/", has_ts), (ATTRIBUTE_GLOB, has_attr)) if not ok]
-        what = " and ".join(missing) if missing else f"{TIMESERIES_DIR}/ and {ATTRIBUTE_GLOB} in the same folder"
+        what = (
+            " and ".join(missing) if missing else f"{TIMESERIES_DIR}/ and {ATTRIBUTE_GLOB} in the same folder"
+        )
         raise InputDataError(f"{extracted_root}: not a CAMELS-GB v1 copy, no {what} found")
     if not (data / BOUNDARIES_DIR).is_dir():
         raise InputDataError(f"{data}: CAMELS-GB folder lacks {BOUNDARIES_DIR}/")

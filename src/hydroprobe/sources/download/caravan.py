@@ -25,15 +25,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from hydroprobe.sources.download.camels_gb import download, safe_extract
 from hydroprobe.errors import InputDataError
+from hydroprobe.sources.download.camels_gb import download, safe_extract
 
 ZENODO_API = "https://zenodo.org/api/records/{record}"
 CARAVAN_RECORD = "7944025"
 ARCHIVE_SUFFIXES = (".zip", ".tar.gz", ".tgz")
 
 
-def record_files(record: str, opener: Callable[..., Any] = urllib.request.urlopen, timeout: float = 60) -> list[dict]:
+def record_files(
+    record: str, opener: Callable[..., Any] = urllib.request.urlopen, timeout: float = 60
+) -> list[dict]:
     """The files of a Zenodo record: dicts with `name`, `url`, `size`, `checksum`."""
     url = ZENODO_API.format(record=record)
     try:
@@ -47,8 +49,14 @@ def record_files(record: str, opener: Callable[..., Any] = urllib.request.urlope
         # the download link: "content" (InvenioRDM), else the legacy API's "self" (also the bytes)
         link = links.get("content") or links.get("download") or links.get("self")
         if entry.get("key") and link:
-            files.append({"name": entry["key"], "url": link, "size": entry.get("size"),
-                          "checksum": entry.get("checksum")})
+            files.append(
+                {
+                    "name": entry["key"],
+                    "url": link,
+                    "size": entry.get("size"),
+                    "checksum": entry.get("checksum"),
+                }
+            )
     if not files:
         raise InputDataError(f"{url}: the Zenodo record lists no files")
     return files
@@ -65,7 +73,9 @@ def choose_archive(files: list[dict], layout: str = "csv", filename: str | None 
     archives = [f for f in files if f["name"].lower().endswith(ARCHIVE_SUFFIXES)]
     if len(archives) > 1:
         tags = ("nc", "netcdf") if layout == "netcdf" else ("csv",)
-        named = [f for f in archives if any(t in f["name"].lower().replace(".", "-").split("-") for t in tags)]
+        named = [
+            f for f in archives if any(t in f["name"].lower().replace(".", "-").split("-") for t in tags)
+        ]
         archives = named or archives
     if len(archives) != 1:
         raise InputDataError(
@@ -95,8 +105,11 @@ def safe_extract_tar(tar_path: str | os.PathLike, dest: str | os.PathLike) -> Pa
 
 def find_caravan_root(root: Path) -> Path | None:
     """The shallowest folder under `root` holding both `attributes/` and `timeseries/`."""
-    candidates = [p for p in [root, *root.rglob("*")] if p.is_dir()
-                  and (p / "attributes").is_dir() and (p / "timeseries").is_dir()]
+    candidates = [
+        p
+        for p in [root, *root.rglob("*")]
+        if p.is_dir() and (p / "attributes").is_dir() and (p / "timeseries").is_dir()
+    ]
     return min(candidates, key=lambda p: len(p.parts)) if candidates else None
 
 
@@ -115,8 +128,13 @@ def fetch_caravan(
     work = dest.with_name(f".tmp-{uuid.uuid4().hex[:8]}-{dest.name}")
     work.mkdir(parents=True)
     try:
-        archive = download(chosen["url"], work / chosen["name"], opener=opener,
-                           size=chosen.get("size"), checksum=chosen.get("checksum"))
+        archive = download(
+            chosen["url"],
+            work / chosen["name"],
+            opener=opener,
+            size=chosen.get("size"),
+            checksum=chosen.get("checksum"),
+        )
         unpacked = work / "unpacked"
         if zipfile.is_zipfile(archive):
             safe_extract(archive, unpacked)

@@ -27,8 +27,9 @@ import shutil
 import time
 import uuid
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -54,8 +55,27 @@ DAILY_DATASET = "derived-era5-land-daily-statistics"
 MODES = ("hourly", "daily")
 
 # Accumulated ERA5-Land fields: a mean of hourly values is meaningless for these.
-ACCUMULATED = {"tp", "pev", "e", "sf", "smlt", "ro", "sro", "ssro", "evabs", "evaow", "evatc",
-               "evavt", "es", "slhf", "sshf", "ssr", "str", "ssrd", "strd"}
+ACCUMULATED = {
+    "tp",
+    "pev",
+    "e",
+    "sf",
+    "smlt",
+    "ro",
+    "sro",
+    "ssro",
+    "evabs",
+    "evaow",
+    "evatc",
+    "evavt",
+    "es",
+    "slhf",
+    "sshf",
+    "ssr",
+    "str",
+    "ssrd",
+    "strd",
+}
 
 CONFIG_HINT = (
     "put 'url: https://cds.climate.copernicus.eu/api' and 'key: <personal access token>' in "
@@ -184,9 +204,13 @@ def make_client(quiet: bool = True, retry_max: int = 5, sleep_max: float = 120, 
     try:
         url, key, _ = get_url_key_verify(os.environ.get("CDSAPI_URL"), os.environ.get("CDSAPI_KEY"), None)
     except Exception:  # cdsapi raises a bare Exception naming only the file
-        raise CdsRequestError(f"CDS credentials missing or incomplete in {rc} and CDSAPI_URL/CDSAPI_KEY: {CONFIG_HINT}") from None
+        raise CdsRequestError(
+            f"CDS credentials missing or incomplete in {rc} and CDSAPI_URL/CDSAPI_KEY: {CONFIG_HINT}"
+        ) from None
     if not url or not key:
-        raise CdsRequestError(f"CDS credentials missing or incomplete in {rc} and CDSAPI_URL/CDSAPI_KEY: {CONFIG_HINT}")
+        raise CdsRequestError(
+            f"CDS credentials missing or incomplete in {rc} and CDSAPI_URL/CDSAPI_KEY: {CONFIG_HINT}"
+        )
     callbacks = {
         "info_callback": _log_callback(logging.INFO, key),
         "warning_callback": _log_callback(logging.WARNING, key),
@@ -194,11 +218,13 @@ def make_client(quiet: bool = True, retry_max: int = 5, sleep_max: float = 120, 
         "debug_callback": _log_callback(logging.DEBUG, key),
     }
     try:
-        return cdsapi.Client(url=url, key=key, quiet=quiet, retry_max=retry_max, sleep_max=sleep_max,
-                             **callbacks, **kwargs)
+        return cdsapi.Client(
+            url=url, key=key, quiet=quiet, retry_max=retry_max, sleep_max=sleep_max, **callbacks, **kwargs
+        )
     except Exception as err:
-        raise CdsRequestError(f"cannot create CDS client from {rc} / CDSAPI_URL, CDSAPI_KEY: "
-                              f"{redact(_one_line(err), key)}") from None
+        raise CdsRequestError(
+            f"cannot create CDS client from {rc} / CDSAPI_URL, CDSAPI_KEY: {redact(_one_line(err), key)}"
+        ) from None
 
 
 # --------------------------------------------------------------------------- retrieval
@@ -276,12 +302,16 @@ def check_netcdf(path: str | os.PathLike, variable: str, label: str | None = Non
                 )
             da = ds[variable]
             if not ({"valid_time", "time"} & set(da.dims)):
-                raise CdsRequestError(f"{label}: {variable} has no time/valid_time dimension (dims {da.dims})")
+                raise CdsRequestError(
+                    f"{label}: {variable} has no time/valid_time dimension (dims {da.dims})"
+                )
             da.load()  # reads every chunk: a truncated file fails here
     except CdsRequestError:
         raise
     except Exception as err:
-        raise CdsRequestError(f"{label}: downloaded file is not readable NetCDF ({_one_line(err)[:200]})") from None
+        raise CdsRequestError(
+            f"{label}: downloaded file is not readable NetCDF ({_one_line(err)[:200]})"
+        ) from None
 
 
 def retrieve(
@@ -307,7 +337,9 @@ def retrieve(
     key = getattr(client, "key", None)
     if variable is None:
         requested = request.get("variable")
-        requested = requested[0] if isinstance(requested, (list, tuple)) and len(requested) == 1 else requested
+        requested = (
+            requested[0] if isinstance(requested, (list, tuple)) and len(requested) == 1 else requested
+        )
         variable = CDS_NAMES.get(requested, requested) if isinstance(requested, str) else None
     if not variable:
         raise InputDataError(f"{target}: cannot tell which variable to expect; pass variable=")
@@ -346,7 +378,9 @@ def retrieve(
             if tmp.exists():
                 tmp.unlink()
         delay = backoff_s * 2 ** (attempt - 1)
-        LOG.warning("CDS %s: attempt %d/%d failed (%s); retrying in %.0f s", what, attempt, attempts, last, delay)
+        LOG.warning(
+            "CDS %s: attempt %d/%d failed (%s); retrying in %.0f s", what, attempt, attempts, last, delay
+        )
         sleep(delay)
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -392,7 +426,9 @@ def hourly_to_daily(path_in: str | os.PathLike, path_out: str | os.PathLike) -> 
             raise InputDataError(f"{path_in}: no valid_time or time dimension")
         bad = sorted(v for v in ds.data_vars if v in ACCUMULATED)
         if bad:
-            raise InputDataError(f"{path_in}: accumulated variable(s) {', '.join(bad)} cannot be averaged hourly to daily")
+            raise InputDataError(
+                f"{path_in}: accumulated variable(s) {', '.join(bad)} cannot be averaged hourly to daily"
+            )
         times = ds[tdim].values
         if not np.issubdtype(times.dtype, np.datetime64):
             raise InputDataError(f"{path_in}: {tdim} is not decodable to dates")
@@ -412,9 +448,13 @@ def hourly_to_daily(path_in: str | os.PathLike, path_out: str | os.PathLike) -> 
             daily[v] = daily[v].astype(ds[v].dtype) if np.issubdtype(ds[v].dtype, np.floating) else daily[v]
             daily[v].attrs = dict(ds[v].attrs)
         daily.attrs = dict(ds.attrs)
-        daily.attrs["history"] = (str(ds.attrs.get("history", "")) + "\nhydroprobe: UTC daily mean of hourly values").strip()
+        daily.attrs["history"] = (
+            str(ds.attrs.get("history", "")) + "\nhydroprobe: UTC daily mean of hourly values"
+        ).strip()
         daily[tdim].attrs = {k: v for k, v in ds[tdim].attrs.items() if k not in ("units", "calendar")}
-        encoding = {tdim: {"units": "seconds since 1970-01-01", "calendar": "proleptic_gregorian", "dtype": "int64"}}
+        encoding = {
+            tdim: {"units": "seconds since 1970-01-01", "calendar": "proleptic_gregorian", "dtype": "int64"}
+        }
         for v in timed:
             encoding[v] = {"zlib": True, "complevel": 4}
         daily = daily.load()

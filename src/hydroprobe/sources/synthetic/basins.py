@@ -52,5 +52,5 @@ def gap_mask(rng, n_basins: int, n_days: int) -> np.ndarray:
         for _ in range(int(rng.integers(1, 4))):
             length = int(rng.integers(3, 45))
             start = int(rng.integers(0, max(1, n_days - length)))
-            miss[start:start + length, b] = True
+            miss[start : start + length, b] = True
     return miss

@@ -13,12 +13,32 @@ from pyproj import CRS
 from pyproj.enums import WktVersion
 
 from hydroprobe.io import write_csv_atomic
+
 from .catchments import Catchment, to_bng
 
-TS_COLUMNS = ["date", "precipitation", "pet", "temperature", "discharge_spec", "discharge_vol",
-              "peti", "humidity", "shortwave_rad", "longwave_rad", "windspeed"]
-GROUPS = ["topographic", "climatic", "hydrologic", "landcover", "soil", "hydrogeology",
-          "hydrometry", "humaninfluence"]
+TS_COLUMNS = [
+    "date",
+    "precipitation",
+    "pet",
+    "temperature",
+    "discharge_spec",
+    "discharge_vol",
+    "peti",
+    "humidity",
+    "shortwave_rad",
+    "longwave_rad",
+    "windspeed",
+]
+GROUPS = [
+    "topographic",
+    "climatic",
+    "hydrologic",
+    "landcover",
+    "soil",
+    "hydrogeology",
+    "hydrometry",
+    "humaninfluence",
+]
 
 
 def timeseries_path(camels_dir: Path, gauge_id: int) -> Path:
@@ -29,8 +49,9 @@ def write_timeseries(camels_dir: Path, gauge_id: int, df: pd.DataFrame) -> Path:
     """One basin's daily series, the 11 CAMELS-GB columns in order; missing flow as NaN."""
     out = df[TS_COLUMNS].copy()
     out["date"] = pd.DatetimeIndex(out["date"]).strftime("%Y-%m-%d")
-    return write_csv_atomic(out, timeseries_path(camels_dir, gauge_id), float_format="%.3f",
-                            na_rep="NaN", lineterminator="\n")
+    return write_csv_atomic(
+        out, timeseries_path(camels_dir, gauge_id), float_format="%.3f", na_rep="NaN", lineterminator="\n"
+    )
 
 
 def write_attributes(camels_dir: Path, tables: dict[str, pd.DataFrame]) -> None:
@@ -38,8 +59,13 @@ def write_attributes(camels_dir: Path, tables: dict[str, pd.DataFrame]) -> None:
     for group in GROUPS:
         df = tables[group]
         cols = ["gauge_id"] + [c for c in df.columns if c != "gauge_id"]
-        write_csv_atomic(df[cols], camels_dir / f"CAMELS_GB_{group}_attributes.csv",
-                         float_format="%.4f", na_rep="NaN", lineterminator="\n")
+        write_csv_atomic(
+            df[cols],
+            camels_dir / f"CAMELS_GB_{group}_attributes.csv",
+            float_format="%.4f",
+            na_rep="NaN",
+            lineterminator="\n",
+        )
 
 
 def write_boundaries(camels_dir: Path, catchments: list[Catchment]) -> Path:

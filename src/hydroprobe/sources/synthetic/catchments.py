@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import shapely
-from shapely import affinity
 from pyproj import Transformer
+from shapely import affinity
 from shapely.geometry import Polygon, box
 
 from .grid import RES, Grid, spherical_cell_area
@@ -91,8 +91,12 @@ def to_bng(poly_lonlat: Polygon) -> Polygon:
 def make_catchments(rng: np.random.Generator, grid: Grid) -> list[Catchment]:
     """Build the catchment set inside the grid box; outlets at the lowest boundary point."""
     elev_at = _elevation_sampler(grid)
-    bounds = box(grid.lon[0] - RES / 2 + 0.01, grid.lat[0] - RES / 2 + 0.01,
-                 grid.lon[-1] + RES / 2 - 0.01, grid.lat[-1] + RES / 2 - 0.01)
+    bounds = box(
+        grid.lon[0] - RES / 2 + 0.01,
+        grid.lat[0] - RES / 2 + 0.01,
+        grid.lon[-1] + RES / 2 - 0.01,
+        grid.lat[-1] + RES / 2 - 0.01,
+    )
     out: list[Catchment] = []
     outer = None
     for gid, name, lon, lat, target, aspect, rot, kind in _SPECS:
@@ -129,8 +133,9 @@ def _elevation_sampler(grid: Grid):
     return f
 
 
-def exact_weights(polygons: dict[int, Polygon], lat: np.ndarray, lon: np.ndarray,
-                  land: np.ndarray) -> pd.DataFrame:
+def exact_weights(
+    polygons: dict[int, Polygon], lat: np.ndarray, lon: np.ndarray, land: np.ndarray
+) -> pd.DataFrame:
     """Exact area weights of grid cells for each polygon (lon/lat, degrees).
 
     Returns one row per (basin, land cell) overlap: basin, latitude, longitude, coverage,

@@ -65,15 +65,25 @@ def make_params(grid: Grid) -> Params:
     th_wp = thr + span * 0.2 * s_fc + 0.01
     th_crit = th_wp + 0.7 * (th_fc - th_wp)
     depth_frac = np.clip(s["soil_depth"] / 2.0, 0.15, 1.0)
-    roots = np.stack([0.40 + 0 * depth_frac, 0.30 + 0 * depth_frac,
-                      0.30 * depth_frac + 0.1, 0.10 * depth_frac], axis=1)
+    roots = np.stack(
+        [0.40 + 0 * depth_frac, 0.30 + 0 * depth_frac, 0.30 * depth_frac + 0.1, 0.10 * depth_frac], axis=1
+    )
     roots /= roots.sum(axis=1, keepdims=True)
     k_int = np.stack([0.012 * slope / 60, 0.006 * slope / 60], axis=1).clip(0.002, 0.08)
     return Params(
-        phi=phi, thr=thr, ksat=s["ksat"], c=c, th_fc=th_fc, th_wp=th_wp, th_crit=th_crit,
-        beta=np.clip(3.5 - slope / 60, 1.2, 4.0), k_int=k_int, bedrock=s["bedrock_perm"],
+        phi=phi,
+        thr=thr,
+        ksat=s["ksat"],
+        c=c,
+        th_fc=th_fc,
+        th_wp=th_wp,
+        th_crit=th_crit,
+        beta=np.clip(3.5 - slope / 60, 1.2, 4.0),
+        k_int=k_int,
+        bedrock=s["bedrock_perm"],
         k_gw=np.clip(0.012 + 0.03 * s["bedrock_perm"] * (1 - depth_frac), 0.008, 0.05),
-        roots=roots, ddf=np.clip(2.5 + elev / 1000, 2.5, 3.8),
+        roots=roots,
+        ddf=np.clip(2.5 + elev / 1000, 2.5, 3.8),
     )
 
 
@@ -88,7 +98,7 @@ class State:
     def storage_mm(self, p: Params) -> np.ndarray:
         return (self.theta * DZ_MM).sum(axis=1) + self.swe + self.gw
 
-    def copy(self) -> "State":
+    def copy(self) -> State:
         return State(self.theta.copy(), self.swe.copy(), self.gw.copy())
 
 

@@ -5,8 +5,20 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-_SEASONS = {12: "djf", 1: "djf", 2: "djf", 3: "mam", 4: "mam", 5: "mam",
-            6: "jja", 7: "jja", 8: "jja", 9: "son", 10: "son", 11: "son"}
+_SEASONS = {
+    12: "djf",
+    1: "djf",
+    2: "djf",
+    3: "mam",
+    4: "mam",
+    5: "mam",
+    6: "jja",
+    7: "jja",
+    8: "jja",
+    9: "son",
+    10: "son",
+    11: "son",
+}
 
 
 def _runs(mask: np.ndarray) -> np.ndarray:

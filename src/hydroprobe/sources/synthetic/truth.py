@@ -9,22 +9,32 @@ import pandas as pd
 import xarray as xr
 
 from hydroprobe.io import _replace, _temporary_sibling
+
 from .grid import LAYER_DEPTHS_CM
 
 
-def write_truth(path: Path, basins: list[int], dates: pd.DatetimeIndex, stores: dict[str, np.ndarray],
-                weights: pd.DataFrame) -> Path:
+def write_truth(
+    path: Path,
+    basins: list[int],
+    dates: pd.DatetimeIndex,
+    stores: dict[str, np.ndarray],
+    weights: pd.DataFrame,
+) -> Path:
     """`stores[v]` is (time, basin). The weights the means were computed with are stored twice:
     as `weight_*` variables on an `entry` dim in the root group, and with the names of the
     `catchment_weights.nc` contract (basin, latitude, longitude, weight, coverage) in the
     NetCDF group `weights` (`xr.open_dataset(path, group="weights")`)."""
     ds = xr.Dataset(
         {v: (("basin", "time"), np.asarray(a, np.float64).T) for v, a in stores.items()},
-        coords={"basin": ("basin", np.asarray(basins, np.int32)),
-                "time": ("time", dates.values.astype("datetime64[ns]"))},
-        attrs={"layer_depths_cm": LAYER_DEPTHS_CM.astype(np.int32),
-               "description": "synthetic truth: exact area-weighted basin means of the cell stores",
-               "weights_method": "exact"},
+        coords={
+            "basin": ("basin", np.asarray(basins, np.int32)),
+            "time": ("time", dates.values.astype("datetime64[ns]")),
+        },
+        attrs={
+            "layer_depths_cm": LAYER_DEPTHS_CM.astype(np.int32),
+            "description": "synthetic truth: exact area-weighted basin means of the cell stores",
+            "weights_method": "exact",
+        },
     )
     for k in range(1, 5):
         ds[f"swvl{k}"].attrs["units"] = "m**3 m**-3"
@@ -36,11 +46,13 @@ def write_truth(path: Path, basins: list[int], dates: pd.DatetimeIndex, stores: 
     ds["weight"] = ("entry", weights["weight"].to_numpy(np.float64))
     # the same table in the layout of results/catchment_weights.nc, in group "weights"
     wds = xr.Dataset(
-        {"basin": ("entry", weights["basin"].to_numpy(np.int32)),
-         "latitude": ("entry", weights["latitude"].to_numpy(np.float64)),
-         "longitude": ("entry", weights["longitude"].to_numpy(np.float64)),
-         "weight": ("entry", weights["weight"].to_numpy(np.float64)),
-         "coverage": ("entry", weights["coverage"].to_numpy(np.float64))},
+        {
+            "basin": ("entry", weights["basin"].to_numpy(np.int32)),
+            "latitude": ("entry", weights["latitude"].to_numpy(np.float64)),
+            "longitude": ("entry", weights["longitude"].to_numpy(np.float64)),
+            "weight": ("entry", weights["weight"].to_numpy(np.float64)),
+            "coverage": ("entry", weights["coverage"].to_numpy(np.float64)),
+        },
         attrs={"method": "exact"},
     )
     path = Path(path)

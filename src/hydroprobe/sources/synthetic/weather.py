@@ -58,8 +58,11 @@ def extraterrestrial_radiation(lat_deg: np.ndarray, doy: np.ndarray) -> np.ndarr
     dr = 1 + 0.033 * np.cos(2 * np.pi * j / 365)
     dec = 0.409 * np.sin(2 * np.pi * j / 365 - 1.39)
     ws = np.arccos(np.clip(-np.tan(phi) * np.tan(dec), -1, 1))
-    return (24 * 60 / np.pi) * 0.0820 * dr * (
-        ws * np.sin(phi) * np.sin(dec) + np.cos(phi) * np.cos(dec) * np.sin(ws)
+    return (
+        (24 * 60 / np.pi)
+        * 0.0820
+        * dr
+        * (ws * np.sin(phi) * np.sin(dec) + np.cos(phi) * np.cos(dec) * np.sin(ws))
     )
 
 

@@ -88,16 +88,18 @@ def write_world(world: World, out_dir: Path, era5_years: tuple[int, int]) -> Non
         lat = c.polygon.centroid.y
         ex = extra_met(rng, s["precipitation"][:, b], s["temperature"][:, b], lat, world.dates)
         q = s["discharge_obs"][:, b]
-        df = pd.DataFrame({
-            "date": world.dates,
-            "precipitation": s["precipitation"][:, b],
-            "pet": s["pet"][:, b],
-            "temperature": s["temperature"][:, b],
-            "discharge_spec": q,
-            "discharge_vol": q * areas[c.gauge_id] / 86.4,
-            "peti": s["peti"][:, b],
-            **ex,
-        })
+        df = pd.DataFrame(
+            {
+                "date": world.dates,
+                "precipitation": s["precipitation"][:, b],
+                "pet": s["pet"][:, b],
+                "temperature": s["temperature"][:, b],
+                "discharge_spec": q,
+                "discharge_vol": q * areas[c.gauge_id] / 86.4,
+                "peti": s["peti"][:, b],
+                **ex,
+            }
+        )
         write_timeseries(camels, c.gauge_id, df)
     write_attributes(camels, attribute_tables(world, areas))
     write_boundaries(camels, world.catchments)
@@ -112,14 +114,22 @@ def write_world(world: World, out_dir: Path, era5_years: tuple[int, int]) -> Non
     for var, vals in fields.items():
         for year in range(y0, y1 + 1):
             sel = years == year
-            write_era5_year(out_dir / "era5_land", var, year, world.dates[sel],
-                            _cell_field(world, vals[sel]), world.grid.lat, world.grid.lon)
+            write_era5_year(
+                out_dir / "era5_land",
+                var,
+                year,
+                world.dates[sel],
+                _cell_field(world, vals[sel]),
+                world.grid.lat,
+                world.grid.lon,
+            )
     stores = {v: s[v] for v in ("swvl1", "swvl2", "swvl3", "swvl4", "sd")}
     write_truth(out_dir / "truth.nc", world.basins, world.dates, stores, world.weights)
 
 
-def generate_world(out_dir: Path, seed: int, era5_years: tuple[int, int], *,
-                   start: str = CAMELS_START, end: str = CAMELS_END) -> None:
+def generate_world(
+    out_dir: Path, seed: int, era5_years: tuple[int, int], *, start: str = CAMELS_START, end: str = CAMELS_END
+) -> None:
     """Generate the synthetic world for `seed` and write it under `out_dir`.
 
     `start`/`end` shorten the simulated span (tests); the CAMELS file names keep the
