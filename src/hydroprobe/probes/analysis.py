@@ -27,7 +27,7 @@ import pandas as pd
 import xarray as xr
 
 from hydroprobe.errors import InputDataError
-from hydroprobe.probes.fit import aligned_rows, aligned_target, fit_linear_probe
+from hydroprobe.probes.fit import aligned_rows, aligned_target, feature_scaler, fit_linear_probe
 
 WEIGHT_COLUMNS = ["target", "dim", "weight"]
 CORRELATION_COLUMNS = ["target", "dim", "n", "r", "median_basin_r", "n_basins"]
@@ -168,10 +168,8 @@ def fit_pca(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarr
     rows = np.isfinite(x).all(axis=1)
     if rows.sum() <= x.shape[1]:
         raise InputDataError(f"PCA: only {int(rows.sum())} complete rows for {x.shape[1]} dimensions")
-    xr_ = x[rows]
-    mean, std = xr_.mean(axis=0), xr_.std(axis=0)
-    std = np.where(std > 0, std, 1.0)
-    z = (xr_ - mean) / std
+    mean, std = feature_scaler(x[rows])
+    z = (x[rows] - mean) / std
     cov = z.T @ z / z.shape[0]
     eigval, eigvec = np.linalg.eigh(cov)
     order = np.argsort(eigval)[::-1]

@@ -9,6 +9,7 @@ basin on the test period.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -35,31 +36,56 @@ class LinearProbe:
         return (z @ self.weights + self.intercept) * self.target_std + self.target_mean
 
 
+def feature_scaler(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and population std of each column of `x` (rows, dims); a constant column gets std 1,
+    so its standardised values are 0 (and a weight on it is irrelevant)."""
+    mean, std = x.mean(axis=0), x.std(axis=0)
+    return mean, np.where(std > 0, std, 1.0)
+
+
+class StandardisedRows(NamedTuple):
+    """The complete rows of a probe's training data, standardised, and the statistics used."""
+
+    z: np.ndarray  # (rows, dims) features
+    zy: np.ndarray  # (rows,) target
+    feature_mean: np.ndarray
+    feature_std: np.ndarray
+    target_mean: float
+    target_std: float
+
+
+def standardised_rows(features: np.ndarray, target: np.ndarray, name: str = "probe") -> StandardisedRows:
+    """The rows of `features` (samples, dims) and `target` (samples,) without any NaN, each
+    feature standardised with its own mean/std over these rows (`feature_scaler`), the target
+    with one mean/std. `name` names the probe in the errors: too few complete rows (no more than
+    there are features) or a target without variance."""
+    x = np.asarray(features, dtype=np.float64)
+    y = np.asarray(target, dtype=np.float64)
+    rows = np.isfinite(x).all(axis=1) & np.isfinite(y)
+    if rows.sum() <= x.shape[1]:
+        raise InputDataError(
+            f"{name}: only {int(rows.sum())} complete training rows for {x.shape[1]} features"
+        )
+    x, y = x[rows], y[rows]
+    mean, std = feature_scaler(x)
+    y_mean, y_std = float(y.mean()), float(y.std())
+    if y_std == 0:
+        raise InputDataError(f"{name}: the target has no variance in the training period")
+    return StandardisedRows((x - mean) / std, (y - y_mean) / y_std, mean, std, y_mean, y_std)
+
+
 def fit_linear_probe(features: np.ndarray, target: np.ndarray, ridge: float = 0.0) -> LinearProbe:
     """Closed-form (ridge) least squares of `target` on standardised `features`.
 
     `features` is (samples, dims), `target` (samples,); rows with any NaN are ignored.
     The intercept is not penalised. Dimensions with zero variance get weight 0.
     """
-    features = np.asarray(features, dtype=np.float64)
-    target = np.asarray(target, dtype=np.float64)
-    rows = np.isfinite(features).all(axis=1) & np.isfinite(target)
-    if rows.sum() <= features.shape[1]:
-        raise InputDataError(
-            f"linear probe: only {int(rows.sum())} complete training rows for {features.shape[1]} features"
-        )
-    x, y = features[rows], target[rows]
-    mean, std = x.mean(axis=0), x.std(axis=0)
-    std = np.where(std > 0, std, 1.0)  # constant dims: z = 0, weight irrelevant
-    y_mean, y_std = float(y.mean()), float(y.std())
-    if y_std == 0:
-        raise InputDataError("linear probe: the target has no variance in the training period")
-    z = (x - mean) / std
-    zy = (y - y_mean) / y_std
+    rows = standardised_rows(features, target, "linear probe")
+    z, zy = rows.z, rows.zy
     # z and zy are centred, so the least-squares intercept is 0 in standardised space.
     gram = z.T @ z + ridge * len(zy) * np.eye(z.shape[1])
     weights = np.linalg.solve(gram, z.T @ zy)
-    return LinearProbe(mean, std, y_mean, y_std, weights, 0.0)
+    return LinearProbe(rows.feature_mean, rows.feature_std, rows.target_mean, rows.target_std, weights, 0.0)
 
 
 def score_per_basin(observed: np.ndarray, predicted: np.ndarray, basins: np.ndarray) -> pd.DataFrame:
@@ -201,23 +227,6 @@ class PooledProbe:
         return self.basin_scaler.inverse(out.reshape(t, b))
 
 
-def _standardised_rows(x: np.ndarray, y: np.ndarray):
-    """Complete rows of flattened (samples, dims)/(samples,), standardised with their own
-    mean/std (population std, constant dims → std 1), plus those statistics."""
-    rows = np.isfinite(x).all(axis=1) & np.isfinite(y)
-    if rows.sum() <= x.shape[1]:
-        raise InputDataError(
-            f"probe: only {int(rows.sum())} complete training rows for {x.shape[1]} features"
-        )
-    x, y = x[rows], y[rows]
-    mean, std = x.mean(axis=0), x.std(axis=0)
-    std = np.where(std > 0, std, 1.0)
-    y_mean, y_std = float(y.mean()), float(y.std())
-    if y_std == 0:
-        raise InputDataError("probe: the target has no variance in the training period")
-    return (x - mean) / std, (y - y_mean) / y_std, mean, std, y_mean, y_std
-
-
 def _run(states, target, train_period, test_period, target_scaling, fit):
     """Shared frame: align, scale the target per basin if asked, fit on train, score on test."""
     x_train, y_train = aligned_rows(states, target, train_period)
@@ -247,9 +256,11 @@ def probe_linear(
 def _sklearn_probe(kind, estimator):
     def fit(x, y, scaler):
         d = x.shape[-1]
-        z, zy, mean, std, y_mean, y_std = _standardised_rows(x.reshape(-1, d), y.reshape(-1))
-        estimator.fit(z, zy)
-        return PooledProbe(kind, estimator, mean, std, y_mean, y_std, scaler)
+        rows = standardised_rows(x.reshape(-1, d), y.reshape(-1), f"{kind} probe")
+        estimator.fit(rows.z, rows.zy)
+        return PooledProbe(
+            kind, estimator, rows.feature_mean, rows.feature_std, rows.target_mean, rows.target_std, scaler
+        )
 
     return fit
 
@@ -325,9 +336,7 @@ def fit_offset_probe(
     rows = np.isfinite(x).all(axis=2) & np.isfinite(y)  # (time, basin)
     if rows.sum() <= d + b:
         raise InputDataError(f"offset probe: only {int(rows.sum())} complete training rows")
-    flat = x[rows]
-    mean, std = flat.mean(axis=0), flat.std(axis=0)
-    std = np.where(std > 0, std, 1.0)
+    mean, std = feature_scaler(x[rows])
     y_std = float(y[rows].std())
     if y_std == 0:
         raise InputDataError("offset probe: the target has no variance in the training period")
