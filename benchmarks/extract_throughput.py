@@ -223,7 +223,7 @@ def cpu_seconds() -> float:
 def child(a) -> dict:
     import torch
 
-    from hydroprobe.model.training import configure_cpu
+    from hydroprobe.model.device import configure_cpu
 
     ds, period = dataset_and_period(a.basins, a.years)
     ds = ds.load()

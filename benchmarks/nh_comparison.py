@@ -65,7 +65,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from train_throughput import bench_raw  # noqa: E402  (the raw torch limit, same shape)
 
 from hydroprobe.basins.dataset import read_camels_gb_inputs  # noqa: E402
-from hydroprobe.model.training import configure_cpu, resolve_device, train_lstm  # noqa: E402
+from hydroprobe.model.device import configure_cpu, resolve_device  # noqa: E402
+from hydroprobe.model.training import train_lstm  # noqa: E402
 from hydroprobe.report.discharge import discharge_scores  # noqa: E402
 from hydroprobe.sources.camels_gb import list_gauge_ids, read_attributes  # noqa: E402
 from hydroprobe.sources.synthetic import generate_world  # noqa: E402

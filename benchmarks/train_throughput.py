@@ -25,7 +25,8 @@ import pandas as pd
 import torch
 import xarray as xr
 
-from hydroprobe.model.training import configure_cpu, resolve_device, train_lstm
+from hydroprobe.model.device import configure_cpu, resolve_device
+from hydroprobe.model.training import train_lstm
 
 HIDDEN, SEQ, BATCH, N_DYN, N_STATIC = 64, 365, 256, 3, 22
 

@@ -22,6 +22,7 @@ from tqdm import tqdm
 from hydroprobe.errors import InputDataError
 from hydroprobe.metrics import nse
 from hydroprobe.model import checkpoints
+from hydroprobe.model.device import bf16_usable, configure_cpu, resolve_device
 from hydroprobe.model.loss import nse_star_loss
 from hydroprobe.model.lstm import HydroLSTM
 from hydroprobe.model.normalisation import compute_normalisation
@@ -30,50 +31,6 @@ from hydroprobe.model.windows import build_window_data, gather_windows, period_m
 
 class TrainingDivergedError(RuntimeError):
     """The training loss became NaN or infinite."""
-
-
-def resolve_device(device: str | None = "auto") -> torch.device:
-    """``auto`` → cuda if available, else cpu; otherwise the named device."""
-    if device in (None, "auto"):
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    dev = torch.device(device)
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise InputDataError(f"training.device is {device!r} but no CUDA device is available")
-    return dev
-
-
-_MALLOC_TUNED = False
-
-
-def _tune_malloc() -> None:
-    """Keep glibc from mmap-ing (and page-faulting in) every large LSTM buffer afresh: with the
-    default thresholds each batch's tens-of-MB tensors are mapped and unmapped, which costs
-    ~30 % of CPU time in the kernel (measured: 450 → 700 training samples/s, 2000 → 2700
-    extraction windows/s on 2 cores). Same effect as MALLOC_MMAP_THRESHOLD_ in the environment.
-    A no-op where glibc's mallopt is unavailable."""
-    global _MALLOC_TUNED
-    if _MALLOC_TUNED:
-        return
-    _MALLOC_TUNED = True
-    try:
-        import ctypes
-        import ctypes.util
-
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        m_trim_threshold, m_mmap_threshold = -1, -3
-        libc.mallopt(m_mmap_threshold, ctypes.c_int(2**31 - 1))
-        libc.mallopt(m_trim_threshold, ctypes.c_int(2**30))
-    except (OSError, AttributeError):
-        pass
-
-
-def configure_cpu(threads: int | None = None) -> None:
-    """Flush denormals (they make CPU LSTMs several times slower), tune malloc for large
-    buffers, and set the thread count."""
-    torch.set_flush_denormal(True)
-    _tune_malloc()
-    if threads:
-        torch.set_num_threads(int(threads))
 
 
 def save_checkpoint(obj: dict, path: str | os.PathLike) -> Path:
@@ -101,17 +58,6 @@ def learning_rate_for(schedule, epoch: int) -> float:
         if k <= epoch:
             rate = v
     return rate
-
-
-def _bf16_usable(device: torch.device, model: HydroLSTM) -> bool:
-    """oneDNN lacks a bf16 LSTM on some CPUs; try one tiny step."""
-    try:
-        x = torch.zeros(1, 2, model.n_inputs, device=device)
-        with torch.autocast(device.type, dtype=torch.bfloat16):
-            model(x)
-        return True
-    except RuntimeError:
-        return False
 
 
 def _model_config(model_cfg: dict, training_cfg: dict, n_inputs: int) -> dict:
@@ -235,7 +181,7 @@ def train_lstm(
     b_idx, e_idx = b_idx.to(device), e_idx.to(device)
     precision = str(training_cfg.get("precision", "fp32"))
     use_bf16 = precision == "bf16"
-    if use_bf16 and not _bf16_usable(device, model):
+    if use_bf16 and not bf16_usable(device, model):
         log(f"bf16 LSTM not supported on {device}; training in fp32")
         use_bf16 = False
     optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate_for(training_cfg["learning_rate"], 1))

@@ -28,8 +28,8 @@ import xarray as xr
 import zarr
 
 from hydroprobe.errors import InputDataError
+from hydroprobe.model.device import configure_cpu
 from hydroprobe.model.normalisation import Normalisation
-from hydroprobe.model.training import configure_cpu
 from hydroprobe.periods import in_periods
 from hydroprobe.states.inference import (
     final_states_streamed,

@@ -11,16 +11,16 @@ import torch
 import xarray as xr
 
 from hydroprobe.errors import InputDataError
+from hydroprobe.model.device import configure_cpu, resolve_device
 from hydroprobe.model.lstm import HydroLSTM, build_model
 from hydroprobe.model.normalisation import Normalisation
-from hydroprobe.model.training import configure_cpu, resolve_device
 from hydroprobe.model.windows import WindowData, build_window_data, complete_windows, gather_windows
 
 
 def load_model(path: str | os.PathLike, device: str | torch.device | None = "cpu") -> tuple[HydroLSTM, dict]:
     """(model in eval mode on ``device``, the checkpoint dict). ``device`` "auto"/None → cuda if
     available, else cpu."""
-    device = device if isinstance(device, torch.device) else resolve_device(device)
+    device = resolve_device(device)
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=False)
     except FileNotFoundError as exc:
