@@ -22,6 +22,21 @@ def test_atomic_output_replaces_only_on_success(tmp_path):
     assert sorted(p.name for p in target.parent.iterdir()) == ["table.csv"]  # no temporary left
 
 
+def test_atomic_output_folder_and_nothing_written(tmp_path):
+    target = tmp_path / "store"
+    target.mkdir()
+    (target / "old").write_text("old")
+    with atomic_output(target) as tmp:
+        tmp.mkdir()
+        (tmp / "new").write_text("new")
+    assert [p.name for p in target.iterdir()] == ["new"]
+    with pytest.raises(FileNotFoundError, match="nothing was written"):
+        with atomic_output(target):
+            pass
+    assert [p.name for p in target.iterdir()] == ["new"]  # the complete folder stays
+    assert [p.name for p in tmp_path.iterdir()] == ["store"]
+
+
 def test_figure_is_written_whole(tmp_path):
     rng = np.random.default_rng(0)
     scores = pd.DataFrame(

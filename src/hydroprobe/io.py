@@ -31,60 +31,43 @@ def _replace(tmp: Path, path: Path) -> None:
 
 @contextmanager
 def atomic_output(path: str | os.PathLike):
-    """Yield a temporary sibling of ``path`` to write to; it replaces ``path`` only when the
-    block completes, and is removed if it raises (a half-written file never looks complete)."""
+    """Yield a temporary sibling of ``path`` to write to (a file or a folder, not yet created);
+    it replaces ``path`` only when the block completes, and is removed if the block raises, so a
+    half-written output never looks complete. A block that writes nothing raises
+    `FileNotFoundError` and leaves ``path`` as it was."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = _temporary_sibling(path)
     try:
         yield tmp
+        if not tmp.exists():
+            raise FileNotFoundError(f"{path}: nothing was written to its temporary {tmp.name}")
         _replace(tmp, path)
     finally:
         if tmp.exists():
-            shutil.rmtree(tmp) if tmp.is_dir() else tmp.unlink()
+            shutil.rmtree(tmp, ignore_errors=True) if tmp.is_dir() else tmp.unlink()
 
 
 def write_zarr_atomic(ds: xr.Dataset, path: str | os.PathLike, **to_zarr_kwargs) -> Path:
     """Write `ds` to a zarr store at `path`, replacing it only when the write has finished."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _temporary_sibling(path)
-    try:
+    with atomic_output(path) as tmp:
         ds.to_zarr(tmp, mode="w", consolidated=False, **to_zarr_kwargs)
-        _replace(tmp, path)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-    return path
+    return Path(path)
 
 
 def write_netcdf_atomic(ds: xr.Dataset, path: str | os.PathLike, **to_netcdf_kwargs) -> Path:
     """Write `ds` to a NetCDF file at `path`, moved into place only when complete."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _temporary_sibling(path)
-    try:
+    with atomic_output(path) as tmp:
         ds.to_netcdf(tmp, **to_netcdf_kwargs)
-        _replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
+    return Path(path)
 
 
 def write_csv_atomic(df: pd.DataFrame, path: str | os.PathLike, **to_csv_kwargs) -> Path:
     """Write `df` as CSV at `path` (no index unless asked), moved into place when complete."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _temporary_sibling(path)
     to_csv_kwargs.setdefault("index", False)
-    try:
+    with atomic_output(path) as tmp:
         df.to_csv(tmp, **to_csv_kwargs)
-        _replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
+    return Path(path)
 
 
 def open_zarr(path: str | os.PathLike) -> xr.Dataset:

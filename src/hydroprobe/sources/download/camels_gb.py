@@ -19,13 +19,13 @@ import shutil
 import stat
 import tempfile
 import urllib.request
-import uuid
 import zipfile
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from hydroprobe.errors import InputDataError
+from hydroprobe.io import atomic_output
 
 CAMELS_GB_DOI = "10.5285/8344e4f3-d2ea-44f5-8afa-86d2987543a9"
 CAMELS_GB_URL = "https://data-package.ceh.ac.uk/data/8344e4f3-d2ea-44f5-8afa-86d2987543a9.zip"
@@ -35,10 +35,6 @@ CATALOGUE_URL = "https://catalogue.ceh.ac.uk/documents/8344e4f3-d2ea-44f5-8afa-8
 TIMESERIES_DIR = "timeseries"
 BOUNDARIES_DIR = "CAMELS_GB_catchment_boundaries"
 ATTRIBUTE_GLOB = "CAMELS_GB_*_attributes.csv"
-
-
-def _temporary_sibling(path: Path) -> Path:
-    return path.with_name(f".tmp-{uuid.uuid4().hex[:8]}-{path.name}")
 
 
 def download(
@@ -60,8 +56,6 @@ def download(
     manager, like `urllib.request.urlopen`'s response).
     """
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _temporary_sibling(target)
     digest = hashlib.sha256()
     check_algo, _, check_hex = (checksum or "").partition(":")
     try:
@@ -70,43 +64,40 @@ def download(
         raise InputDataError(f"{url}: unknown checksum algorithm {check_algo!r}") from None
     written = 0
     try:
-        try:
-            response = opener(url, timeout=timeout)
-        except Exception as err:
-            raise InputDataError(f"{url}: download failed ({err})") from None
-        with response:
-            headers = getattr(response, "headers", None)
-            announced = headers.get("Content-Length") if headers is not None else None
-            with open(tmp, "wb") as out:
-                while True:
-                    block = response.read(chunk)
-                    if not block:
-                        break
-                    out.write(block)
-                    digest.update(block)
-                    if check is not None:
-                        check.update(block)
-                    written += len(block)
-        if announced is not None and str(announced).isdigit() and written != int(announced):
-            raise InputDataError(f"{url}: incomplete download ({written} of {announced} bytes)")
-        if size is not None and written != int(size):
-            raise InputDataError(f"{url}: size {written} bytes, expected {size}")
-        if sha256 is not None and digest.hexdigest().lower() != sha256.lower():
-            raise InputDataError(
-                f"{url}: SHA-256 {digest.hexdigest()} does not match expected {sha256.lower()}"
-            )
-        if check is not None and check.hexdigest().lower() != check_hex.lower():
-            raise InputDataError(
-                f"{url}: {check_algo} {check.hexdigest()} does not match expected {check_hex.lower()}"
-            )
-        os.replace(tmp, target)
+        with atomic_output(target) as tmp:
+            try:
+                response = opener(url, timeout=timeout)
+            except Exception as err:
+                raise InputDataError(f"{url}: download failed ({err})") from None
+            with response:
+                headers = getattr(response, "headers", None)
+                announced = headers.get("Content-Length") if headers is not None else None
+                with open(tmp, "wb") as out:
+                    while True:
+                        block = response.read(chunk)
+                        if not block:
+                            break
+                        out.write(block)
+                        digest.update(block)
+                        if check is not None:
+                            check.update(block)
+                        written += len(block)
+            if announced is not None and str(announced).isdigit() and written != int(announced):
+                raise InputDataError(f"{url}: incomplete download ({written} of {announced} bytes)")
+            if size is not None and written != int(size):
+                raise InputDataError(f"{url}: size {written} bytes, expected {size}")
+            if sha256 is not None and digest.hexdigest().lower() != sha256.lower():
+                raise InputDataError(
+                    f"{url}: SHA-256 {digest.hexdigest()} does not match expected {sha256.lower()}"
+                )
+            if check is not None and check.hexdigest().lower() != check_hex.lower():
+                raise InputDataError(
+                    f"{url}: {check_algo} {check.hexdigest()} does not match expected {check_hex.lower()}"
+                )
     except InputDataError:
         raise
     except Exception as err:
         raise InputDataError(f"{url}: download to {target} failed ({err})") from None
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return target
 
 
@@ -206,8 +197,14 @@ def fetch(
     keep_zip: bool = False,
     **download_kwargs: Any,
 ) -> Path:
-    """Download (unless ``zip_path`` already exists), extract safely and normalise into ``dest``."""
+    """Download (unless ``zip_path`` already exists), extract safely and normalise into ``dest``.
+
+    The normalised folder is assembled beside ``dest`` and moved into place only when complete;
+    ``dest`` must not exist or be empty.
+    """
     dest = Path(dest)
+    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+        raise InputDataError(f"{dest}: destination for CAMELS-GB exists and is not empty")
     dest.parent.mkdir(parents=True, exist_ok=True)
     zip_path = Path(zip_path) if zip_path is not None else dest.parent / f"{dest.name}.zip"
     if not zip_path.is_file():
@@ -218,9 +215,12 @@ def fetch(
             f"{url}: the server did not return a zip (a licence or login page?); download it from "
             f"{CATALOGUE_URL} and set camels_gb.path to the unzipped folder"
         )
-    with tempfile.TemporaryDirectory(dir=dest.parent, prefix=".tmp-camels-") as tmp:
-        safe_extract(zip_path, tmp)
-        normalise_layout(tmp, dest)
+    with (
+        atomic_output(dest) as staged,
+        tempfile.TemporaryDirectory(dir=dest.parent, prefix=".tmp-camels-") as extracted,
+    ):
+        safe_extract(zip_path, extracted)
+        normalise_layout(extracted, staged)
     if not keep_zip:
         zip_path.unlink()
     return dest

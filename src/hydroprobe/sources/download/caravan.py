@@ -16,16 +16,16 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import tarfile
+import tempfile
 import urllib.request
-import uuid
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from hydroprobe.errors import InputDataError
+from hydroprobe.io import atomic_output
 from hydroprobe.sources.download.camels_gb import download, safe_extract
 
 ZENODO_API = "https://zenodo.org/api/records/{record}"
@@ -120,22 +120,28 @@ def fetch_caravan(
     filename: str | None = None,
     opener: Callable[..., Any] = urllib.request.urlopen,
 ) -> Path:
-    """Download Caravan's archive from Zenodo and unpack it so that `dest` is the Caravan folder."""
+    """Download Caravan's archive from Zenodo and unpack it so that `dest` is the Caravan folder.
+
+    The archive is downloaded and unpacked in a temporary folder beside `dest`, and the Caravan
+    folder is moved into place only when complete; `dest` must not exist or be empty.
+    """
     dest = Path(dest)
     if dest.exists() and any(dest.iterdir()):
         raise InputDataError(f"{dest}: exists and is not empty; remove it or set caravan.path to it")
     chosen = choose_archive(record_files(record, opener), layout, filename)
-    work = dest.with_name(f".tmp-{uuid.uuid4().hex[:8]}-{dest.name}")
-    work.mkdir(parents=True)
-    try:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with (
+        atomic_output(dest) as staged,
+        tempfile.TemporaryDirectory(dir=dest.parent, prefix=".tmp-caravan-") as work,
+    ):
         archive = download(
             chosen["url"],
-            work / chosen["name"],
+            Path(work) / chosen["name"],
             opener=opener,
             size=chosen.get("size"),
             checksum=chosen.get("checksum"),
         )
-        unpacked = work / "unpacked"
+        unpacked = Path(work) / "unpacked"
         if zipfile.is_zipfile(archive):
             safe_extract(archive, unpacked)
         elif tarfile.is_tarfile(archive):
@@ -145,9 +151,5 @@ def fetch_caravan(
         root = find_caravan_root(unpacked)
         if root is None:
             raise InputDataError(f"{chosen['name']}: no folder with attributes/ and timeseries/ inside")
-        if dest.exists():
-            dest.rmdir()
-        os.replace(root, dest)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+        root.rename(staged)
     return dest

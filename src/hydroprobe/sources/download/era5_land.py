@@ -13,8 +13,8 @@ token *without* the legacy ``UID:`` prefix. The dataset licences must be accepte
 the dataset web pages. The key is never written to a log line or error message: every text
 that may contain it goes through :func:`redact`.
 
-Files are written under a temporary name beside the target and moved into place with
-``os.replace`` only once they open with xarray and hold the expected variable.
+Files are written under a temporary name beside the target and moved into place
+(`hydroprobe.io.atomic_output`) only once they open with xarray and hold the expected variable.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ import os
 import re
 import shutil
 import time
-import uuid
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -35,6 +34,7 @@ import numpy as np
 import xarray as xr
 
 from hydroprobe.errors import InputDataError
+from hydroprobe.io import atomic_output, write_netcdf_atomic
 
 LOG = logging.getLogger(__name__)
 
@@ -274,20 +274,14 @@ def is_transient(err: BaseException) -> bool:
     return bool(_TRANSIENT_PATTERNS.search(text))
 
 
-def _temporary_sibling(path: Path) -> Path:
-    return path.with_name(f".tmp-{uuid.uuid4().hex[:8]}-{path.name}")
-
-
-def _unzip_single_netcdf(tmp: Path) -> None:
+def _unzip_single_netcdf(path: Path) -> None:
     """The CDS may still deliver a zip (e.g. several stepTypes): keep its single .nc."""
-    with zipfile.ZipFile(tmp) as zf:
+    with atomic_output(path) as extracted, zipfile.ZipFile(path) as zf:
         names = [n for n in zf.namelist() if n.endswith(".nc")]
         if len(names) != 1:
-            raise CdsRequestError(f"{tmp.name}: CDS delivered a zip with {len(names)} .nc files, expected 1")
-        extracted = tmp.with_name(tmp.name + ".nc")
+            raise CdsRequestError(f"{path.name}: CDS delivered a zip with {len(names)} .nc files, expected 1")
         with zf.open(names[0]) as src, open(extracted, "wb") as dst:
             shutil.copyfileobj(src, dst)
-    os.replace(extracted, tmp)
 
 
 def check_netcdf(path: str | os.PathLike, variable: str, label: str | None = None) -> None:
@@ -347,15 +341,14 @@ def retrieve(
     attempts = max(1, int(attempts))
     what = f"{dataset} {variable} {request.get('year', '')}{'-' + request['month'] if isinstance(request.get('month'), str) else ''}"
     for attempt in range(1, attempts + 1):
-        tmp = _temporary_sibling(target)
         try:
-            client.retrieve(dataset, request, str(tmp))
-            if not tmp.is_file():
-                raise CdsRequestError(f"{target}: CDS client returned without writing a file")
-            if zipfile.is_zipfile(tmp):
-                _unzip_single_netcdf(tmp)
-            check_netcdf(tmp, variable, label=str(target))
-            os.replace(tmp, target)
+            with atomic_output(target) as tmp:
+                client.retrieve(dataset, request, str(tmp))
+                if not tmp.is_file():
+                    raise CdsRequestError(f"{target}: CDS client returned without writing a file")
+                if zipfile.is_zipfile(tmp):
+                    _unzip_single_netcdf(tmp)
+                check_netcdf(tmp, variable, label=str(target))
             return target
         except CdsRequestError as err:
             # Unreadable / wrong content: a truncated transfer is worth another try.
@@ -374,9 +367,6 @@ def retrieve(
                     f"CDS request {what} still failing after {attempts} attempts: {prefix}{message}"
                 ) from None
             last = message
-        finally:
-            if tmp.exists():
-                tmp.unlink()
         delay = backoff_s * 2 ** (attempt - 1)
         LOG.warning(
             "CDS %s: attempt %d/%d failed (%s); retrying in %.0f s", what, attempt, attempts, last, delay
@@ -413,8 +403,6 @@ def hourly_to_daily(path_in: str | os.PathLike, path_out: str | os.PathLike) -> 
     fewer time steps than a full day (e.g. the ragged end of ERA5T) is NaN rather than a
     biased mean. Accumulated variables (``tp``, ``pev``, ...) are refused.
     """
-    from hydroprobe.io import write_netcdf_atomic
-
     path_in = Path(path_in)
     try:
         ds = xr.open_dataset(path_in)

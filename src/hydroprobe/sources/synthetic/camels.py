@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import uuid
 from pathlib import Path
 
 import pandas as pd
@@ -12,7 +9,7 @@ import shapefile
 from pyproj import CRS
 from pyproj.enums import WktVersion
 
-from hydroprobe.io import write_csv_atomic
+from hydroprobe.io import atomic_output, write_csv_atomic
 
 from .catchments import Catchment, to_bng
 
@@ -74,10 +71,8 @@ def write_boundaries(camels_dir: Path, catchments: list[Catchment]) -> Path:
     Written to a temporary folder and moved into place as a whole.
     """
     final = camels_dir / "CAMELS_GB_catchment_boundaries"
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = final.with_name(f".tmp-{uuid.uuid4().hex[:8]}-{final.name}")
-    tmp.mkdir()
-    try:
+    with atomic_output(final) as tmp:
+        tmp.mkdir()
         base = tmp / "CAMELS_GB_catchment_boundaries"
         with shapefile.Writer(str(base), shapeType=shapefile.POLYGON) as w:
             w.field("ID_STRING", "C", size=16)
@@ -91,12 +86,6 @@ def write_boundaries(camels_dir: Path, catchments: list[Catchment]) -> Path:
                 w.poly([ring])
                 w.record(str(c.gauge_id), int(c.gauge_id))
         base.with_suffix(".prj").write_text(CRS.from_epsg(27700).to_wkt(WktVersion.WKT1_ESRI))
-        if final.exists():
-            shutil.rmtree(final)
-        os.replace(tmp, final)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
     return final
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from hydroprobe.io import _replace, _temporary_sibling
+from hydroprobe.io import atomic_output
 
 from .grid import LAYER_DEPTHS_CM
 
@@ -55,14 +55,7 @@ def write_truth(
         },
         attrs={"method": "exact"},
     )
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _temporary_sibling(path)
-    try:
+    with atomic_output(path) as tmp:
         ds.to_netcdf(tmp, engine="netcdf4")
         wds.to_netcdf(tmp, mode="a", group="weights", engine="netcdf4")
-        _replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
+    return Path(path)
