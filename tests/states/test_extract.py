@@ -2,12 +2,13 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 import torch
 import xarray as xr
 
+from hydroprobe.model.checkpoints import save_checkpoint
 from hydroprobe.model.lstm import HydroLSTM
 from hydroprobe.model.normalisation import compute_normalisation
-from hydroprobe.model.training import save_checkpoint
 from hydroprobe.model.windows import build_window_data
 from hydroprobe.states.extract import extract_cell_states
 
@@ -122,3 +123,25 @@ def test_states_store_hidden_state_and_the_same_prediction_as_predict_discharge(
     h, c = st["h"].values, st["c"].values
     ok = np.isfinite(c)
     assert np.all(np.abs(h[ok]) <= np.abs(np.tanh(c[ok])) + 1e-6)
+
+
+def test_failed_extraction_leaves_the_previous_store_and_no_partial_one(tmp_path, monkeypatch):
+    import hydroprobe.states.extract as extract
+
+    ds, _, _, path = make_case(tmp_path)
+    out = tmp_path / "s.zarr"
+    extract_cell_states(path, ds, [("2001-02-01", "2001-04-20")], out, batch_windows=16, threads=1)
+    before = xr.open_zarr(out, consolidated=False)["c"].values
+    real, calls = extract.final_states_streamed, {"n": 0}
+
+    def fails_on_the_third_batch(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("killed")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(extract, "final_states_streamed", fails_on_the_third_batch)
+    with pytest.raises(RuntimeError, match="killed"):
+        extract_cell_states(path, ds, [("2001-01-20", "2001-04-20")], out, batch_windows=16, threads=1)
+    np.testing.assert_array_equal(xr.open_zarr(out, consolidated=False)["c"].values, before)
+    assert not any(p.name.startswith(".tmp-") for p in tmp_path.iterdir())

@@ -1,11 +1,14 @@
-"""Per-epoch resume checkpoints for ``train_lstm``.
+"""Checkpoint files of ``train_lstm``, each written so that a half-written one never looks complete.
 
-After every epoch the full training state (model, optimizer, epoch, the shuffling generator's
-state, the global torch/numpy/python RNG states, history) is written atomically to
-``<trained_path>.resume/epoch_NNN.pt``; only the latest is kept. A restarted ``train_lstm``
-with the same fingerprint (configuration, seed, data) continues from it and, on CPU, ends
-with weights bit-identical to an uninterrupted run. The directory is removed once the trained
-model is written.
+The trained and untrained models (contract §3): ``torch.save`` dicts ``{state_dict,
+model_config, normalisation, seed}``; ``untrained.pt`` holds the initial weights of the same seed.
+
+Per-epoch resume checkpoints: after every epoch the full training state (model, optimizer,
+epoch, the shuffling generator's state, the global torch/numpy/python RNG states, history) is
+written to ``<trained_path>.resume/epoch_NNN.pt``; only the latest is kept. A restarted
+``train_lstm`` with the same fingerprint (configuration, seed, data) continues from it and, on
+CPU, ends with weights bit-identical to an uninterrupted run. The directory is removed once the
+trained model is written.
 """
 
 from __future__ import annotations
@@ -16,12 +19,13 @@ import os
 import random
 import re
 import shutil
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import torch
+
+from hydroprobe.io import atomic_output
 
 RESUME_FORMAT = 1
 _EPOCH_FILE = re.compile(r"^epoch_(\d+)\.pt$")
@@ -53,18 +57,18 @@ def fingerprint(**parts) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def _atomic_save(obj: dict, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".tmp-{uuid.uuid4().hex[:8]}-{path.name}")
-    try:
-        with open(tmp, "wb") as fh:
-            torch.save(obj, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+def _torch_save_atomic(obj: dict, path: str | os.PathLike) -> Path:
+    """``torch.save`` to a temporary sibling, flushed to disk, then moved into place."""
+    with atomic_output(path) as tmp, open(tmp, "wb") as fh:
+        torch.save(obj, fh)
+        fh.flush()
+        os.fsync(fh.fileno())
+    return Path(path)
+
+
+def save_checkpoint(obj: dict, path: str | os.PathLike) -> Path:
+    """Write a trained or untrained model's checkpoint dict to ``path``; returns the path."""
+    return _torch_save_atomic(obj, path)
 
 
 def rng_states(generator: torch.Generator) -> dict:
@@ -103,7 +107,7 @@ def _epoch_files(directory: Path) -> list[tuple[int, Path]]:
 def save_epoch(directory: Path, epoch: int, state: dict) -> Path:
     """Write ``epoch_NNN.pt`` atomically, then remove older epochs (the latest is kept)."""
     path = directory / f"epoch_{epoch:03d}.pt"
-    _atomic_save({"format": RESUME_FORMAT, "epoch": int(epoch), **state}, path)
+    _torch_save_atomic({"format": RESUME_FORMAT, "epoch": int(epoch), **state}, path)
     for e, p in _epoch_files(directory):
         if e < epoch:
             p.unlink(missing_ok=True)

@@ -1,7 +1,6 @@
 """Train the rainfall-runoff LSTM with the NSE* loss; save the trained and untrained models.
 
-Both checkpoints (contract §3) are ``torch.save`` dicts ``{state_dict, model_config,
-normalisation, seed}``; ``untrained.pt`` holds the initial weights of the same seed.
+The checkpoint files and the per-epoch resume checkpoints are written by ``model.checkpoints``.
 """
 
 from __future__ import annotations
@@ -9,9 +8,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-import uuid
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -31,20 +28,6 @@ from hydroprobe.model.windows import build_window_data, gather_windows, period_m
 
 class TrainingDivergedError(RuntimeError):
     """The training loss became NaN or infinite."""
-
-
-def save_checkpoint(obj: dict, path: str | os.PathLike) -> Path:
-    """torch.save to a temporary sibling, then os.replace into place."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".tmp-{uuid.uuid4().hex[:8]}-{path.name}")
-    try:
-        torch.save(obj, tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
 
 
 def learning_rate_for(schedule, epoch: int) -> float:
@@ -165,7 +148,7 @@ def train_lstm(
         mcfg["n_inputs"], mcfg["hidden_size"], mcfg["output_dropout"], mcfg["initial_forget_bias"]
     )
     common = {"model_config": mcfg, "normalisation": norm.to_dict(), "seed": int(seed)}
-    save_checkpoint(
+    checkpoints.save_checkpoint(
         {"state_dict": {k: v.detach().clone() for k, v in model.state_dict().items()}, **common},
         untrained_path,
     )
@@ -308,7 +291,7 @@ def train_lstm(
         log(msg)
 
     model.to("cpu")
-    save_checkpoint(
+    checkpoints.save_checkpoint(
         {"state_dict": {k: v.detach().clone() for k, v in model.state_dict().items()}, **common}, trained_path
     )
     checkpoints.clear(rdir)

@@ -16,8 +16,6 @@ The same pass also yields the hidden state h_t and the model's prediction of its
 from __future__ import annotations
 
 import os
-import shutil
-import uuid
 from pathlib import Path
 
 import dask.array as da
@@ -28,6 +26,7 @@ import xarray as xr
 import zarr
 
 from hydroprobe.errors import InputDataError
+from hydroprobe.io import atomic_output
 from hydroprobe.model.device import configure_cpu
 from hydroprobe.model.normalisation import Normalisation
 from hydroprobe.periods import in_periods
@@ -104,10 +103,7 @@ def extract_cell_states(
             "ending at each day, from a zero initial state",
         },
     )
-    out_path = Path(out_path)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_path.with_name(f".tmp-{uuid.uuid4().hex[:8]}-{out_path.name}")
-    try:
+    with atomic_output(out_path) as tmp:
         template.to_zarr(tmp, mode="w", compute=False, consolidated=False)
         group = zarr.open_group(str(tmp), mode="r+")
         blocks = {
@@ -150,12 +146,4 @@ def extract_cell_states(
                 del data, x
             if current >= 0:
                 flush(current)
-        if out_path.is_dir():
-            shutil.rmtree(out_path)
-        elif out_path.exists():
-            out_path.unlink()
-        os.replace(tmp, out_path)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-    return out_path
+    return Path(out_path)
