@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zipfile
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -177,6 +179,22 @@ def test_partial_file_never_left(tmp_path, content):
         retrieve(client, dataset, req, target, attempts=2, sleep=slept.append)
     assert len(client.calls) == 2 and slept == [30]
     assert list(target.parent.iterdir()) == []  # neither target nor temp
+
+
+def test_zipped_delivery_is_unzipped(tmp_path):
+    def writer(path):
+        inner = tmp_path / "inner.nc"
+        _write_nc(inner)
+        with zipfile.ZipFile(path, "w") as zf:
+            zf.write(inner, "data_stream-oper_stepType-instant.nc")
+        inner.unlink()
+
+    dataset, req = build_request("swvl1", 2000, 2)
+    target = target_path(tmp_path, "swvl1", 2000, 2)
+    retrieve(FakeClient(writer=writer), dataset, req, target, sleep=lambda s: None)
+    assert not zipfile.is_zipfile(target)
+    assert open_era5_land(tmp_path, ["swvl1"]).sizes["time"] == 2
+    assert [p.name for p in target.parent.iterdir()] == [target.name]
 
 
 def test_wrong_variable_refused(tmp_path):

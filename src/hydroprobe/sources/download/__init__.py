@@ -1,1 +1,2 @@
-"""Downloaders for the real data sources (CAMELS-GB from the EIDC, ERA5-Land from the CDS)."""
+"""Downloaders for the real data sources (CAMELS-GB from the EIDC, Caravan from Zenodo, ERA5-Land
+from the CDS), and `transfer`: the HTTP download and safe unpacking they share."""

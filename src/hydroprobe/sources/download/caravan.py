@@ -16,17 +16,15 @@ from __future__ import annotations
 
 import json
 import os
-import tarfile
 import tempfile
 import urllib.request
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from hydroprobe.errors import InputDataError
 from hydroprobe.io import atomic_output
-from hydroprobe.sources.download.camels_gb import download, safe_extract
+from hydroprobe.sources.download.transfer import download, safe_extract
 
 ZENODO_API = "https://zenodo.org/api/records/{record}"
 CARAVAN_RECORD = "7944025"
@@ -84,25 +82,6 @@ def choose_archive(files: list[dict], layout: str = "csv", filename: str | None 
     return archives[0]
 
 
-def safe_extract_tar(tar_path: str | os.PathLike, dest: str | os.PathLike) -> Path:
-    """Extract a tar archive refusing absolute paths, `..`, links and devices (tarfile's
-    `data` filter, Python ≥ 3.11.4); the error names the entry."""
-    dest = Path(dest)
-    dest.mkdir(parents=True, exist_ok=True)
-    if not hasattr(tarfile, "data_filter"):
-        raise InputDataError("extracting tar archives safely needs Python >= 3.11.4")
-    with tarfile.open(tar_path) as archive:
-        for member in archive.getmembers():
-            try:
-                tarfile.data_filter(member, str(dest))
-            except tarfile.FilterError as err:
-                raise InputDataError(f"{tar_path}: refusing entry {member.name!r} ({err})") from None
-            if member.issym() or member.islnk():
-                raise InputDataError(f"{tar_path}: refusing entry {member.name!r} (link)")
-        archive.extractall(dest, filter="data")
-    return dest
-
-
 def find_caravan_root(root: Path) -> Path | None:
     """The shallowest folder under `root` holding both `attributes/` and `timeseries/`."""
     candidates = [
@@ -141,13 +120,7 @@ def fetch_caravan(
             size=chosen.get("size"),
             checksum=chosen.get("checksum"),
         )
-        unpacked = Path(work) / "unpacked"
-        if zipfile.is_zipfile(archive):
-            safe_extract(archive, unpacked)
-        elif tarfile.is_tarfile(archive):
-            safe_extract_tar(archive, unpacked)
-        else:
-            raise InputDataError(f"{chosen['url']}: neither a zip nor a tar archive")
+        unpacked = safe_extract(archive, Path(work) / "unpacked")
         root = find_caravan_root(unpacked)
         if root is None:
             raise InputDataError(f"{chosen['name']}: no folder with attributes/ and timeseries/ inside")

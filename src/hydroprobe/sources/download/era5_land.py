@@ -23,7 +23,6 @@ import calendar
 import logging
 import os
 import re
-import shutil
 import time
 import zipfile
 from collections.abc import Callable
@@ -35,6 +34,7 @@ import xarray as xr
 
 from hydroprobe.errors import InputDataError
 from hydroprobe.io import atomic_output, write_netcdf_atomic
+from hydroprobe.sources.download.transfer import unzip_single_netcdf
 
 LOG = logging.getLogger(__name__)
 
@@ -274,16 +274,6 @@ def is_transient(err: BaseException) -> bool:
     return bool(_TRANSIENT_PATTERNS.search(text))
 
 
-def _unzip_single_netcdf(path: Path) -> None:
-    """The CDS may still deliver a zip (e.g. several stepTypes): keep its single .nc."""
-    with atomic_output(path) as extracted, zipfile.ZipFile(path) as zf:
-        names = [n for n in zf.namelist() if n.endswith(".nc")]
-        if len(names) != 1:
-            raise CdsRequestError(f"{path.name}: CDS delivered a zip with {len(names)} .nc files, expected 1")
-        with zf.open(names[0]) as src, open(extracted, "wb") as dst:
-            shutil.copyfileobj(src, dst)
-
-
 def check_netcdf(path: str | os.PathLike, variable: str, label: str | None = None) -> None:
     """Raise `CdsRequestError` unless ``path`` opens with xarray and holds ``variable`` with a time axis."""
     path = Path(path)
@@ -347,10 +337,10 @@ def retrieve(
                 if not tmp.is_file():
                     raise CdsRequestError(f"{target}: CDS client returned without writing a file")
                 if zipfile.is_zipfile(tmp):
-                    _unzip_single_netcdf(tmp)
+                    unzip_single_netcdf(tmp)
                 check_netcdf(tmp, variable, label=str(target))
             return target
-        except CdsRequestError as err:
+        except InputDataError as err:
             # Unreadable / wrong content: a truncated transfer is worth another try.
             last = redact(_one_line(err), key)
             transient = "not readable" in str(err)
