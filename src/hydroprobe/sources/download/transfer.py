@@ -1,0 +1,185 @@
+"""Moving data from the network onto disk safely: HTTP downloads and archive extraction.
+
+* `download` streams a URL to a file through a temporary sibling, checks its size and
+  checksums, and moves it into place only when complete and matching;
+* `safe_extract` unpacks a zip or tar archive, refusing (before anything is written) any entry
+  that is a link, has an absolute name or a drive letter, or would land outside the
+  destination (``../``); tar entries also go through tarfile's ``data`` filter (no devices, no
+  setuid bits);
+* `unzip_single_netcdf` replaces a zip that holds exactly one NetCDF file by that file (the CDS
+  may still deliver a zip where a NetCDF file was asked for).
+
+Every failure raises `InputDataError` with one line naming the URL, archive or entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import stat
+import tarfile
+import urllib.request
+import zipfile
+from collections.abc import Callable
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from hydroprobe.errors import InputDataError
+from hydroprobe.io import atomic_output
+
+
+def download(
+    url: str,
+    target: str | os.PathLike,
+    sha256: str | None = None,
+    opener: Callable[..., Any] = urllib.request.urlopen,
+    chunk: int = 1 << 20,
+    size: int | None = None,
+    timeout: float = 60,
+    checksum: str | None = None,
+) -> Path:
+    """Stream ``url`` to ``target`` through a temporary file beside it.
+
+    The byte count is checked against ``size`` (if given) and the server's Content-Length
+    (if sent), the SHA-256 against ``sha256`` (if given), and ``checksum`` written
+    ``"<algorithm>:<hex>"`` (as Zenodo publishes them, e.g. ``md5:…``) if given; only a
+    complete, matching file is moved into place. ``opener(url, timeout=...)`` must return a
+    file-like object (a context manager, like `urllib.request.urlopen`'s response).
+    """
+    target = Path(target)
+    digest = hashlib.sha256()
+    check_algo, _, check_hex = (checksum or "").partition(":")
+    try:
+        check = hashlib.new(check_algo) if checksum else None
+    except ValueError:
+        raise InputDataError(f"{url}: unknown checksum algorithm {check_algo!r}") from None
+    written = 0
+    try:
+        with atomic_output(target) as tmp:
+            try:
+                response = opener(url, timeout=timeout)
+            except Exception as err:
+                raise InputDataError(f"{url}: download failed ({err})") from None
+            with response:
+                headers = getattr(response, "headers", None)
+                announced = headers.get("Content-Length") if headers is not None else None
+                with open(tmp, "wb") as out:
+                    while True:
+                        block = response.read(chunk)
+                        if not block:
+                            break
+                        out.write(block)
+                        digest.update(block)
+                        if check is not None:
+                            check.update(block)
+                        written += len(block)
+            if announced is not None and str(announced).isdigit() and written != int(announced):
+                raise InputDataError(f"{url}: incomplete download ({written} of {announced} bytes)")
+            if size is not None and written != int(size):
+                raise InputDataError(f"{url}: size {written} bytes, expected {size}")
+            if sha256 is not None and digest.hexdigest().lower() != sha256.lower():
+                raise InputDataError(
+                    f"{url}: SHA-256 {digest.hexdigest()} does not match expected {sha256.lower()}"
+                )
+            if check is not None and check.hexdigest().lower() != check_hex.lower():
+                raise InputDataError(
+                    f"{url}: {check_algo} {check.hexdigest()} does not match expected {check_hex.lower()}"
+                )
+    except InputDataError:
+        raise
+    except Exception as err:
+        raise InputDataError(f"{url}: download to {target} failed ({err})") from None
+    return target
+
+
+_DRIVE = re.compile(r"^[A-Za-z]:")
+
+
+def _unsafe_reason(name: str, is_link: bool, root: Path) -> str | None:
+    """Why an archive entry must not be extracted under ``root`` (resolved), or None."""
+    if is_link:
+        return "link"
+    if "\x00" in name:
+        return "NUL in name"
+    posix = name.replace("\\", "/")
+    if posix.startswith("/"):
+        return "absolute path"
+    if _DRIVE.match(posix):
+        return "drive letter"
+    if ".." in PurePosixPath(posix).parts:
+        return "path escapes the destination"
+    resolved = (root / posix).resolve()
+    if resolved != root and root not in resolved.parents:
+        return "path escapes the destination"
+    return None
+
+
+def safe_extract_zip(zip_path: str | os.PathLike, dest: str | os.PathLike) -> Path:
+    """Extract a zip archive into ``dest`` after checking every entry (see the module doc)."""
+    zip_path, dest = Path(zip_path), Path(dest)
+    try:
+        zf = zipfile.ZipFile(zip_path)
+    except (zipfile.BadZipFile, OSError) as err:
+        raise InputDataError(f"{zip_path}: not a readable zip file ({err})") from None
+    with zf:
+        infos = zf.infolist()
+        root = dest.resolve()
+        for info in infos:
+            is_link = stat.S_ISLNK(info.external_attr >> 16)
+            reason = _unsafe_reason(info.filename, is_link, root)
+            if reason:
+                raise InputDataError(f"{zip_path}: refusing entry {info.filename!r} ({reason})")
+        dest.mkdir(parents=True, exist_ok=True)
+        for info in infos:
+            info.filename = info.filename.replace("\\", "/")
+            zf.extract(info, dest)
+    return dest
+
+
+def safe_extract_tar(tar_path: str | os.PathLike, dest: str | os.PathLike) -> Path:
+    """Extract a tar archive into ``dest`` after checking every entry (see the module doc)."""
+    tar_path, dest = Path(tar_path), Path(dest)
+    if not hasattr(tarfile, "data_filter"):
+        raise InputDataError("extracting tar archives safely needs Python >= 3.11.4")
+    try:
+        archive = tarfile.open(tar_path)
+    except (tarfile.TarError, OSError) as err:
+        raise InputDataError(f"{tar_path}: not a readable tar archive ({err})") from None
+    with archive:
+        members = archive.getmembers()
+        root = dest.resolve()
+        for member in members:
+            reason = _unsafe_reason(member.name, member.issym() or member.islnk(), root)
+            if reason is None:
+                try:
+                    tarfile.data_filter(member, str(root))
+                except tarfile.FilterError as err:
+                    reason = str(err)
+            if reason:
+                raise InputDataError(f"{tar_path}: refusing entry {member.name!r} ({reason})")
+        dest.mkdir(parents=True, exist_ok=True)
+        archive.extractall(dest, members=members, filter="data")
+    return dest
+
+
+def safe_extract(archive: str | os.PathLike, dest: str | os.PathLike) -> Path:
+    """Extract a zip or tar archive (plain or compressed) into ``dest``, checked entry by entry."""
+    if zipfile.is_zipfile(archive):
+        return safe_extract_zip(archive, dest)
+    if tarfile.is_tarfile(archive):
+        return safe_extract_tar(archive, dest)
+    raise InputDataError(f"{archive}: neither a zip nor a tar archive")
+
+
+def unzip_single_netcdf(path: str | os.PathLike) -> Path:
+    """Replace the zip at ``path`` by the one ``.nc`` file it holds (in place, atomically)."""
+    path = Path(path)
+    with atomic_output(path) as extracted, zipfile.ZipFile(path) as zf:
+        names = [n for n in zf.namelist() if n.endswith(".nc")]
+        if len(names) != 1:
+            raise InputDataError(f"{path.name}: a zip with {len(names)} .nc files, expected 1")
+        with zf.open(names[0]) as src, open(extracted, "wb") as dst:
+            shutil.copyfileobj(src, dst)
+    return path
