@@ -8,7 +8,7 @@ import pytest
 import xarray as xr
 
 from hydroprobe.errors import InputDataError
-from hydroprobe.sources.era5_land import open_era5_land
+from hydroprobe.sources.era5_land import daily_means, open_era5_land
 
 LAT_DESC = np.round(np.arange(58.0, 57.55, -0.1), 1)  # 5 rows, north -> south
 LON = np.round(np.arange(-4.0, -3.65, 0.1), 1)  # 4 columns
@@ -102,6 +102,77 @@ def test_hourly_files_are_averaged_to_daily(tmp_path):
         ds["swvl3"].isel(time=1).values, want.values[::-1, :], rtol=1e-6, equal_nan=True
     )
     assert str(ds["time"].values[1])[:10] == "2010-03-02"
+
+
+def _hourly(var="swvl1", hours=48, start="2010-03-01", freq="h", seed=3):
+    times = pd.date_range(start, periods=hours, freq=freq)
+    return xr.DataArray(
+        _field(times, seed),
+        dims=("valid_time", "latitude", "longitude"),
+        coords={
+            "valid_time": times,
+            "latitude": LAT_DESC,
+            "longitude": LON,
+            "number": 0,
+            "expver": ("valid_time", np.array(["0001"] * len(times), dtype=object)),
+        },
+        name=var,
+        attrs={"units": "m**3 m**-3"},
+    )
+
+
+def test_daily_means_of_complete_days(tmp_path):
+    hourly = _hourly(hours=72)
+    daily = daily_means(hourly, "valid_time")
+    assert list(daily["valid_time"].values) == list(pd.date_range("2010-03-01", periods=3).values)
+    assert daily.dtype == np.float32 and "expver" not in daily.coords and "number" in daily.coords
+    for d in range(3):
+        want = hourly.isel(valid_time=slice(24 * d, 24 * (d + 1))).mean("valid_time")
+        np.testing.assert_allclose(daily.isel(valid_time=d), want, rtol=1e-6, equal_nan=True)
+    three_hourly = daily_means(hourly.isel(valid_time=slice(0, None, 3)), "valid_time")
+    want = hourly.isel(valid_time=slice(0, 24, 3)).mean("valid_time")
+    np.testing.assert_allclose(three_hourly.isel(valid_time=0), want, rtol=1e-6, equal_nan=True)
+
+
+def test_daily_means_incomplete_days_are_nan():
+    hourly = _hourly(hours=96)
+    # day 2 lacks its 13:00 step, day 3 is absent, day 4 has a missing value at one land cell
+    keep = [t for t in range(96) if t != 24 + 13 and not 48 <= t < 72]
+    gappy = hourly.isel(valid_time=keep).copy()
+    gappy[-5, 0, 0] = np.nan
+    daily = daily_means(gappy, "valid_time")
+    days = pd.to_datetime(["2010-03-01", "2010-03-02", "2010-03-04"])
+    assert list(daily["valid_time"].values) == list(days.values)  # no day added for the absent one
+    want = hourly.isel(valid_time=slice(0, 24)).mean("valid_time")
+    np.testing.assert_allclose(daily.isel(valid_time=0), want, rtol=1e-6, equal_nan=True)
+    assert np.isnan(daily.isel(valid_time=1)).all()  # a missing hour: no biased mean
+    last = daily.isel(valid_time=2)
+    assert np.isnan(last[0, 0]) and np.isfinite(last[0, 1])
+    np.testing.assert_allclose(
+        last[1:, :],
+        hourly.isel(valid_time=slice(72, 96)).mean("valid_time")[1:, :],
+        rtol=1e-6,
+        equal_nan=True,
+    )
+
+
+def test_daily_means_of_daily_data_and_accumulated_variables():
+    daily_in = _hourly(var="tp", hours=3, start="2010-03-01 12:00", freq="D")
+    daily = daily_means(daily_in, "valid_time")  # one value a day: kept, stamped 00 UTC
+    np.testing.assert_array_equal(daily.values, daily_in.values)
+    assert list(daily["valid_time"].values) == list(pd.date_range("2010-03-01", periods=3).values)
+    with pytest.raises(InputDataError, match="tp is accumulated.*00 UTC of the next day"):
+        daily_means(_hourly(var="tp"), "valid_time")
+    assert daily_means(_hourly(var="sd"), "valid_time").sizes["valid_time"] == 2
+
+
+def test_reader_applies_the_same_rule_to_hourly_files(tmp_path):
+    times = pd.date_range("2010-03-01", periods=48, freq="h").delete(30)  # 2010-03-02 06:00 missing
+    src = _write_new_cds(tmp_path / "swvl2" / "h.nc", "swvl2", times, 7)
+    ds = open_era5_land(tmp_path, ["swvl2"]).load()
+    assert ds.sizes["time"] == 2 and np.isnan(ds["swvl2"].isel(time=1)).all()
+    want = daily_means(src["swvl2"], "valid_time").isel(latitude=slice(None, None, -1))
+    np.testing.assert_array_equal(ds["swvl2"].values, want.values)
 
 
 def test_missing_folder_and_variable(tmp_path):

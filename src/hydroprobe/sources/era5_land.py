@@ -3,8 +3,9 @@
 The probe targets of Lees et al. (2022) are ERA5-Land volumetric soil water of the four
 layers (`swvl1..4`, m³/m³; 0-7, 7-28, 28-100, 100-289 cm) and snow depth water equivalent
 (`sd`, m w.e.). All are *instantaneous* fields, so a daily value is the mean of the hourly
-values of the UTC day (what Lees et al. did with ``resample(time="D").mean()``); this would be
-wrong for accumulated fields such as `tp`, which this reader is not meant for.
+values of the UTC day (what Lees et al. did with ``resample(time="D").mean()``). `daily_means`
+is that rule, for this reader and for the hourly-to-daily step after a CDS download; it refuses
+accumulated fields such as `tp`, which this reader is not meant for.
 
 Both the new-CDS layout (``valid_time``, ``number``/``expver`` coordinates, seconds since 1970,
 latitude descending) and the legacy one (``time``, hours since 1900) are accepted; the
@@ -22,6 +23,30 @@ import xarray as xr
 
 from hydroprobe.errors import InputDataError
 
+# Accumulated ERA5-Land fields (sums since 00 UTC): a mean of their hourly values is meaningless.
+ACCUMULATED = frozenset(
+    {
+        "tp",
+        "pev",
+        "e",
+        "sf",
+        "smlt",
+        "ro",
+        "sro",
+        "ssro",
+        "evabs",
+        "evaow",
+        "evatc",
+        "evavt",
+        "es",
+        "slhf",
+        "sshf",
+        "ssr",
+        "str",
+        "ssrd",
+        "strd",
+    }
+)
 _RENAME = {"valid_time": "time", "lat": "latitude", "lon": "longitude"}
 _DROP = ("number", "expver", "step", "surface", "depthBelowLandLayer")
 TIME_CHUNK = 366
@@ -82,16 +107,49 @@ def _wrap_longitude(da: xr.DataArray) -> xr.DataArray:
     return da.sortby("longitude")
 
 
-def _to_daily(da: xr.DataArray) -> xr.DataArray:
-    times = da["time"].values
+def daily_means(da: xr.DataArray, time_dim: str = "time") -> xr.DataArray:
+    """UTC daily means of an instantaneous ERA5-Land field; the one hourly-to-daily rule.
+
+    ERA5-Land stamps an instantaneous value (soil water ``swvl1..4``, snow ``sd``) with the
+    instant it holds (``valid_time``), so the daily value of day D is the mean of the values
+    stamped 00:00 ... 23:00 UTC of D, stamped 00 UTC of D (Lees et al. 2022 did the same with
+    ``resample(time="D").mean()``). The time step is the axis' median spacing (1 h for
+    ``reanalysis-era5-land``); a day is complete when all ``86400 s / step`` of its steps are
+    on the axis.
+
+    **Incomplete days are NaN.** A day that lacks any of its time steps (the ragged end of
+    ERA5T, a piece that failed) is NaN everywhere, and a missing (NaN) hourly value makes that
+    cell's day NaN: the mean of part of a day is biased by the diurnal cycle (top-layer soil
+    water and snow follow the sun), so it is not passed off as a daily mean. The day stays on
+    the time axis so that the gap is visible; days without any time step are not added.
+
+    Data with at most one value per day (the CDS daily statistics, the synthetic world) are
+    daily already: their values are kept and stamped 00 UTC of their day.
+
+    Accumulated variables (`ACCUMULATED`: ``tp``, ``pev``, ...) are refused when sub-daily: they
+    sum from 00 UTC, so the total of day D is the value stamped 00 UTC of D+1, not a mean.
+    Coordinates along time other than the time itself (``expver``) are dropped.
+    """
+    da = da.drop_vars([c for c in da.coords if c != time_dim and time_dim in da[c].dims])
+    times = da[time_dim].values
     days = times.astype("datetime64[D]")
-    if np.unique(days).size < times.size:
-        # Hourly (sub-daily) instantaneous values -> UTC daily mean.
-        da = da.resample(time="1D").mean(skipna=True)
-        da = da.sel(time=np.isin(da["time"].values.astype("datetime64[D]"), np.unique(days)))
-    else:
-        da = da.assign_coords(time=days.astype("datetime64[ns]"))
-    return da
+    unique_days, per_day_count = np.unique(days, return_counts=True)
+    if per_day_count.size == 0 or per_day_count.max() <= 1:
+        return da.assign_coords({time_dim: days.astype("datetime64[ns]")})
+    if da.name in ACCUMULATED:
+        raise InputDataError(
+            f"{da.name} is accumulated from 00 UTC: its daily total is the value at 00 UTC of the "
+            "next day, not a mean of hourly values"
+        )
+    step_s = int(np.median(np.diff(np.unique(times)).astype("timedelta64[s]").astype(np.int64)))
+    if step_s <= 0 or 86400 % step_s:
+        raise InputDataError(f"{da.name}: time step of {step_s} s does not divide a day")
+    daily = da.resample({time_dim: "1D"}).mean(skipna=False, keep_attrs=True)
+    daily = daily.sel({time_dim: unique_days.astype("datetime64[ns]")})
+    complete = xr.DataArray(
+        per_day_count == 86400 // step_s, dims=time_dim, coords={time_dim: daily[time_dim]}
+    )
+    return daily.where(complete)
 
 
 def open_era5_land(
@@ -109,7 +167,7 @@ def open_era5_land(
     for variable in variables:
         da = _open_variable(era5_dir, variable, years)
         da = _wrap_longitude(da.sortby("latitude"))
-        da = _to_daily(da)
+        da = daily_means(da, "time")
         arrays[variable] = da.chunk({"time": TIME_CHUNK, "latitude": -1, "longitude": -1})
     first_name, first = next(iter(arrays.items()))
     for name, da in arrays.items():

@@ -35,6 +35,7 @@ import xarray as xr
 from hydroprobe.errors import InputDataError
 from hydroprobe.io import atomic_output, write_netcdf_atomic
 from hydroprobe.sources.download.transfer import unzip_single_netcdf
+from hydroprobe.sources.era5_land import daily_means
 
 LOG = logging.getLogger(__name__)
 
@@ -53,29 +54,6 @@ PAPER_AREA = [58.64, -7.57, 49.96, 1.68]
 HOURLY_DATASET = "reanalysis-era5-land"
 DAILY_DATASET = "derived-era5-land-daily-statistics"
 MODES = ("hourly", "daily")
-
-# Accumulated ERA5-Land fields: a mean of hourly values is meaningless for these.
-ACCUMULATED = {
-    "tp",
-    "pev",
-    "e",
-    "sf",
-    "smlt",
-    "ro",
-    "sro",
-    "ssro",
-    "evabs",
-    "evaow",
-    "evatc",
-    "evavt",
-    "es",
-    "slhf",
-    "sshf",
-    "ssr",
-    "str",
-    "ssrd",
-    "strd",
-}
 
 CONFIG_HINT = (
     "put 'url: https://cds.climate.copernicus.eu/api' and 'key: <personal access token>' in "
@@ -385,13 +363,13 @@ def download(
 
 
 def hourly_to_daily(path_in: str | os.PathLike, path_out: str | os.PathLike) -> Path:
-    """UTC daily means of the instantaneous variables of an hourly ERA5-Land file.
+    """The UTC daily means (`hydroprobe.sources.era5_land.daily_means`, incomplete days NaN) of
+    the variables of an hourly ERA5-Land file, written as NetCDF.
 
     The time dimension keeps its name (``valid_time`` for new-CDS files, ``time`` for legacy
-    ones), stamped at 00 UTC, encoded as seconds since 1970-01-01; latitude/longitude and
-    scalar coordinates (``number``) are kept, the per-time ``expver`` is dropped. A day with
-    fewer time steps than a full day (e.g. the ragged end of ERA5T) is NaN rather than a
-    biased mean. Accumulated variables (``tp``, ``pev``, ...) are refused.
+    ones), stamped at 00 UTC, encoded as seconds since 1970-01-01; latitude/longitude, scalar
+    coordinates (``number``), dtypes and attributes are kept, the per-time ``expver`` is dropped.
+    Accumulated variables (``tp``, ``pev``, ...) are refused.
     """
     path_in = Path(path_in)
     try:
@@ -402,30 +380,17 @@ def hourly_to_daily(path_in: str | os.PathLike, path_out: str | os.PathLike) -> 
         tdim = next((d for d in ("valid_time", "time") if d in ds.dims), None)
         if tdim is None:
             raise InputDataError(f"{path_in}: no valid_time or time dimension")
-        bad = sorted(v for v in ds.data_vars if v in ACCUMULATED)
-        if bad:
-            raise InputDataError(
-                f"{path_in}: accumulated variable(s) {', '.join(bad)} cannot be averaged hourly to daily"
-            )
-        times = ds[tdim].values
-        if not np.issubdtype(times.dtype, np.datetime64):
+        if not np.issubdtype(ds[tdim].dtype, np.datetime64):
             raise InputDataError(f"{path_in}: {tdim} is not decodable to dates")
-        steps = np.diff(np.unique(times)).astype("timedelta64[s]").astype(np.int64)
-        if steps.size == 0 or int(np.median(steps)) >= 86400:
-            raise InputDataError(f"{path_in}: not sub-daily data (cannot average to daily)")
-        per_day = 86400 // int(np.median(steps))
-        drop = [c for c in ds.coords if c != tdim and tdim in ds[c].dims]  # e.g. expver
-        ds = ds.drop_vars(drop)
         timed = [v for v in ds.data_vars if tdim in ds[v].dims]
-        sub = ds[timed]
-        counts = sub[tdim].resample({tdim: "1D"}).count()
-        daily = sub.resample({tdim: "1D"}).mean(skipna=True, keep_attrs=True)
-        daily = daily.where(counts == per_day)
-        daily = daily.sel({tdim: counts[tdim][counts > 0]})
+        try:
+            daily = xr.Dataset({v: daily_means(ds[v], tdim) for v in timed}, attrs=ds.attrs)
+        except InputDataError as err:
+            raise InputDataError(f"{path_in}: {err}") from None
         for v in timed:
-            daily[v] = daily[v].astype(ds[v].dtype) if np.issubdtype(ds[v].dtype, np.floating) else daily[v]
+            if np.issubdtype(ds[v].dtype, np.floating):
+                daily[v] = daily[v].astype(ds[v].dtype)
             daily[v].attrs = dict(ds[v].attrs)
-        daily.attrs = dict(ds.attrs)
         daily.attrs["history"] = (
             str(ds.attrs.get("history", "")) + "\nhydroprobe: UTC daily mean of hourly values"
         ).strip()
