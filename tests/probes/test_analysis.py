@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
+from toy_worlds import probe_world
 
 from hydroprobe.errors import InputDataError
 from hydroprobe.probes.analysis import (
@@ -45,28 +46,20 @@ def as_target(values, name, time=TIME):
     )
 
 
-def toy(seed=0, n_dims=6):
-    """Two targets per basin; dim 0 IS target a (float32-exact), dim 1 is -2 * target b + 5,
-    the rest noise, plus a basin-specific offset on the noise dims."""
-    rng = np.random.default_rng(seed)
-    t, b = TIME.size, BASINS.size
-    days = np.arange(t)
-    a = (
-        np.stack(
-            [
-                0.3 + 0.05 * np.sin(2 * np.pi * days / 365.25 + j) + 0.01 * rng.standard_normal(t)
-                for j in range(b)
-            ],
-            axis=1,
-        )
-        .astype(np.float32)
-        .astype(np.float64)
-    )
-    bb = rng.gamma(2.0, 1.0, size=(t, b))
-    x = rng.standard_normal((t, b, n_dims)) + rng.standard_normal((1, b, n_dims))
-    x[..., 0] = a
-    x[..., 1] = -2.0 * bb + 5.0
-    return as_states(x), {"a": as_target(a, "a"), "b": as_target(bb, "b")}
+# Two targets per basin: a = 0.3 + 0.05·(season + 0.2·noise), b = 0.3 + 0.05·(0.2·noise). Dim 0 of
+# the states is a's signal exactly (a, up to an increasing affine map), dim 1 is -2 × b's signal;
+# the other dims are noise with a basin-specific offset.
+TWO_TARGETS = dict(
+    n_basins=BASINS.size,
+    n_dims=6,
+    first_basin=int(BASINS[0]),
+    season=(1.0, 0.0),
+    signal_noise=0.2,
+    signal_weight=(1.0, -2.0),
+    direction="axis",
+    state_noise=1.0,
+    basin_state_offsets=1.0,
+)
 
 
 def test_pooled_correlations_match_numpy_pairwise_with_nans():
@@ -94,7 +87,7 @@ def test_pooled_correlations_nan_for_constant_or_too_few():
 
 
 def test_a_dimension_that_is_the_target_gets_r_one_and_the_weight():
-    states, targets = toy()
+    states, targets = probe_world(("a", "b"), **TWO_TARGETS)
     corr = dimension_correlations(states, targets, TEST)
     assert list(corr.columns) == CORRELATION_COLUMNS
     assert len(corr) == 2 * 6
@@ -112,7 +105,7 @@ def test_a_dimension_that_is_the_target_gets_r_one_and_the_weight():
     weights = probe_weights(states, targets, TRAIN, ridge=1e-9)
     assert list(weights.columns) == WEIGHT_COLUMNS
     wa = weights[weights["target"] == "a"].set_index("dim")["weight"]
-    # standardised: the dim equal to the target gets weight 1, the others 0
+    # standardised: the dim that is the target up to an increasing affine map gets weight 1, the others 0
     assert wa.loc[0] == pytest.approx(1.0, abs=1e-5)
     np.testing.assert_allclose(wa.loc[1:], 0.0, atol=1e-5)
     wb = weights[weights["target"] == "b"].set_index("dim")["weight"]
@@ -120,7 +113,7 @@ def test_a_dimension_that_is_the_target_gets_r_one_and_the_weight():
 
 
 def test_weights_are_the_linear_probe_jobs_weights():
-    states, targets = toy(seed=5)
+    states, targets = probe_world(("a", "b"), seed=5, **TWO_TARGETS)
     x = states.copy(
         data=states.values + np.random.default_rng(1).standard_normal(states.shape).astype(np.float32)
     )
@@ -133,7 +126,7 @@ def test_weights_are_the_linear_probe_jobs_weights():
 
 
 def test_nan_days_and_days_outside_the_periods_are_skipped():
-    states, targets = toy(seed=2)
+    states, targets = probe_world(("a", "b"), seed=2, **TWO_TARGETS)
     base_corr = dimension_correlations(states, targets, TEST)
     base_w = probe_weights(states, targets, TRAIN, ridge=1e-6)
     base_pca = state_pca(states, targets, TRAIN, TEST, n_components=3)
@@ -245,8 +238,16 @@ def test_fit_pca_matches_svd_of_the_standardised_rows():
 
 
 def test_analyse_states_and_summary_table():
-    states, targets = toy(seed=8)
-    out = analyse_states(states, targets, TRAIN, TEST, ridge=1e-6, n_components=2)
+    states, targets = probe_world(("a", "b"), seed=8, **TWO_TARGETS)
+    out = analyse_states(
+        states,
+        targets,
+        targets=list(targets),
+        train_period=TRAIN,
+        test_period=TEST,
+        ridge=1e-6,
+        n_components=2,
+    )
     assert set(out) == {"probe_weights", "dimension_correlations", "pca"}
     summary = pca_summary_table({("trained", 1, "cell"): out["pca"], ("untrained", 1, "cell"): out["pca"]})
     assert list(summary.columns) == ["model", "seed", "features"] + pca_columns(["a", "b"])

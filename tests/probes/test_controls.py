@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import xarray as xr
+from toy_worlds import probe_world
 
 from hydroprobe.probes.controls import derangement, input_features, selectivity, shift_states, shuffle_basins
 from hydroprobe.probes.fit import probe_linear
@@ -12,25 +13,20 @@ TRAIN = ("1990-01-01", "1993-12-31")
 TEST = ("1994-01-01", "1995-12-31")
 
 
-def own_target_world(n_basins=8, n_dims=8, seed=0):
-    """Each basin's target is its own random walk-like series (no shared season); the states
-    track each basin's own target, so shuffling basins or shifting time destroys the skill."""
-    rng = np.random.default_rng(seed)
-    raw = rng.standard_normal((TIME.size, n_basins))
-    kernel = np.exp(-np.arange(60) / 20.0)
-    smooth = np.stack([np.convolve(raw[:, b], kernel)[: TIME.size] for b in range(n_basins)], axis=1)
-    target = 0.3 + 0.02 * smooth
-    direction = rng.standard_normal(n_dims)
-    states = smooth[..., None] * direction + 0.5 * rng.standard_normal((TIME.size, n_basins, n_dims))
-    basins = np.arange(101, 101 + n_basins, dtype=np.int32)
-    states = xr.DataArray(
-        states.astype(np.float32),
-        dims=("time", "basin", "dim"),
-        coords={"time": TIME, "basin": basins, "dim": np.arange(n_dims)},
-    )
-    return states, xr.DataArray(
-        target.T, dims=("basin", "time"), coords={"basin": basins, "time": TIME}, name="swvl2"
-    )
+# Each basin's target is its own slowly varying series (white noise smoothed over ~20 days, no
+# shared season); the states track each basin's own series, so shuffling basins or shifting time
+# destroys the skill.
+OWN_TARGET = dict(
+    n_basins=8,
+    first_basin=101,
+    season=0.0,
+    signal_noise=1.0,
+    memory_days=20.0,
+    scale=0.02,
+    signal_weight=1.0,
+    direction="raw",
+    state_noise=0.5,
+)
 
 
 def test_derangement_moves_every_basin_and_is_seeded():
@@ -42,7 +38,7 @@ def test_derangement_moves_every_basin_and_is_seeded():
 
 
 def test_shuffle_moves_series_between_labels():
-    states, _ = own_target_world()
+    states, _ = probe_world("swvl2", **OWN_TARGET)
     shuffled = shuffle_basins(states, seed=7)
     np.testing.assert_array_equal(shuffled["basin"], states["basin"])
     perm = derangement(states.sizes["basin"], 7)
@@ -52,7 +48,7 @@ def test_shuffle_moves_series_between_labels():
 
 
 def test_shift_pairs_today_with_the_state_of_180_days_before():
-    states, _ = own_target_world(n_basins=2)
+    states, _ = probe_world("swvl2", **dict(OWN_TARGET, n_basins=2))
     shifted = shift_states(states, days=180)
     np.testing.assert_array_equal(shifted["time"], states["time"])
     assert np.isnan(shifted.sel(time="1990-06-29").values).all()  # day 179: nothing 180 days before
@@ -70,7 +66,7 @@ def test_shift_pairs_today_with_the_state_of_180_days_before():
 
 
 def test_controls_fall_clearly_below_the_trained_probe():
-    states, target = own_target_world()
+    states, target = probe_world("swvl2", **OWN_TARGET)
     trained, _ = probe_linear(states, target, TRAIN, TEST)
     shuffled, _ = probe_linear(shuffle_basins(states, seed=1), target, TRAIN, TEST)
     shifted, _ = probe_linear(shift_states(states, 180), target, TRAIN, TEST)

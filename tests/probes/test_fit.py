@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
-import xarray as xr
+from toy_worlds import probe_world
 
 from hydroprobe.errors import InputDataError
 from hydroprobe.probes.fit import fit_linear_probe, probe_target, score_per_basin
@@ -14,34 +14,13 @@ TRAIN = ("1990-01-01", "1995-12-31")
 TEST = ("1996-01-01", "1999-12-31")
 
 
-def toy_world(signal_weight: float, n_basins=6, n_dims=16, seed=0):
-    """A target per basin and states that hold it linearly (plus noise) in a hidden direction."""
-    rng = np.random.default_rng(seed)
-    t = np.arange(TIME.size)
-    target = np.stack(
-        [
-            0.3 + 0.05 * np.sin(2 * np.pi * t / 365.25 + b) + 0.02 * rng.standard_normal(t.size)
-            for b in range(n_basins)
-        ],
-        axis=1,
-    )  # (time, basin)
-    direction = rng.standard_normal(n_dims)
-    noise = rng.standard_normal((TIME.size, n_basins, n_dims))
-    states = signal_weight * (target - 0.3)[..., None] / 0.05 * direction + noise
-    basins = np.arange(1001, 1001 + n_basins, dtype=np.int32)
-    states = xr.DataArray(
-        states.astype(np.float32),
-        dims=("time", "basin", "dim"),
-        coords={"time": TIME, "basin": basins, "dim": np.arange(n_dims)},
-    )
-    target = xr.DataArray(
-        target.T, dims=("basin", "time"), coords={"basin": basins, "time": TIME}, name="swvl1"
-    )
-    return states, target
+# target = 0.3 + 0.05·(season + 0.4·noise) per basin; the states hold that signal, times signal_weight,
+# along a random direction, under unit noise
+WORLD = dict(time=TIME, n_dims=16, first_basin=1001, signal_noise=0.4, direction="raw", state_noise=1.0)
 
 
 def test_probe_reads_a_linearly_stored_target():
-    states, target = toy_world(signal_weight=2.0)
+    states, target = probe_world(signal_weight=2.0, **WORLD)
     scores, probe = probe_target(states, target, TRAIN, TEST)
     assert list(scores.columns) == ["basin", "r", "r2", "nse"]
     assert len(scores) == 6
@@ -50,7 +29,7 @@ def test_probe_reads_a_linearly_stored_target():
 
 
 def test_probe_finds_nothing_in_noise():
-    states, target = toy_world(signal_weight=0.0)
+    states, target = probe_world(signal_weight=0.0, **WORLD)
     scores, _ = probe_target(states, target, TRAIN, TEST)
     assert abs(scores["r"].median()) < 0.1
     assert scores["nse"].median() < 0.05
@@ -67,7 +46,7 @@ def test_closed_form_matches_numpy_lstsq():
 
 
 def test_probe_uses_only_training_period_for_fitting():
-    states, target = toy_world(signal_weight=2.0)
+    states, target = probe_world(signal_weight=2.0, **WORLD)
     corrupted = target.copy()
     corrupted.loc[dict(time=slice(*TEST))] = 99.0  # test-period target must not leak into the fit
     _, clean = probe_target(states, target, TRAIN, TEST)
@@ -77,7 +56,7 @@ def test_probe_uses_only_training_period_for_fitting():
 
 
 def test_missing_basin_in_target_is_named():
-    states, target = toy_world(signal_weight=1.0)
+    states, target = probe_world(signal_weight=1.0, **WORLD)
     with pytest.raises(InputDataError, match="basin 1006"):
         probe_target(states, target.isel(basin=slice(0, 5)), TRAIN, TEST)
 

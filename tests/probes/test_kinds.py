@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
+from toy_worlds import probe_world
 
 from hydroprobe.errors import InputDataError
 from hydroprobe.probes.fit import (
@@ -25,34 +26,13 @@ TRAIN = ("1990-01-01", "1993-12-31")
 TEST = ("1994-01-01", "1995-12-31")
 
 
-def world(n_basins=6, n_dims=8, seed=0, offsets=0.0, nonlinear=False, noise=0.3, time=TIME):
-    """Target per basin = seasonal signal (+ a basin offset not in the states); the states hold
-    the signal linearly in one direction (or the target is tanh of that direction)."""
-    rng = np.random.default_rng(seed)
-    t = np.arange(time.size)
-    signal = np.stack(
-        [np.sin(2 * np.pi * t / 365.25 + b) + 0.3 * rng.standard_normal(t.size) for b in range(n_basins)],
-        axis=1,
-    )  # (time, basin)
-    direction = rng.standard_normal(n_dims)
-    direction /= np.linalg.norm(direction)
-    states = 2.0 * signal[..., None] * direction + noise * rng.standard_normal((time.size, n_basins, n_dims))
-    target = np.tanh(2.0 * signal) if nonlinear else signal
-    target = 0.3 + 0.05 * target + offsets * rng.uniform(-1, 1, n_basins)
-    basins = np.arange(1, n_basins + 1, dtype=np.int32)
-    states = xr.DataArray(
-        states.astype(np.float32),
-        dims=("time", "basin", "dim"),
-        coords={"time": time, "basin": basins, "dim": np.arange(n_dims)},
-    )
-    target = xr.DataArray(
-        target.T, dims=("basin", "time"), coords={"basin": basins, "time": time}, name="swvl1"
-    )
-    return states, target
+# probe_world's defaults: target per basin = 0.3 + 0.05·(season + 0.3·noise) (+ a basin offset that
+# the states lack, with `offsets`), or tanh of 2·signal (`nonlinear`); the states hold 2·signal
+# along a unit direction under noise of std state_noise (0.3)
 
 
 def test_every_kind_reads_a_linearly_stored_target():
-    states, target = world(n_basins=4, time=TIME[:1500])
+    states, target = probe_world(n_basins=4, time=TIME[:1500])
     train, test = ("1990-01-01", "1992-12-31"), ("1993-01-01", "1994-02-08")
     for kind in PROBE_KINDS:
         scores, probe = run_probe(kind, states, target, train, test)
@@ -62,7 +42,7 @@ def test_every_kind_reads_a_linearly_stored_target():
 
 
 def test_linear_kind_equals_probe_target():
-    states, target = world()
+    states, target = probe_world()
     a, pa = probe_target(states, target, TRAIN, TEST, ridge=0.01)
     b, pb = probe_linear(states, target, TRAIN, TEST, ridge=0.01)
     pd.testing.assert_frame_equal(a, b)
@@ -70,7 +50,7 @@ def test_linear_kind_equals_probe_target():
 
 
 def test_offsets_beat_pooled_linear_where_basins_have_their_own_level():
-    states, target = world(offsets=0.1)
+    states, target = probe_world(offsets=0.1)
     lin, _ = probe_linear(states, target, TRAIN, TEST)
     off, probe = probe_linear_offsets(states, target, TRAIN, TEST)
     assert (off["nse"] >= lin["nse"] - 1e-12).all()
@@ -80,7 +60,7 @@ def test_offsets_beat_pooled_linear_where_basins_have_their_own_level():
 
 
 def test_offset_probe_is_least_squares_with_basin_dummies():
-    states, target = world(n_basins=3, offsets=0.1, time=TIME[:400])
+    states, target = probe_world(n_basins=3, offsets=0.1, time=TIME[:400])
     _, probe = probe_linear_offsets(
         states, target, ("1990-01-01", "1990-12-31"), ("1991-01-01", "1991-02-04")
     )
@@ -93,7 +73,7 @@ def test_offset_probe_is_least_squares_with_basin_dummies():
 
 
 def test_mlp_beats_linear_on_a_nonlinear_world():
-    states, target = world(n_basins=4, nonlinear=True, noise=0.05, time=TIME[:1500])
+    states, target = probe_world(n_basins=4, nonlinear=True, state_noise=0.05, time=TIME[:1500])
     train, test = ("1990-01-01", "1992-12-31"), ("1993-01-01", "1994-02-08")
     lin, _ = probe_linear(states, target, train, test)
     mlp, _ = probe_mlp(states, target, train, test, seed=0)
@@ -102,7 +82,7 @@ def test_mlp_beats_linear_on_a_nonlinear_world():
 
 
 def test_sgd_elasticnet_is_close_to_closed_form():
-    states, target = world(n_basins=4, time=TIME[:1500])
+    states, target = probe_world(n_basins=4, time=TIME[:1500])
     train, test = ("1990-01-01", "1992-12-31"), ("1993-01-01", "1994-02-08")
     lin, _ = probe_linear(states, target, train, test)
     sgd, probe = probe_sgd_elasticnet(states, target, train, test, seed=3)
@@ -111,7 +91,7 @@ def test_sgd_elasticnet_is_close_to_closed_form():
 
 
 def test_per_basin_standardisation_predicts_in_original_units():
-    states, target = world(offsets=0.1)
+    states, target = probe_world(offsets=0.1)
     glob, _ = probe_linear(states, target, TRAIN, TEST, target_scaling="global")
     per, probe = probe_linear(states, target, TRAIN, TEST, target_scaling="per_basin")
     # the scaled target has each basin's train mean 0, std 1; predictions come back in m³/m³
@@ -124,7 +104,7 @@ def test_per_basin_standardisation_predicts_in_original_units():
 
 
 def test_unknown_options_are_named():
-    states, target = world(n_basins=2, time=TIME[:800])
+    states, target = probe_world(n_basins=2, time=TIME[:800])
     with pytest.raises(InputDataError, match="per_basin"):
         probe_linear(states, target, TRAIN, TEST, target_scaling="local")
     with pytest.raises(InputDataError, match="kind 'svm'"):
@@ -134,7 +114,7 @@ def test_unknown_options_are_named():
 
 
 def test_select_features_picks_cell_or_hidden():
-    states, _ = world(n_basins=2, time=TIME[:10])
+    states, _ = probe_world(n_basins=2, time=TIME[:10])
     ds = xr.Dataset({"c": states, "h": -states})
     assert select_features(ds).equals(ds["c"])
     assert select_features(ds, "hidden").equals(ds["h"])

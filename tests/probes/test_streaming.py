@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
+from toy_worlds import probe_world
 
 from hydroprobe.errors import InputDataError
 from hydroprobe.probes.fit import fit_linear_probe
@@ -34,14 +35,15 @@ def _check(path, x, time, basins, targets, train, ridge, **kw):
         assert got.target_std == pytest.approx(ref.target_std, rel=1e-8)
 
 
-def _linear_world(seed, n_t, n_b, n_d, offset=0.0):
-    """Daily times, basin ids, states (time, basin, dim) float32 and a target linear in them."""
-    rng = np.random.default_rng(seed)
-    time = pd.date_range("2000-01-01", periods=n_t, freq="D")
-    basins = np.arange(n_b, dtype=np.int32)
-    x = (rng.standard_normal((n_t, n_b, n_d)) + offset).astype(np.float32)
-    y = x.astype(np.float64) @ rng.standard_normal(n_d) + rng.standard_normal((n_t, n_b))
-    return rng, time, basins, x, y
+# states (time, basin, dim): one signal per basin along a random direction plus unit noise, all
+# shifted by state_level; the target is the signal itself, so linear in the states up to noise
+LINEAR = dict(
+    season=0.0, signal_noise=1.0, level=0.0, scale=1.0, signal_weight=1.0, direction="raw", state_noise=1.0
+)
+
+
+def _days(n):
+    return pd.date_range("2000-01-01", periods=n, freq="D")
 
 
 @pytest.mark.parametrize("block_mb, piece_rows", [(0.0, 4096), (0.01, 4096), (64.0, 4096), (64.0, 5)])
@@ -83,11 +85,9 @@ def test_complete_targets_in_pieces_of_whole_time_steps(tmp_path, monkeypatch):
     import hydroprobe.probes.streaming as ps
 
     monkeypatch.setattr(ps, "PIECE_ROWS", 4)
-    _, time, basins, x, y = _linear_world(12, 120, 9, 3, offset=1.0)
-    targets = xr.Dataset(
-        {"a": (("basin", "time"), y.T), "b": (("basin", "time"), 2 * y.T + 1)},
-        coords={"basin": basins, "time": time},
-    )
+    states, y = probe_world(time=_days(120), n_basins=9, n_dims=3, seed=12, state_level=1.0, **LINEAR)
+    time, basins, x = states.indexes["time"], states["basin"].values, states.values
+    targets = xr.Dataset({"a": y, "b": 2 * y + 1})
     path = _store(tmp_path, x, time, basins, (120, 1, 3))
     _check(path, x, time, basins, targets, ("2000-01-01", "2000-03-31"), 0.0, max_block_mb=64.0)
 
@@ -125,9 +125,9 @@ def test_blocks_cover_the_period_in_store_order(tmp_path):
 
 def test_any_number_of_workers_gives_the_same_numbers(tmp_path):
     """Blocks are reduced in parallel but added in store order: bit-identical results."""
-    rng, time, basins, x, y = _linear_world(8, 300, 8, 4, offset=2.0)
-    y[rng.random(y.shape) < 0.1] = np.nan
-    targets = xr.Dataset({"a": (("basin", "time"), y.T)}, coords={"basin": basins, "time": time})
+    states, y = probe_world(time=_days(300), n_basins=8, n_dims=4, seed=8, state_level=2.0, **LINEAR)
+    time, basins, x = states.indexes["time"], states["basin"].values, states.values
+    targets = xr.Dataset({"a": y.where(np.random.default_rng(8).random(y.shape) >= 0.1)})
     path = _store(tmp_path, x, time, basins, (100, 1, 4))
     fits = [
         fit_linear_probes_streaming(

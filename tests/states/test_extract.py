@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 import torch
 import xarray as xr
+from toy_worlds import basin_world
 
 from hydroprobe.model.checkpoints import save_checkpoint
 from hydroprobe.model.lstm import HydroLSTM
@@ -17,17 +18,9 @@ DYN, STAT = ["precipitation", "temperature"], ["area"]
 
 
 def make_case(tmp_path, n_basins=3, days=120):
-    rng = np.random.default_rng(3)
-    time = pd.date_range("2001-01-01", periods=days, freq="D")
-    ds = xr.Dataset(
-        {
-            "precipitation": (("basin", "time"), rng.gamma(0.5, 4.0, (n_basins, days)).astype(np.float32)),
-            "temperature": (("basin", "time"), rng.normal(8, 4, (n_basins, days)).astype(np.float32)),
-            "discharge_spec": (("basin", "time"), rng.gamma(2, 1, (n_basins, days)).astype(np.float32)),
-            "area": (("basin",), np.array([5.0, 50.0, 500.0][:n_basins], dtype=np.float32)),
-        },
-        coords={"basin": np.array([7, 11, 13][:n_basins], dtype=np.int32), "time": time},
-    )
+    start = pd.Timestamp("2001-01-01")
+    end = start + pd.Timedelta(days=days - 1)
+    ds = basin_world(n_basins, start, end, seed=3, basins=[7, 11, 13][:n_basins])
     ds["temperature"][2, 70] = np.nan  # a gap in basin 13
     norm = compute_normalisation(ds, DYN, STAT, "discharge_spec", ("2001-01-01", "2001-03-31"))
     torch.manual_seed(0)
