@@ -2,6 +2,7 @@
 from pathlib import Path
 
 from hydroprobe.config import load_schema, read_basins_file, validate_config
+from hydroprobe.probes import grid as probe_grid
 
 # Defaults filled in and every key checked; an error names the key and stops the run.
 config.update(validate_config(config, load_schema(Path(workflow.basedir) / "schemas" / "config.schema.yaml")))
@@ -11,7 +12,7 @@ CAMELS_GB_DOWNLOAD_DIR = "resources/camels_gb"
 CARAVAN_DOWNLOAD_DIR = "resources/caravan"
 ERA5_LAND_DOWNLOAD_DIR = "resources/era5_land"  # daily files, the layout open_era5_land reads
 ERA5_LAND_HOURLY_DIR = "resources/era5_land_hourly"  # raw hourly months (temporary), outside the glob above
-MODELS = ["trained", "untrained"]
+MODELS = list(probe_grid.LSTM_MODELS)  # the LSTMs whose states are extracted and probed
 
 
 # basins_file becomes the basin list the rules see (a change of the file's content re-runs them).
@@ -26,11 +27,11 @@ wildcard_constraints:
     short=r"swvl[1-4]|sd",
     year=r"\d{4}",
     month=r"\d{2}",
-    model="|".join(MODELS),
-    probe="|".join(config["probes"]["kinds"]),
-    target="|".join(config["probes"]["targets"]),
-    features="cell|hidden|raw",
-    control="none|shuffle|shift|inputs|inputs_all",
+    model=probe_grid.one_of(MODELS),
+    probe=probe_grid.one_of(config["probes"]["kinds"]),
+    target=probe_grid.one_of(config["probes"]["targets"]),
+    features=probe_grid.one_of([*probe_grid.FEATURE_VARIABLES, probe_grid.INPUT_FEATURES]),
+    control=probe_grid.one_of([probe_grid.NO_CONTROL, *probe_grid.CONTROLS]),
 
 
 def caravan_dir():
@@ -86,35 +87,18 @@ def era5_land_input():
     ]
 
 
-# Probe jobs: results/probes/{model}/seed{seed}/{features}/{probe}/{control}/{target}.csv
-# - model trained/untrained, control none: the probe on the LSTM's states (features cell|hidden);
-# - model trained, control shuffle|shift: the controls on the trained states;
-# - model inputs, features raw, control inputs|inputs_all: the raw-input baseline (per seed, as
-#   the mlp/sgd probes are seeded and the selectivity pairs it with each seed's trained probe).
-PROBE_SCORE_PATTERN = "results/probes/{model}/seed{seed}/{features}/{probe}/{control}/{target}.csv"
-STATE_CONTROLS = ["shuffle", "shift"]
-INPUT_CONTROLS = ["inputs", "inputs_all"]
-
-
+# Probe jobs (the grid: hydroprobe.probes.grid): the trained and untrained LSTM's states
+# without control, the controls shuffle/shift on the trained states, and the raw-input baselines
+# (model inputs, features raw, controls inputs/inputs_all).
 def probe_score_files():
     probes = config["probes"]
-    common = dict(seed=config["seeds"], probe=probes["kinds"], target=probes["targets"])
-    files = expand(PROBE_SCORE_PATTERN, model=MODELS, features=probes["features"], control="none", **common)
-    files += expand(
-        PROBE_SCORE_PATTERN,
-        model="trained",
+    return probe_grid.probe_score_files(
+        seeds=config["seeds"],
         features=probes["features"],
-        control=[c for c in probes["controls"] if c in STATE_CONTROLS],
-        **common,
+        kinds=probes["kinds"],
+        targets=probes["targets"],
+        controls=probes["controls"],
     )
-    files += expand(
-        PROBE_SCORE_PATTERN,
-        model="inputs",
-        features="raw",
-        control=[c for c in probes["controls"] if c in INPUT_CONTROLS],
-        **common,
-    )
-    return files
 
 
 def discharge_member_states(wildcards):

@@ -1,5 +1,7 @@
 # A probe per (model, seed, features, probe kind, control, target): fitted on the train period,
-# scored per basin on the test period. Paths: see PROBE_SCORE_PATTERN in common.smk.
+# scored per basin on the test period. Which jobs exist: hydroprobe.probes.grid.
+
+PROBE_JOB = "{model}_seed{seed}_{features}_{probe}_{control}_{target}"  # name of logs and benchmarks
 
 
 rule fit_probe:
@@ -7,14 +9,14 @@ rule fit_probe:
         states="results/cell_states/{model}/seed{seed}.zarr",
         dataset="results/basin_dataset.zarr",
     output:
-        "results/probes/{model}/seed{seed}/{features}/{probe}/{control}/{target}.csv",
+        probe_grid.PROBE_SCORE_PATTERN,
     log:
-        "logs/fit_probe/{model}_seed{seed}_{features}_{probe}_{control}_{target}.log",
+        f"logs/fit_probe/{PROBE_JOB}.log",
     benchmark:
-        "results/benchmarks/fit_probe/{model}_seed{seed}_{features}_{probe}_{control}_{target}.tsv"
+        f"results/benchmarks/fit_probe/{PROBE_JOB}.tsv"
     wildcard_constraints:
-        features="cell|hidden",
-        control="none|shuffle|shift",
+        features=probe_grid.one_of(probe_grid.FEATURE_VARIABLES),
+        control=probe_grid.one_of([probe_grid.NO_CONTROL, *probe_grid.STATE_CONTROLS]),
     conda:
         "../envs/hydroprobe.yaml"
     params:
@@ -29,13 +31,15 @@ rule fit_input_probe:
     input:
         dataset="results/basin_dataset.zarr",
     output:
-        "results/probes/inputs/seed{seed}/raw/{probe}/{control}/{target}.csv",
+        probe_grid.PROBE_SCORE_PATTERN,
     log:
-        "logs/fit_probe/inputs_seed{seed}_raw_{probe}_{control}_{target}.log",
+        f"logs/fit_probe/{PROBE_JOB}.log",
     benchmark:
-        "results/benchmarks/fit_probe/inputs_seed{seed}_raw_{probe}_{control}_{target}.tsv"
+        f"results/benchmarks/fit_probe/{PROBE_JOB}.tsv"
     wildcard_constraints:
-        control="inputs|inputs_all",
+        model=probe_grid.INPUT_MODEL,
+        features=probe_grid.INPUT_FEATURES,
+        control=probe_grid.one_of(probe_grid.INPUT_CONTROLS),
     conda:
         "../envs/hydroprobe.yaml"
     params:
@@ -44,21 +48,14 @@ rule fit_input_probe:
         "../workflow_scripts/fit_probe.py"
 
 
-# What the states hold, dimension by dimension (issue 4): per (model, seed, features) the pooled
-# linear probe's standardised weights per target, each dimension's correlation with each target
-# and a PCA of the states; then weight-strip figures and one PCA table. Reads each states store
-# once (seconds); see hydroprobe.probes.analysis.
+# What the states hold, dimension by dimension: per (model, seed, features) the pooled linear
+# probe's standardised weights per target, each dimension's correlation with each target and a
+# PCA of the states; then weight-strip figures and one PCA table (rules/report.smk). Reads each
+# states store once (seconds); see hydroprobe.probes.analysis.
 
-ANALYSIS_DIR = "results/analysis/{model}/seed{seed}/{features}"
-
-
-# (model, seed, features) of every analysed states store, in a fixed order
-ANALYSIS_STORES = [
-    [model, seed, features]
-    for model in MODELS
-    for seed in config["seeds"]
-    for features in config["probes"]["features"]
-]
+ANALYSIS_DIR = probe_grid.ANALYSIS_DIR
+# [model, seed, features] of every analysed states store, in a fixed order
+ANALYSIS_STORES = probe_grid.analysis_stores(config["seeds"], config["probes"]["features"])
 
 
 rule analyse_cell_states:
@@ -74,7 +71,7 @@ rule analyse_cell_states:
     benchmark:
         "results/benchmarks/analyse_cell_states/{model}_seed{seed}_{features}.tsv"
     wildcard_constraints:
-        features="cell|hidden",
+        features=probe_grid.one_of(probe_grid.FEATURE_VARIABLES),
     conda:
         "../envs/hydroprobe.yaml"
     params:

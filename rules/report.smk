@@ -53,7 +53,7 @@ rule plot_probe_weights:
     benchmark:
         "results/benchmarks/plot_probe_weights/seed{seed}_{features}.tsv"
     wildcard_constraints:
-        features="cell|hidden",
+        features=probe_grid.one_of(probe_grid.FEATURE_VARIABLES),
     conda:
         "../envs/hydroprobe.yaml"
     params:
@@ -65,7 +65,7 @@ rule plot_probe_weights:
 rule pca_summary:
     input:
         [
-            f"results/analysis/{model}/seed{seed}/{features}/pca.csv"
+            f"{ANALYSIS_DIR.format(model=model, seed=seed, features=features)}/pca.csv"
             for model, seed, features in ANALYSIS_STORES
         ],
     output:

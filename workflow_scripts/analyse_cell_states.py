@@ -12,14 +12,7 @@ with rule_log(snakemake.log[0]) as log:
     wc, p = snakemake.wildcards, snakemake.params
     dataset = open_zarr(snakemake.input.dataset)
     states = select_features(open_zarr(snakemake.input.states), wc.features)
-    tables = analyse_states(
-        states,
-        {name: dataset[name] for name in p.targets},
-        tuple(p.train_period),
-        tuple(p.test_period),
-        ridge=p.ridge,
-        n_components=p.n_components,
-    )
+    tables = analyse_states(states, dataset, **p)
     log.info(
         "%s seed %s %s: dimension of largest |r| per target (test period)\n%s",
         wc.model,

@@ -12,8 +12,7 @@ with rule_log(snakemake.log[0]) as log:
     simulations = [open_zarr(path)[f"{target}_sim"] for path in snakemake.input.states]
     simulated = simulations[0] if member != "ensemble" else ensemble_mean(simulations)
     observed = open_zarr(snakemake.input.dataset)[target]
-    periods = {name: tuple(period) for name, period in snakemake.params.periods.items()}
-    scores = discharge_scores(observed, simulated, periods)
+    scores = discharge_scores(observed, simulated, snakemake.params.periods)
     scores.insert(0, "seed", member.removeprefix("seed"))
     for period, group in scores.groupby("period", sort=False):
         log.info(

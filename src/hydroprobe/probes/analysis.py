@@ -220,16 +220,21 @@ def _pca(x_train, x_test, y_test, names, n_components):
 
 def analyse_states(
     states: xr.DataArray,
-    targets: dict[str, xr.DataArray],
+    dataset,
+    *,
+    targets,
     train_period,
     test_period,
     ridge: float = 0.0,
     n_components: int = 5,
 ) -> dict[str, pd.DataFrame]:
     """The three tables of one states store: `probe_weights` (train period), `dimension_correlations`
-    (test period) and `pca` (fitted on train, correlated on test)."""
+    (test period) and `pca` (fitted on train, correlated on test).
+
+    `states` is (time, basin, dim); `dataset` (the basin dataset, or any mapping of names to
+    arrays on basin and time) holds the variables named in `targets`."""
     states = states.transpose("time", "basin", "dim").load()
-    targets = {name: da.load() for name, da in targets.items()}
+    targets = {name: dataset[name].load() for name in targets}
     names, dims = list(targets), _dims(states)
     x_train, y_train = _period_arrays(states, targets, train_period)  # each period aligned once
     x_test, y_test = _period_arrays(states, targets, test_period)

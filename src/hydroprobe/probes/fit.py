@@ -18,6 +18,7 @@ import xarray as xr
 from hydroprobe.errors import InputDataError
 from hydroprobe.metrics import nse, pearson_r
 from hydroprobe.periods import period_slice
+from hydroprobe.probes.grid import FEATURE_VARIABLES
 
 
 @dataclass(frozen=True)
@@ -138,14 +139,16 @@ def probe_target(
 # A fitted probe's `predict` maps states (time, basin, dim) to the target (time, basin).
 # ---------------------------------------------------------------------------------------------
 
-FEATURE_VARIABLES = {"cell": "c", "hidden": "h", "c": "c", "h": "h"}
 TARGET_SCALINGS = ("global", "per_basin")
 
 
 def select_features(states: xr.Dataset, features: str = "cell") -> xr.DataArray:
-    """Pick the cell (`cell`/`c`, default) or hidden (`hidden`/`h`) state from a states dataset."""
+    """Pick the cell (`cell`, default) or hidden (`hidden`) state from a states dataset
+    (`FEATURE_VARIABLES` names their variables)."""
     if features not in FEATURE_VARIABLES:
-        raise InputDataError(f"probe features '{features}' unknown; use one of cell, hidden")
+        raise InputDataError(
+            f"probe features '{features}' unknown; use one of {', '.join(FEATURE_VARIABLES)}"
+        )
     name = FEATURE_VARIABLES[features]
     if name not in states:
         raise InputDataError(f"states have no variable '{name}' (features '{features}')")

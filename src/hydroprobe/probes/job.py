@@ -3,12 +3,15 @@ fitted probe -> per-basin scores with status and subset columns."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pandas as pd
 import xarray as xr
 
 from hydroprobe.periods import in_periods
 from hydroprobe.probes.controls import input_features, shift_states, shuffle_basins
 from hydroprobe.probes.fit import basin_status_in_period, run_probe, select_features, with_status
+from hydroprobe.probes.grid import INPUT_MODEL
 from hydroprobe.report.tables import with_subsets
 
 SCORE_COLUMNS = [
@@ -44,7 +47,7 @@ def probe_features(
     dynamic input (`inputs_all`) on the probe periods; otherwise the LSTM's `features` (cell or
     hidden) state, with basin labels permuted (`shuffle`) or shifted `shift_days` (`shift`).
     """
-    if model == "inputs":
+    if model == INPUT_MODEL:
         variables = "all" if control == "inputs_all" else ("precipitation",)
         all_times = pd.DatetimeIndex(dataset["time"].values)
         times = all_times[in_periods(all_times, periods)]
@@ -60,47 +63,48 @@ def probe_features(
 def run_probe_job(
     dataset: xr.Dataset,
     states: xr.Dataset | None,
+    job: Mapping[str, str],
     *,
+    ridge: float,
+    target_scaling: str,
     seed: int,
-    model: str,
-    features: str,
-    probe: str,
-    control: str,
-    target: str,
+    shift_days: int,
+    input_lags: int,
+    snow_threshold: float,
     train_period,
     test_period,
-    params,
 ) -> pd.DataFrame:
-    """Per-basin scores (columns `SCORE_COLUMNS`) of one probe; `params` holds the probe settings
-    of the config (`ridge, seed, shift_days, input_lags, target_scaling, snow_threshold`)."""
+    """Per-basin scores (columns `SCORE_COLUMNS`) of one probe job.
+
+    `job` names the job as the workflow's wildcards do (see `hydroprobe.probes.grid`): model,
+    seed (the LSTM's), features, probe, control and target. The keywords are the probe settings
+    of the config (rules/common.smk `probe_params`); `seed` is the probes' own seed (config
+    probes.seed: the shuffle permutation and the mlp / sgd_elasticnet fits), not the LSTM's.
+    `states` is None for the raw-input baselines (model `inputs`)."""
+    model, features, probe, control, target = (
+        job[k] for k in ("model", "features", "probe", "control", "target")
+    )
+    train_period, test_period = tuple(train_period), tuple(test_period)
     x = probe_features(
-        dataset,
-        states,
-        model,
-        features,
-        control,
-        [train_period, test_period],
-        params["input_lags"],
-        params["seed"],
-        params["shift_days"],
+        dataset, states, model, features, control, [train_period, test_period], input_lags, seed, shift_days
     )
     y = dataset[target].load()
-    options = {"target_scaling": params["target_scaling"]}
+    options = {"target_scaling": target_scaling}
     if probe in ("linear", "linear_offsets"):
-        options["ridge"] = params["ridge"]
+        options["ridge"] = ridge
     else:
-        options["seed"] = params["seed"]
+        options["seed"] = seed
     scores, _ = run_probe(probe, x, y, train_period, test_period, **options)
     scores = with_status(scores, basin_status_in_period(y, x["basin"].values, test_period))
     frac_snow = dataset["frac_snow"].to_series() if "frac_snow" in dataset else None
-    scores = with_subsets(scores, target, frac_snow, params["snow_threshold"])
+    scores = with_subsets(scores, target, frac_snow, snow_threshold)
     for name, value in [
         ("features", features),
         ("target", target),
         ("control", control),
         ("probe", probe),
         ("model", model),
-        ("seed", int(seed)),
+        ("seed", int(job["seed"])),
     ]:
         scores.insert(0, name, value)
     return scores[SCORE_COLUMNS]

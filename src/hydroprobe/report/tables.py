@@ -6,6 +6,9 @@ from collections.abc import Iterable
 
 import pandas as pd
 
+from hydroprobe.probes.controls import selectivity
+from hydroprobe.probes.grid import NO_CONTROL, TRAINED, selectivity_pairs
+
 PROBE_KEYS = ["seed", "model", "probe", "control", "target"]
 PROBE_SCORE_COLUMNS = PROBE_KEYS + ["basin", "r", "r2", "nse"]
 PROBE_SUMMARY_COLUMNS = PROBE_KEYS + ["n_basins", "median_r", "median_r2", "median_nse"]
@@ -87,45 +90,37 @@ def summarise_probe_suite(scores: pd.DataFrame) -> pd.DataFrame:
 def probe_selectivity_table(scores: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Trained probe minus each control, per basin and as medians.
 
-    Controls: the untrained LSTM (same features), shuffle and shift (trained states), inputs and
-    inputs_all (raw inputs, paired with every features setting). Pairs are matched on seed,
-    probe, target, subset and basin; only basins `ok` on both sides enter. Returns
-    (per basin: keys, `basin`, `<m>_trained`, `<m>_control`, `delta_<m>`; medians: keys,
-    `n_basins`, `median_delta_<m>`, `median_<m>_trained`, `median_<m>_control`)."""
-    from hydroprobe.probes.controls import selectivity
-
+    Controls (`hydroprobe.probes.grid.selectivity_pairs`): the untrained LSTM (same features),
+    shuffle and shift (trained states, same features), inputs and inputs_all (raw inputs, paired
+    with every features setting). Pairs are matched on seed, probe, target, subset and basin;
+    only basins `ok` on both sides enter. Returns (per basin: keys, `basin`, `<m>_trained`,
+    `<m>_control`, `delta_<m>`; medians: keys, `n_basins`, `median_delta_<m>`,
+    `median_<m>_trained`, `median_<m>_control`)."""
     keys = ["seed", "probe", "target", "subset"]
     ok = scores[scores["status"].eq("ok")]
-    trained = ok[(ok["model"] == "trained") & (ok["control"] == "none")]
+
+    def probed(model, features, control):
+        return ok[(ok["model"] == model) & (ok["features"] == features) & (ok["control"] == control)]
+
+    trained = ok[(ok["model"] == TRAINED) & (ok["control"] == NO_CONTROL)]
     per_basin, medians = [], []
     metrics = ("r", "nse")
-    for features in sorted(trained["features"].unique()):
+    for features, control, setting in selectivity_pairs(sorted(trained["features"].unique())):
         t_feat = trained[trained["features"] == features]
-        controls = {
-            "untrained": ok[
-                (ok["model"] == "untrained") & (ok["control"] == "none") & (ok["features"] == features)
-            ],
-            **{
-                c: ok[(ok["model"] == "trained") & (ok["control"] == c) & (ok["features"] == features)]
-                for c in ("shuffle", "shift")
-            },
-            **{c: ok[(ok["model"] == "inputs") & (ok["control"] == c)] for c in ("inputs", "inputs_all")},
-        }
-        for control, c_scores in controls.items():
-            c_groups = dict(list(c_scores.groupby(keys)))
-            for key, t_group in t_feat.groupby(keys):
-                if key not in c_groups:
-                    continue
-                merged, med = selectivity(t_group, c_groups[key], metrics=metrics)
-                head = dict(zip(keys, key), features=features, control=control)
-                per_basin.append(merged.assign(**head))
-                medians.append(
-                    {
-                        **head,
-                        "n_basins": int(med["n_basins_r"]),
-                        **{k: med[k] for k in med.index if not k.startswith("n_basins")},
-                    }
-                )
+        c_groups = dict(list(probed(*setting).groupby(keys)))
+        for key, t_group in t_feat.groupby(keys):
+            if key not in c_groups:
+                continue
+            merged, med = selectivity(t_group, c_groups[key], metrics=metrics)
+            head = dict(zip(keys, key), features=features, control=control)
+            per_basin.append(merged.assign(**head))
+            medians.append(
+                {
+                    **head,
+                    "n_basins": int(med["n_basins_r"]),
+                    **{k: med[k] for k in med.index if not k.startswith("n_basins")},
+                }
+            )
     order = ["seed", "features", "probe", "target", "subset", "control"]
     basin_cols = (
         order

@@ -1,0 +1,100 @@
+"""Which probes the workflow fits, where their scores go, and which probe each control is
+compared with.
+
+A probe job is one (model, seed, features, probe kind, control, target):
+
+- models `trained` and `untrained` (the same LSTM before training), control `none`: the probe on
+  the LSTM's `cell` or `hidden` state;
+- model `trained`, control `shuffle` or `shift` (`STATE_CONTROLS`): the trained states with the
+  basin labels permuted or moved in time;
+- model `inputs`, features `raw`, control `inputs` or `inputs_all` (`INPUT_CONTROLS`): the same
+  probe on the last days of raw inputs, no LSTM involved (per seed: the mlp and sgd_elasticnet
+  probes are seeded, and the selectivity pairs the baseline with each seed's trained probe).
+
+The rules build their file lists, path patterns and wildcard constraints from this module, and
+the selectivity table (`hydroprobe.report.tables`) its pairs, so the two cannot disagree.
+Plain Python on purpose: the Snakefile imports it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+# feature name (config probes.features) -> variable of the states store
+FEATURE_VARIABLES = {"cell": "c", "hidden": "h"}
+
+TRAINED = "trained"
+UNTRAINED = "untrained"
+LSTM_MODELS = (TRAINED, UNTRAINED)
+INPUT_MODEL = "inputs"  # the raw-input baselines
+INPUT_FEATURES = "raw"
+
+NO_CONTROL = "none"
+STATE_CONTROLS = ("shuffle", "shift")  # on the trained LSTM's states
+INPUT_CONTROLS = ("inputs", "inputs_all")  # raw precipitation / every dynamic input
+CONTROLS = STATE_CONTROLS + INPUT_CONTROLS  # the choices of config probes.controls
+
+PROBE_SCORE_PATTERN = "results/probes/{model}/seed{seed}/{features}/{probe}/{control}/{target}.csv"
+# the per-dimension analysis of one states store (hydroprobe.probes.analysis)
+ANALYSIS_DIR = "results/analysis/{model}/seed{seed}/{features}"
+
+
+def one_of(names: Iterable[str]) -> str:
+    """A wildcard constraint (regular expression) matching exactly one of `names`."""
+    return "|".join(names)
+
+
+def probe_settings(features: Iterable[str], controls: Iterable[str]) -> list[tuple[str, str, str]]:
+    """Every (model, features, control) probed, for the configured state `features` and
+    `controls`: the trained and untrained states without control, the state controls on the
+    trained states, then the raw-input controls (features `raw`). Unknown controls are ignored."""
+    features, controls = list(features), list(controls)
+    settings = [(model, f, NO_CONTROL) for model in LSTM_MODELS for f in features]
+    settings += [(TRAINED, f, c) for f in features for c in controls if c in STATE_CONTROLS]
+    settings += [(INPUT_MODEL, INPUT_FEATURES, c) for c in controls if c in INPUT_CONTROLS]
+    return settings
+
+
+def probe_jobs(
+    seeds: Iterable[int],
+    features: Iterable[str],
+    kinds: Iterable[str],
+    targets: Iterable[str],
+    controls: Iterable[str],
+) -> list[dict]:
+    """The wildcards of every probe job: each of `probe_settings` for every seed, probe kind and
+    target (in that order, target innermost)."""
+    seeds, kinds, targets = list(seeds), list(kinds), list(targets)
+    return [
+        dict(model=model, seed=seed, features=feats, probe=probe, control=control, target=target)
+        for model, feats, control in probe_settings(features, controls)
+        for seed in seeds
+        for probe in kinds
+        for target in targets
+    ]
+
+
+def probe_score_files(**grid) -> list[str]:
+    """The score file (`PROBE_SCORE_PATTERN`) of every job of `probe_jobs(**grid)`."""
+    return [PROBE_SCORE_PATTERN.format(**job) for job in probe_jobs(**grid)]
+
+
+def selectivity_pairs(
+    features: Iterable[str], controls: Iterable[str] = CONTROLS
+) -> Iterator[tuple[str, str, tuple[str, str, str]]]:
+    """What each trained probe is compared with: (its features, control label, the (model,
+    features, control) of the control probe) per features setting of the trained probe.
+
+    The label is the control, or `untrained` for the untrained LSTM on the same features; the
+    state controls use the same features, the raw-input controls serve every features setting."""
+    for feats in features:
+        for model, control_feats, control in probe_settings([feats], controls):
+            if (model, control) != (TRAINED, NO_CONTROL):
+                yield feats, model if control == NO_CONTROL else control, (model, control_feats, control)
+
+
+def analysis_stores(seeds: Iterable[int], features: Iterable[str]) -> list[list]:
+    """[model, seed, features] of every states store analysed per dimension (`ANALYSIS_DIR`):
+    each LSTM model, seed and state features, in that order."""
+    features = list(features)
+    return [[model, seed, f] for model in LSTM_MODELS for seed in seeds for f in features]
