@@ -160,7 +160,7 @@ def paper_way_extract(checkpoint_path, dataset, period, out_path, batch_size: in
         def __init__(self):
             super().__init__()
             self.lstm = nn.LSTM(int(mc["n_inputs"]), int(mc["hidden_size"]))
-            self.dropout = nn.Dropout(float(mc.get("output_dropout", 0.0)))
+            self.dropout = nn.Dropout(float(mc["output_dropout"]))
             self.head = nn.Linear(int(mc["hidden_size"]), 1)
 
         def forward(self, data):

@@ -201,7 +201,9 @@ def run_hydroprobe(args, camels, basins, statics, periods, out: Path, evaluate: 
     res = {"samples": n, "wall": wall, "cpu": cpu, "rate": n / wall, "precision": hist["precision"]}
     if not evaluate:
         return res
-    sim = predict_discharge(out / "trained.pt", ds, periods["test"], threads=args.threads, device=args.device)
+    sim = predict_discharge(
+        out / "trained.pt", ds, periods["test"], batch_windows=2048, threads=args.threads, device=args.device
+    )
     scores = discharge_scores(ds[TARGET], sim, {"test": periods["test"]}).set_index("basin")["nse"]
     return {**res, "nse": scores}
 

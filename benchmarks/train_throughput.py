@@ -77,6 +77,7 @@ def paper_configs(samples: int, device="cpu", precision: str = "fp32") -> tuple[
         "clip_grad_norm": 1.0,
         "nse_eps": 0.1,
         "samples_per_epoch": samples,
+        "clip_target_at_zero": False,
         "device": str(device),
         "precision": precision,
     }

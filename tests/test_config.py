@@ -38,6 +38,23 @@ def test_defaults_are_filled_in(default_config, schema):
     assert config["training"]["learning_rate"] == {0: 1e-3, 10: 5e-4, 20: 1e-4}
 
 
+def test_model_and_training_defaults_come_from_the_schema(default_config, schema):
+    """The library has no second default: what the schema fills in is what the model gets."""
+    for key in ("output_dropout", "initial_forget_bias", "predict_last_n"):
+        del default_config["model"][key]
+    for key in ("clip_grad_norm", "samples_per_epoch", "clip_target_at_zero", "device", "precision"):
+        del default_config["training"][key]
+    config = validate_config(default_config, schema)
+    model, training = config["model"], config["training"]
+    assert (model["output_dropout"], model["initial_forget_bias"], model["predict_last_n"]) == (0.4, 3.0, 1)
+    assert (training["clip_grad_norm"], training["samples_per_epoch"]) == (1.0, None)
+    assert (training["clip_target_at_zero"], training["device"], training["precision"]) == (
+        False,
+        "auto",
+        "fp32",
+    )
+
+
 @pytest.mark.parametrize(
     "edit, key",
     [

@@ -83,15 +83,15 @@ def _check_consistency(config: dict) -> None:
     """Rules the schema cannot express."""
     if config["source"] == "local":
         for section in ("camels_gb", "era5_land"):
-            if not config[section].get("path"):
+            if not config[section]["path"]:
                 raise ConfigError(f"config key '{section}.path': required when source is 'local'")
     if config["source"] == "caravan":
         for key in ("subdataset",):  # a null caravan.path means: download from Zenodo
-            if not config["caravan"].get(key):
+            if not config["caravan"][key]:
                 raise ConfigError(f"config key 'caravan.{key}': required when source is 'caravan'")
-    elif any(isinstance(b, str) for b in config.get("basins") or []):
+    elif any(isinstance(b, str) for b in config["basins"] or []):
         raise ConfigError("config key 'basins': gauge ids must be integers unless source is 'caravan'")
-    if config.get("basins") is not None and config.get("basins_file"):
+    if config["basins"] is not None and config["basins_file"]:
         raise ConfigError("config key 'basins_file': give either basins or basins_file, not both")
     first, last = config["era5_land"]["download"]["years"]
     if first > last:

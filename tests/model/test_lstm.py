@@ -37,7 +37,7 @@ def test_forget_gate_bias_effective_value():
 
 
 def test_forward_shapes():
-    m = HydroLSTM(5, 8).eval()
+    m = HydroLSTM(5, 8, output_dropout=0.4, initial_forget_bias=3.0).eval()  # eval: no dropout
     x = torch.randn(4, 12, 5)
     assert m(x).shape == (4, 12)
     assert m(x, last_n=3).shape == (4, 3)

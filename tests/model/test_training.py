@@ -110,7 +110,7 @@ def test_training_learns(trained):
     obs = ds.discharge_spec.sel(time=slice(*PERIODS["test"]))
     scores = [nse(obs.sel(basin=b).values, sim.sel(basin=b).values) for b in ds.basin.values]
     assert np.median(scores) > 0.5, scores
-    untrained_sim = predict_discharge(d / "untrained.pt", ds, PERIODS["test"], threads=1)
+    untrained_sim = predict_discharge(d / "untrained.pt", ds, PERIODS["test"], batch_windows=500, threads=1)
     assert (
         np.median([nse(obs.sel(basin=b).values, untrained_sim.sel(basin=b).values) for b in ds.basin.values])
         < 0.2
@@ -164,6 +164,27 @@ def test_nan_loss_names_epoch_and_batch(tmp_path):
             threads=1,
             log=lambda m: None,
         )
+
+
+@pytest.mark.parametrize("section, key", [("model", "output_dropout"), ("training", "nse_eps")])
+def test_a_setting_missing_from_the_config_is_refused_not_defaulted(tmp_path, section, key):
+    """Defaults live in the schema (filled by config.validate_config), not in the library."""
+    model_cfg, training_cfg = dict(MODEL_CFG), dict(TRAINING_CFG, epochs=1, samples_per_epoch=64)
+    del (model_cfg if section == "model" else training_cfg)[key]
+    with pytest.raises(KeyError, match=key):
+        train_lstm(
+            toy_world(n_basins=2, end="2000-12-31"),
+            model_cfg,
+            training_cfg,
+            {"train": ("2000-03-01", "2000-12-31")},
+            seed=1,
+            trained_path=tmp_path / "t.pt",
+            untrained_path=tmp_path / "u.pt",
+            threads=1,
+            log=lambda m: None,
+            progress=False,
+        )
+    assert not (tmp_path / "t.pt").exists()
 
 
 def test_learning_rate_schedule():

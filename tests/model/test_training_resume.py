@@ -46,7 +46,7 @@ CHILD = textwrap.dedent(
                  "output_dropout": 0.2, "initial_forget_bias": 3.0}
     training_cfg = {"epochs": EPOCHS_PLACEHOLDER, "batch_size": 32, "learning_rate": {0: 1e-2, 3: 5e-3},
                     "clip_grad_norm": 1.0, "nse_eps": 0.1, "samples_per_epoch": 256,
-                    "device": "cpu", "precision": "fp32"}
+                    "clip_target_at_zero": False, "device": "cpu", "precision": "fp32"}
 
     def log(msg):
         print(msg, flush=True)
@@ -155,7 +155,9 @@ TINY_TRAIN = {
     "batch_size": 16,
     "learning_rate": 1e-2,
     "clip_grad_norm": 1.0,
+    "nse_eps": 0.1,
     "samples_per_epoch": 64,
+    "clip_target_at_zero": False,
     "device": "cpu",
     "precision": "fp32",
 }

@@ -10,7 +10,7 @@ import torch
 from hydroprobe.errors import InputDataError
 
 
-def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
+def resolve_device(device: str | torch.device | None) -> torch.device:
     """``auto`` (or None) → cuda if available, else cpu; otherwise the named device, which must
     exist (``cuda:N`` needs at least N + 1 CUDA devices)."""
     if device is None or device == "auto":

@@ -9,9 +9,7 @@ from __future__ import annotations
 import torch
 
 
-def nse_star_loss(
-    y_hat: torch.Tensor, y: torch.Tensor, sigma: torch.Tensor, eps: float = 0.1
-) -> torch.Tensor:
+def nse_star_loss(y_hat: torch.Tensor, y: torch.Tensor, sigma: torch.Tensor, eps: float) -> torch.Tensor:
     """y_hat, y: (B,) or (B, n); sigma: (B,) per-sample basin σ. Returns a scalar tensor.
 
     Averages over every finite target; all-NaN targets give a 0 loss that carries no gradient.

@@ -18,8 +18,8 @@ class HydroLSTM(nn.Module):
         self,
         n_inputs: int,
         hidden_size: int,
-        output_dropout: float = 0.0,
-        initial_forget_bias: float = 0.0,
+        output_dropout: float,
+        initial_forget_bias: float,
     ) -> None:
         super().__init__()
         self.n_inputs = int(n_inputs)
@@ -55,6 +55,6 @@ def build_model(model_config: dict) -> HydroLSTM:
     return HydroLSTM(
         n_inputs=model_config["n_inputs"],
         hidden_size=model_config["hidden_size"],
-        output_dropout=model_config.get("output_dropout", 0.0),
-        initial_forget_bias=model_config.get("initial_forget_bias", 0.0),
+        output_dropout=model_config["output_dropout"],
+        initial_forget_bias=model_config["initial_forget_bias"],
     )

@@ -47,19 +47,19 @@ def _model_config(model_cfg: dict, training_cfg: dict, n_inputs: int) -> dict:
     return {
         "n_inputs": int(n_inputs),
         "hidden_size": int(model_cfg["hidden_size"]),
-        "output_dropout": float(model_cfg.get("output_dropout", 0.0)),
-        "initial_forget_bias": float(model_cfg.get("initial_forget_bias", 0.0)),
+        "output_dropout": float(model_cfg["output_dropout"]),
+        "initial_forget_bias": float(model_cfg["initial_forget_bias"]),
         "seq_length": int(model_cfg["seq_length"]),
-        "predict_last_n": int(model_cfg.get("predict_last_n", 1)),
+        "predict_last_n": int(model_cfg["predict_last_n"]),
         "dynamic_inputs": list(model_cfg["dynamic_inputs"]),
-        "static_inputs": list(model_cfg.get("static_inputs") or []),
-        "target": str(model_cfg.get("target", "discharge_spec")),
-        "clip_target_at_zero": bool(training_cfg.get("clip_target_at_zero", False)),
+        "static_inputs": list(model_cfg["static_inputs"]),
+        "target": str(model_cfg["target"]),
+        "clip_target_at_zero": bool(training_cfg["clip_target_at_zero"]),
     }
 
 
 @torch.no_grad()
-def quick_validation_nse(model, data, norm, period, seq_length, clip_at_zero=False) -> float:
+def quick_validation_nse(model, data, norm, period, seq_length, clip_at_zero: bool) -> float:
     """Cheap validation: each basin's whole validation period (plus ``seq_length`` warm-up
     days) in ONE sequence-to-sequence pass, missing inputs set to the training mean (0).
     An approximation of the sequence-to-one skill, for the training log only."""
@@ -99,7 +99,10 @@ def train_lstm(
 ) -> dict:
     """Train one LSTM; write ``untrained_path`` (initial weights) and ``trained_path``.
 
-    ``periods`` needs ``train`` and may hold ``validation`` ((start, end), inclusive).
+    ``model_cfg`` and ``training_cfg`` are the ``model`` and ``training`` sections of a config
+    validated by ``hydroprobe.config.validate_config``: every key present (the schema holds the
+    defaults; a missing key is a KeyError here, never a second default). ``periods`` needs
+    ``train`` and may hold ``validation`` ((start, end), inclusive).
     Returns the training history: ``{"epoch": [...], "loss": [...], "samples_per_s": [...],
     "val_median_nse": [...], "n_samples": N, "device": str, "precision": str}``.
 
@@ -112,13 +115,13 @@ def train_lstm(
     most every ``progress_interval_s`` seconds so logs are not flooded.
     """
     configure_cpu(threads)
-    device = resolve_device(training_cfg.get("device", "auto"))
+    device = resolve_device(training_cfg["device"])
     torch.manual_seed(int(seed))
     np.random.seed(int(seed) % 2**32)
     gen = torch.Generator().manual_seed(int(seed))
 
     seq_length = int(model_cfg["seq_length"])
-    n_last = int(model_cfg.get("predict_last_n", 1))
+    n_last = int(model_cfg["predict_last_n"])
     if not 1 <= n_last <= seq_length:
         raise InputDataError(f"model.predict_last_n must be in 1…seq_length, got {n_last}")
     train_period = tuple(periods["train"])
@@ -126,8 +129,8 @@ def train_lstm(
     norm = compute_normalisation(
         dataset,
         list(model_cfg["dynamic_inputs"]),
-        list(model_cfg.get("static_inputs") or []),
-        str(model_cfg.get("target", "discharge_spec")),
+        list(model_cfg["static_inputs"]),
+        str(model_cfg["target"]),
         train_period,
     )
     start = pd.Timestamp(train_period[0]) - pd.Timedelta(days=seq_length - 1)
@@ -162,17 +165,17 @@ def train_lstm(
     model.to(device)
     x_all, y_all, sig_all = data.x.to(device), y_train.to(device), sigma.to(device)
     b_idx, e_idx = b_idx.to(device), e_idx.to(device)
-    precision = str(training_cfg.get("precision", "fp32"))
+    precision = str(training_cfg["precision"])
     use_bf16 = precision == "bf16"
     if use_bf16 and not bf16_usable(device, model):
         log(f"bf16 LSTM not supported on {device}; training in fp32")
         use_bf16 = False
     optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate_for(training_cfg["learning_rate"], 1))
     epochs = int(training_cfg["epochs"])
-    batch_size = int(training_cfg.get("batch_size", 256))
-    clip = training_cfg.get("clip_grad_norm")
-    eps = float(training_cfg.get("nse_eps", 0.1))
-    per_epoch = training_cfg.get("samples_per_epoch")
+    batch_size = int(training_cfg["batch_size"])
+    clip = training_cfg["clip_grad_norm"]
+    eps = float(training_cfg["nse_eps"])
+    per_epoch = training_cfg["samples_per_epoch"]
     history = {
         "epoch": [],
         "loss": [],

@@ -90,7 +90,7 @@ def valid_samples(
     data: WindowData,
     seq_length: int,
     period,
-    predict_last_n: int = 1,
+    predict_last_n: int,
     require_target: bool = True,
     target_mask: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:

@@ -48,7 +48,7 @@ def extract_cell_states(
     dataset: xr.Dataset,
     periods: list[tuple[str, str]],
     out_path: str | os.PathLike,
-    batch_windows: int = 2048,
+    batch_windows: int,
     threads: int | None = None,
     device: str | torch.device | None = "auto",
 ) -> Path:
@@ -79,7 +79,7 @@ def extract_cell_states(
     per_group = max(1, int(INPUT_GROUP_BYTES // max(1, len(first.times) * n_inputs * 4)))
     del first
     norm = Normalisation.from_dict(ckpt["normalisation"])
-    sim_name = f"{ckpt['model_config'].get('target', 'discharge_spec')}_sim"
+    sim_name = f"{ckpt['model_config']['target']}_sim"
 
     def empty(*shape):
         return da.full((n_t, n_b) + shape, np.nan, dtype=np.float32, chunks=(n_t, 1) + shape)
@@ -97,7 +97,7 @@ def extract_cell_states(
         },
         attrs={
             "checkpoint": str(checkpoint_path),
-            "seed": int(ckpt.get("seed", -1)),
+            "seed": int(ckpt["seed"]),
             "seq_length": seq_length,
             "description": "LSTM cell state after the last step of the seq_length-day window "
             "ending at each day, from a zero initial state",
@@ -118,7 +118,7 @@ def extract_cell_states(
                 group[name][:, i : i + 1] = block[:, None]
                 block.fill(np.nan)
 
-        clip = bool(ckpt["model_config"].get("clip_target_at_zero"))
+        clip = bool(ckpt["model_config"]["clip_target_at_zero"])
         with torch.inference_mode():
             for g0 in range(0, n_b, per_group):
                 data = group_data(g0, min(n_b, g0 + per_group))

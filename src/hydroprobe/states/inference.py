@@ -25,7 +25,7 @@ def load_model(path: str | os.PathLike, device: str | torch.device | None = "cpu
         ckpt = torch.load(path, map_location="cpu", weights_only=False)
     except FileNotFoundError as exc:
         raise InputDataError(f"checkpoint {path} not found") from exc
-    for key in ("state_dict", "model_config", "normalisation"):
+    for key in ("state_dict", "model_config", "normalisation", "seed"):
         if key not in ckpt:
             raise InputDataError(f"checkpoint {path} lacks '{key}'")
     model = build_model(ckpt["model_config"])
@@ -95,7 +95,7 @@ def final_states_streamed(
     end_idx: torch.Tensor,
     seq_length: int,
     device: torch.device,
-    step_chunk: int = 32,
+    step_chunk: int,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """(h_n, c_n), each (B, hidden): the states after the ``seq_length``-day windows of ``x``
     (basin, time, features) ending at ``end_idx`` of basins ``basin_idx``, from a zero state —
@@ -117,7 +117,7 @@ def predict_discharge(
     checkpoint_path: str | os.PathLike,
     dataset: xr.Dataset,
     period: tuple[str, str],
-    batch_windows: int = 2048,
+    batch_windows: int,
     threads: int | None = None,
     device: str | torch.device | None = "auto",
 ) -> xr.DataArray:
@@ -137,11 +137,11 @@ def predict_discharge(
         for i, pos, xb in iter_basin_windows(data, int(cfg["seq_length"]), end_idx, batch_windows):
             y = model(xb.to(device), last_n=1)[:, -1].float().cpu().numpy()
             out[i, pos.numpy()] = y * norm.target_std + norm.target_mean
-    if cfg.get("clip_target_at_zero"):
+    if cfg["clip_target_at_zero"]:
         out = np.where(np.isfinite(out), np.maximum(out, 0.0), out)
     return xr.DataArray(
         out,
         dims=("basin", "time"),
         coords={"basin": data.basins.astype(np.int32), "time": data.times[keep]},
-        name=f"{cfg.get('target', 'discharge_spec')}_sim",
+        name=f"{cfg['target']}_sim",
     )
