@@ -44,11 +44,6 @@ class HydroLSTM(nn.Module):
             out = out[:, -int(last_n) :]
         return self.head(self.dropout(out)).squeeze(-1)
 
-    def final_states(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(h_n, c_n), each (B, hidden): the states after the last step from a zero state."""
-        _, (h_n, c_n) = self.lstm(x)
-        return h_n[0], c_n[0]
-
 
 def build_model(model_config: dict) -> HydroLSTM:
     """The model described by a checkpoint's ``model_config`` dict."""

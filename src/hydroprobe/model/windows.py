@@ -91,21 +91,18 @@ def valid_samples(
     seq_length: int,
     period,
     predict_last_n: int,
-    require_target: bool = True,
     target_mask: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """(basin_idx, end_idx) int64 of windows ending in ``period`` with complete inputs and, if
-    ``require_target``, at least one finite target among the last ``predict_last_n`` days
+    """(basin_idx, end_idx) int64 of the training samples: windows ending in ``period`` with
+    complete inputs and at least one finite target among the last ``predict_last_n`` days
     (``target_mask`` (basin, time) restricts which targets count)."""
     ok = complete_windows(data, seq_length) & period_mask(data.times, period)[None, :]
-    if require_target:
-        y_ok = torch.isfinite(data.y) if target_mask is None else (torch.isfinite(data.y) & target_mask)
-        n = int(predict_last_n)
-        cs = torch.nn.functional.pad(y_ok.to(torch.int32).cumsum(dim=1), (1, 0))
-        t = torch.arange(data.y.shape[1])
-        lo = (t - n + 1).clamp(min=0)
-        has = (cs[:, t + 1] - cs[:, lo]) > 0
-        ok &= has
+    y_ok = torch.isfinite(data.y) if target_mask is None else (torch.isfinite(data.y) & target_mask)
+    n = int(predict_last_n)
+    cs = torch.nn.functional.pad(y_ok.to(torch.int32).cumsum(dim=1), (1, 0))
+    t = torch.arange(data.y.shape[1])
+    lo = (t - n + 1).clamp(min=0)
+    ok &= (cs[:, t + 1] - cs[:, lo]) > 0
     b, e = torch.nonzero(ok, as_tuple=True)
     return b, e
 

@@ -34,10 +34,6 @@ def load_model(path: str | os.PathLike, device: str | torch.device | None = "cpu
     return model, ckpt
 
 
-def _setup(threads: int | None) -> None:
-    configure_cpu(threads)
-
-
 def window_data_for(dataset: xr.Dataset, ckpt: dict, start, end) -> WindowData:
     """The normalised inputs from ``seq_length − 1`` days before ``start`` up to ``end``."""
     norm = Normalisation.from_dict(ckpt["normalisation"])
@@ -99,7 +95,7 @@ def final_states_streamed(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """(h_n, c_n), each (B, hidden): the states after the ``seq_length``-day windows of ``x``
     (basin, time, features) ending at ``end_idx`` of basins ``basin_idx``, from a zero state —
-    ``model.final_states`` of the gathered windows, but fed ``step_chunk`` days at a time with
+    what ``model.lstm`` returns for the gathered windows, but fed ``step_chunk`` days at a time with
     (h, c) carried over, so neither the gathered inputs nor the LSTM's per-step outputs and gate
     buffers are ever held for the whole window: working memory ∝ B × step_chunk. With ``x``
     already on ``device`` the windows are gathered there."""
@@ -124,7 +120,7 @@ def predict_discharge(
     """Simulated target (original units) on (basin, time) for the days of ``period``:
     the prediction at t comes from the window of ``seq_length`` days ending at t (zero initial
     state). Windows with incomplete inputs give NaN."""
-    _setup(threads)
+    configure_cpu(threads)
     model, ckpt = load_model(checkpoint_path, device)
     device = next(model.parameters()).device
     cfg = ckpt["model_config"]
