@@ -6,7 +6,7 @@ if config["source"] == "caravan":
 
     rule build_caravan_dataset:
         input:
-            caravan=caravan_dir(),
+            caravan=source_paths.caravan_dir(config),
         output:
             directory("results/basin_dataset.zarr"),
         log:
@@ -30,8 +30,8 @@ else:
 
     rule catchment_weights:
         input:
-            camels_gb=camels_gb_dir(),
-            era5_land=era5_land_input(),
+            camels_gb=source_paths.camels_gb_dir(config),
+            era5_land=source_paths.era5_land_input(config),
         output:
             "results/catchment_weights.nc",
         log:
@@ -50,7 +50,7 @@ else:
     rule aggregate_era5_land:
         input:
             weights="results/catchment_weights.nc",
-            era5_land=era5_land_input(),
+            era5_land=source_paths.era5_land_input(config),
         output:
             directory("results/era5_land_basins.zarr"),
         log:
@@ -67,7 +67,7 @@ else:
 
     rule build_basin_dataset:
         input:
-            camels_gb=camels_gb_dir(),
+            camels_gb=source_paths.camels_gb_dir(config),
             era5_basins="results/era5_land_basins.zarr",
         output:
             directory("results/basin_dataset.zarr"),

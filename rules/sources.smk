@@ -4,9 +4,9 @@
 
 rule generate_synthetic_world:
     output:
-        camels_gb=directory(f"{SYNTHETIC_DIR}/camels_gb"),
-        era5_land=directory(f"{SYNTHETIC_DIR}/era5_land"),
-        truth=f"{SYNTHETIC_DIR}/truth.nc",
+        camels_gb=directory(f"{source_paths.SYNTHETIC_DIR}/camels_gb"),
+        era5_land=directory(f"{source_paths.SYNTHETIC_DIR}/era5_land"),
+        truth=f"{source_paths.SYNTHETIC_DIR}/truth.nc",
     log:
         "logs/generate_synthetic_world.log",
     benchmark:
@@ -24,14 +24,14 @@ rule generate_synthetic_world:
 # internet, and each CDS request is mostly waiting in the CDS queue, not computing. The
 # hourly -> daily step is local too: thousands of few-second jobs are not worth a SLURM slot.
 
-if config["source"] == "caravan" and not config["caravan"].get("path"):
+if source_paths.downloads_caravan(config):
 
     localrules:
         download_caravan,
 
     rule download_caravan:
         output:
-            directory(CARAVAN_DOWNLOAD_DIR),
+            directory(source_paths.CARAVAN_DOWNLOAD_DIR),
         log:
             "logs/download_caravan.log",
         benchmark:
@@ -46,14 +46,14 @@ if config["source"] == "caravan" and not config["caravan"].get("path"):
             "../workflow_scripts/download_caravan.py"
 
 
-if config["source"] == "download" and not config["camels_gb"].get("path"):
+if source_paths.downloads_camels_gb(config):
 
     localrules:
         download_camels_gb,
 
     rule download_camels_gb:
         output:
-            directory(CAMELS_GB_DOWNLOAD_DIR),
+            directory(source_paths.CAMELS_GB_DOWNLOAD_DIR),
         log:
             "logs/download_camels_gb.log",
         benchmark:
@@ -64,7 +64,7 @@ if config["source"] == "download" and not config["camels_gb"].get("path"):
             "../workflow_scripts/download_camels_gb.py"
 
 
-if downloads_era5_land():
+if source_paths.downloads_era5_land(config):
     _era5_dl = config["era5_land"]["download"]
 
     if _era5_dl["mode"] == "hourly":
@@ -75,7 +75,9 @@ if downloads_era5_land():
 
         rule download_era5_land_hourly:
             output:
-                temp(f"{ERA5_LAND_HOURLY_DIR}/{{short}}/era5_land_{{short}}_{{year}}{{month}}.nc"),
+                temp(
+                    f"{source_paths.ERA5_LAND_HOURLY_DIR}/{{short}}/era5_land_{{short}}_{{year}}{{month}}.nc"
+                ),
             log:
                 "logs/download_era5_land/{short}_{year}{month}.log",
             benchmark:
@@ -94,9 +96,9 @@ if downloads_era5_land():
 
         rule era5_land_hourly_to_daily:
             input:
-                f"{ERA5_LAND_HOURLY_DIR}/{{short}}/era5_land_{{short}}_{{year}}{{month}}.nc",
+                f"{source_paths.ERA5_LAND_HOURLY_DIR}/{{short}}/era5_land_{{short}}_{{year}}{{month}}.nc",
             output:
-                f"{ERA5_LAND_DOWNLOAD_DIR}/{{short}}/era5_land_{{short}}_{{year}}{{month}}.nc",
+                f"{source_paths.ERA5_LAND_DOWNLOAD_DIR}/{{short}}/era5_land_{{short}}_{{year}}{{month}}.nc",
             log:
                 "logs/era5_land_hourly_to_daily/{short}_{year}{month}.log",
             benchmark:
@@ -113,7 +115,7 @@ if downloads_era5_land():
 
         rule download_era5_land_daily:
             output:
-                f"{ERA5_LAND_DOWNLOAD_DIR}/{{short}}/era5_land_{{short}}_{{year}}.nc",
+                f"{source_paths.ERA5_LAND_DOWNLOAD_DIR}/{{short}}/era5_land_{{short}}_{{year}}.nc",
             log:
                 "logs/download_era5_land/{short}_{year}.log",
             benchmark:

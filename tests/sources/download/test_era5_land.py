@@ -19,9 +19,9 @@ from hydroprobe.sources.download.era5_land import (
     make_client,
     redact,
     retrieve,
-    target_path,
 )
 from hydroprobe.sources.era5_land import open_era5_land
+from hydroprobe.sources.paths import era5_land_file
 
 FAKE_KEY = "abcd1234-5678-90ef-fake-key000000000"
 HOURS = [f"{h:02d}:00" for h in range(24)]
@@ -122,11 +122,6 @@ def test_bad_request_arguments():
         build_request("swvl1", 2000, 1, mode="weekly")
 
 
-def test_target_path(tmp_path):
-    assert target_path(tmp_path, "swvl1", 1995, 1) == tmp_path / "swvl1" / "era5_land_swvl1_199501.nc"
-    assert target_path(tmp_path, "sd", 1995) == tmp_path / "sd" / "era5_land_sd_1995.nc"
-
-
 def test_retry_then_success(tmp_path):
     client = FakeClient(
         failures=[
@@ -136,7 +131,7 @@ def test_retry_then_success(tmp_path):
     )
     slept = []
     dataset, req = build_request("swvl1", 2000, 2)
-    target = target_path(tmp_path, "swvl1", 2000, 2)
+    target = era5_land_file(tmp_path, "swvl1", 2000, 2)
     out = retrieve(client, dataset, req, target, backoff_s=30, sleep=slept.append)
     assert out == target and target.is_file()
     assert slept == [30, 60]
@@ -154,7 +149,7 @@ def test_retry_gives_up(tmp_path):
     client = FakeClient(failures=[HttpError(503, "503 Service Unavailable")] * 3)
     slept = []
     dataset, req = build_request("swvl1", 2000, 2)
-    target = target_path(tmp_path, "swvl1", 2000, 2)
+    target = era5_land_file(tmp_path, "swvl1", 2000, 2)
     with pytest.raises(CdsRequestError, match="after 3 attempts"):
         retrieve(client, dataset, req, target, attempts=3, backoff_s=2, sleep=slept.append)
     assert slept == [2, 4]
@@ -174,7 +169,7 @@ def test_partial_file_never_left(tmp_path, content):
     client = FakeClient(writer=writer)
     slept = []
     dataset, req = build_request("swvl1", 2000, 2)
-    target = target_path(tmp_path, "swvl1", 2000, 2)
+    target = era5_land_file(tmp_path, "swvl1", 2000, 2)
     with pytest.raises(CdsRequestError, match="not readable"):
         retrieve(client, dataset, req, target, attempts=2, sleep=slept.append)
     assert len(client.calls) == 2 and slept == [30]
@@ -190,7 +185,7 @@ def test_zipped_delivery_is_unzipped(tmp_path):
         inner.unlink()
 
     dataset, req = build_request("swvl1", 2000, 2)
-    target = target_path(tmp_path, "swvl1", 2000, 2)
+    target = era5_land_file(tmp_path, "swvl1", 2000, 2)
     retrieve(FakeClient(writer=writer), dataset, req, target, sleep=lambda s: None)
     assert not zipfile.is_zipfile(target)
     assert open_era5_land(tmp_path, ["swvl1"]).sizes["time"] == 2
@@ -200,7 +195,7 @@ def test_zipped_delivery_is_unzipped(tmp_path):
 def test_wrong_variable_refused(tmp_path):
     client = FakeClient(writer=lambda p: _write_nc(p, var="swvl2"))
     dataset, req = build_request("swvl1", 2000, 2)
-    target = target_path(tmp_path, "swvl1", 2000, 2)
+    target = era5_land_file(tmp_path, "swvl1", 2000, 2)
     with pytest.raises(CdsRequestError, match="lacks variable 'swvl1'"):
         retrieve(client, dataset, req, target, sleep=lambda s: None)
     assert len(client.calls) == 1
@@ -223,7 +218,7 @@ def test_permanent_error_at_once_key_redacted(tmp_path, err):
     client = FakeClient(failures=[err])
     slept = []
     dataset, req = build_request("swvl1", 2000, 2)
-    target = target_path(tmp_path, "swvl1", 2000, 2)
+    target = era5_land_file(tmp_path, "swvl1", 2000, 2)
     with pytest.raises(CdsRequestError) as info:
         retrieve(client, dataset, req, target, sleep=slept.append)
     text = str(info.value)
@@ -349,10 +344,10 @@ def test_hourly_download_to_daily_files_reads_back_as_daily_means(tmp_path):
         FakeClient(writer=writer),
         dataset,
         request,
-        target_path(hourly_dir, "swvl1", 2000, 2),
+        era5_land_file(hourly_dir, "swvl1", 2000, 2),
         variable="swvl1",
     )
-    hourly_to_daily(hourly, target_path(daily_dir, "swvl1", 2000, 2))
+    hourly_to_daily(hourly, era5_land_file(daily_dir, "swvl1", 2000, 2))
     daily = open_era5_land(daily_dir, ["swvl1"]).load()
     assert daily.sizes["time"] == 29
     expected = written["ds"]["swvl1"].resample(valid_time="1D").mean()

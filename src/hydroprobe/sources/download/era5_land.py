@@ -36,6 +36,7 @@ from hydroprobe.errors import InputDataError
 from hydroprobe.io import atomic_output, write_netcdf_atomic
 from hydroprobe.sources.download.transfer import unzip_single_netcdf
 from hydroprobe.sources.era5_land import daily_means
+from hydroprobe.sources.paths import era5_land_file
 
 LOG = logging.getLogger(__name__)
 
@@ -129,12 +130,6 @@ def build_request(
         }
         return DAILY_DATASET, request
     raise InputDataError(f"ERA5-Land download mode {mode!r} unknown (choose hourly or daily)")
-
-
-def target_path(era5_dir: str | os.PathLike, short_name: str, year: int, month: int | None = None) -> Path:
-    """``<era5_dir>/<short>/era5_land_<short>_<YYYY>[<MM>].nc`` - the layout `open_era5_land` reads."""
-    stem = f"era5_land_{short_name}_{int(year):04d}" + ("" if month is None else f"{int(month):02d}")
-    return Path(era5_dir) / short_name / f"{stem}.nc"
 
 
 # --------------------------------------------------------------------------- credentials
@@ -353,9 +348,9 @@ def download(
     area: list[float] | tuple[float, ...] = PAPER_AREA,
     **retrieve_kwargs: Any,
 ) -> Path:
-    """Build the request for one piece and retrieve it to `target_path` (convenience for rules)."""
+    """Build the request for one piece and retrieve it to `era5_land_file` (convenience for rules)."""
     dataset, request = build_request(short_name, year, month, mode=mode, area=area)
-    target = target_path(era5_dir, short_name, year, month if mode == "hourly" else None)
+    target = era5_land_file(era5_dir, short_name, year, month if mode == "hourly" else None)
     return retrieve(client, dataset, request, target, variable=short_name, **retrieve_kwargs)
 
 

@@ -1,0 +1,108 @@
+"""Where a run's source data lie, from its validated config: one answer for the rules and scripts.
+
+``config["source"]`` picks the data: ``synthetic`` (the embedded world, written under
+`SYNTHETIC_DIR`), ``local`` (the user's CAMELS-GB and ERA5-Land folders), ``download``
+(CAMELS-GB from the EIDC and ERA5-Land from the CDS, each only where its ``path`` is null) or
+``caravan`` (the user's Caravan folder, or Zenodo's where ``caravan.path`` is null).
+
+An ERA5-Land folder holds one sub-folder per variable, ``<folder>/<short>/*.nc``, the layout
+`hydroprobe.sources.era5_land.open_era5_land` reads. Downloaded ERA5-Land is one file per CDS
+request (`era5_land_file`), and the rules list those files as their input so that each is a
+job of its own; `era5_land_input_dir` finds the folder back from such a list.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from hydroprobe.errors import InputDataError
+
+SYNTHETIC_DIR = "resources/synthetic"
+CAMELS_GB_DOWNLOAD_DIR = "resources/camels_gb"
+CARAVAN_DOWNLOAD_DIR = "resources/caravan"
+ERA5_LAND_DOWNLOAD_DIR = "resources/era5_land"  # daily files, the layout open_era5_land reads
+ERA5_LAND_HOURLY_DIR = "resources/era5_land_hourly"  # raw hourly months (temporary), outside the folder above
+
+
+def downloads_caravan(config: dict) -> bool:
+    """Whether Caravan is downloaded from Zenodo (source caravan, ``caravan.path`` null)."""
+    return config["source"] == "caravan" and not config["caravan"].get("path")
+
+
+def downloads_camels_gb(config: dict) -> bool:
+    """Whether CAMELS-GB is downloaded from the EIDC (source download, ``camels_gb.path`` null)."""
+    return config["source"] == "download" and not config["camels_gb"].get("path")
+
+
+def downloads_era5_land(config: dict) -> bool:
+    """Whether ERA5-Land is downloaded from the CDS (source download, ``era5_land.path`` null)."""
+    return config["source"] == "download" and not config["era5_land"].get("path")
+
+
+def caravan_dir(config: dict) -> str:
+    """The Caravan folder: the user's copy, or the one downloaded from Zenodo."""
+    return config["caravan"].get("path") or CARAVAN_DOWNLOAD_DIR
+
+
+def camels_gb_dir(config: dict) -> str:
+    """The CAMELS-GB folder: written by the synthetic world, downloaded, or the user's own copy."""
+    if config["source"] == "synthetic":
+        return f"{SYNTHETIC_DIR}/camels_gb"
+    if downloads_camels_gb(config):
+        return CAMELS_GB_DOWNLOAD_DIR
+    return config["camels_gb"]["path"]
+
+
+def era5_land_dir(config: dict) -> str:
+    """The run's ERA5-Land folder (one sub-folder per variable): synthetic, downloaded or the user's."""
+    if config["source"] == "synthetic":
+        return f"{SYNTHETIC_DIR}/era5_land"
+    if downloads_era5_land(config):
+        return ERA5_LAND_DOWNLOAD_DIR
+    return config["era5_land"]["path"]
+
+
+def era5_land_pieces(config: dict) -> list[tuple[str, int, int | None]]:
+    """(short_name, year, month or None) of every CDS request, in the configured mode
+    (hourly: one variable x one month; daily: one variable x one year)."""
+    dl = config["era5_land"]["download"]
+    first, last = dl["years"]
+    months = range(1, 13) if dl["mode"] == "hourly" else [None]
+    return [
+        (short, year, month)
+        for short in config["era5_land"]["variables"]
+        for year in range(first, last + 1)
+        for month in months
+    ]
+
+
+def era5_land_file(era5_dir: str | os.PathLike, short_name: str, year: int, month: int | None = None) -> Path:
+    """``<era5_dir>/<short>/era5_land_<short>_<YYYY>[<MM>].nc``: the file of one CDS request."""
+    stem = f"era5_land_{short_name}_{int(year):04d}" + ("" if month is None else f"{int(month):02d}")
+    return Path(era5_dir) / short_name / f"{stem}.nc"
+
+
+def era5_land_input(config: dict) -> str | list[str]:
+    """The ERA5-Land input of a rule: the run's folder, or (downloaded) the list of its daily
+    files, one per CDS request, so that each request is a job of its own."""
+    if not downloads_era5_land(config):
+        return era5_land_dir(config)
+    return [
+        str(era5_land_file(ERA5_LAND_DOWNLOAD_DIR, short, year, month))
+        for short, year, month in era5_land_pieces(config)
+    ]
+
+
+def era5_land_input_dir(era5_input: str | os.PathLike | Sequence[str | os.PathLike]) -> str:
+    """The ERA5-Land folder of a rule's `era5_land_input`: the folder itself, or the folder
+    above the variable folders of its files."""
+    if isinstance(era5_input, (str, os.PathLike)):
+        return str(era5_input)
+    folders = {str(Path(f).parents[1]) for f in era5_input}
+    if len(folders) != 1:
+        raise InputDataError(
+            f"ERA5-Land files lie in {len(folders)} folders ({sorted(folders)}), expected one"
+        )
+    return folders.pop()
