@@ -14,13 +14,10 @@ from hydroprobe.probes.analysis import (
     CORRELATION_COLUMNS,
     WEIGHT_COLUMNS,
     analyse_states,
-    dimension_correlations,
     fit_pca,
     pca_columns,
     pca_summary_table,
     pooled_correlations,
-    probe_weights,
-    state_pca,
     top_dimensions,
 )
 from hydroprobe.probes.fit import probe_linear
@@ -43,6 +40,19 @@ def as_target(values, name, time=TIME):
     """(time, basin) values -> a target on (basin, time), as in the basin dataset."""
     return xr.DataArray(
         values.T, dims=("basin", "time"), coords={"basin": BASINS[: values.shape[1]], "time": time}, name=name
+    )
+
+
+def analyse(states, targets, ridge=1e-6, n_components=3, test=TEST):
+    """The tables of the analysis job (`analyse_states`) of one states store, on TRAIN and `test`."""
+    return analyse_states(
+        states,
+        targets,
+        targets=list(targets),
+        train_period=TRAIN,
+        test_period=test,
+        ridge=ridge,
+        n_components=n_components,
     )
 
 
@@ -88,7 +98,8 @@ def test_pooled_correlations_nan_for_constant_or_too_few():
 
 def test_a_dimension_that_is_the_target_gets_r_one_and_the_weight():
     states, targets = probe_world(("a", "b"), **TWO_TARGETS)
-    corr = dimension_correlations(states, targets, TEST)
+    out = analyse(states, targets, ridge=1e-9)
+    corr = out["dimension_correlations"]
     assert list(corr.columns) == CORRELATION_COLUMNS
     assert len(corr) == 2 * 6
     a = corr[corr["target"] == "a"].set_index("dim")
@@ -102,7 +113,7 @@ def test_a_dimension_that_is_the_target_gets_r_one_and_the_weight():
     top = top_dimensions(corr).set_index("target")
     assert top.loc["a", "dim"] == 0 and top.loc["b", "dim"] == 1
 
-    weights = probe_weights(states, targets, TRAIN, ridge=1e-9)
+    weights = out["probe_weights"]
     assert list(weights.columns) == WEIGHT_COLUMNS
     wa = weights[weights["target"] == "a"].set_index("dim")["weight"]
     # standardised: the dim that is the target up to an increasing affine map gets weight 1, the others 0
@@ -117,7 +128,7 @@ def test_weights_are_the_linear_probe_jobs_weights():
     x = states.copy(
         data=states.values + np.random.default_rng(1).standard_normal(states.shape).astype(np.float32)
     )
-    weights = probe_weights(x, targets, TRAIN, ridge=1e-3)
+    weights = analyse(x, targets, ridge=1e-3)["probe_weights"]
     for name, target in targets.items():
         _, probe = probe_linear(x, target, TRAIN, TEST, ridge=1e-3)
         np.testing.assert_allclose(
@@ -127,9 +138,7 @@ def test_weights_are_the_linear_probe_jobs_weights():
 
 def test_nan_days_and_days_outside_the_periods_are_skipped():
     states, targets = probe_world(("a", "b"), seed=2, **TWO_TARGETS)
-    base_corr = dimension_correlations(states, targets, TEST)
-    base_w = probe_weights(states, targets, TRAIN, ridge=1e-6)
-    base_pca = state_pca(states, targets, TRAIN, TEST, n_components=3)
+    base = analyse(states, targets, ridge=1e-6)
     # validation-like days before the train period with garbage states, and NaN holes
     extra = pd.date_range("1989-01-01", "1989-12-31", freq="D")
     rng = np.random.default_rng(9)
@@ -142,35 +151,26 @@ def test_nan_days_and_days_outside_the_periods_are_skipped():
     wild = longer.copy()
     wild.loc[dict(time=holes)] = 1e6
     long_targets = {"a": a.reindex(time=longer["time"]), "b": targets["b"].reindex(time=longer["time"])}
-    corr = dimension_correlations(wild, long_targets, TEST).set_index(["target", "dim"])
+    corr = analyse(wild, long_targets)["dimension_correlations"].set_index(["target", "dim"])
     assert corr.loc[("a", 0), "r"] == pytest.approx(1.0, abs=1e-9)
-    assert corr.loc[("a", 0), "n"] < base_corr.set_index(["target", "dim"]).loc[("a", 0), "n"]
+    assert (
+        corr.loc[("a", 0), "n"]
+        < base["dimension_correlations"].set_index(["target", "dim"]).loc[("a", 0), "n"]
+    )
     # states NaN (incomplete windows) are skipped as well, and untouched periods give the same answer
     holey = longer.copy()
     holey.loc[dict(time=holes)] = np.nan
-    pd.testing.assert_frame_equal(
-        probe_weights(
-            longer,
-            {"a": targets["a"].reindex(time=longer["time"]), "b": targets["b"].reindex(time=longer["time"])},
-            TRAIN,
-            ridge=1e-6,
-        ),
-        base_w,
+    untouched = analyse(
+        longer,
+        {"a": targets["a"].reindex(time=longer["time"]), "b": targets["b"].reindex(time=longer["time"])},
+        ridge=1e-6,
     )
-    pd.testing.assert_frame_equal(
-        state_pca(
-            longer,
-            {"a": targets["a"].reindex(time=longer["time"]), "b": targets["b"].reindex(time=longer["time"])},
-            TRAIN,
-            TEST,
-            n_components=3,
-        ),
-        base_pca,
-        atol=1e-10,
-    )
-    w = probe_weights(holey, long_targets, TRAIN, ridge=1e-9).set_index(["target", "dim"])["weight"]
+    pd.testing.assert_frame_equal(untouched["probe_weights"], base["probe_weights"])
+    pd.testing.assert_frame_equal(untouched["pca"], base["pca"], atol=1e-10)
+    out = analyse(holey, long_targets, ridge=1e-9)
+    w = out["probe_weights"].set_index(["target", "dim"])["weight"]
     assert w.loc[("a", 0)] == pytest.approx(1.0, abs=1e-5)
-    pca = state_pca(holey, long_targets, TRAIN, TEST, n_components=3)
+    pca = out["pca"]
     assert np.isfinite(pca["explained_variance_ratio"]).all()
     assert np.isfinite(pca.loc[:2, ["r_a", "r_b"]].to_numpy()).all()
 
@@ -181,11 +181,9 @@ def test_per_basin_median_and_basins_without_variance():
     y[:, 4] = 2.0  # no variance in the last basin
     x = rng.standard_normal((TIME.size, 5, 2))
     x[..., 0] = y * np.array([1, 1, 1, -1, -1])  # +target in 3 basins, -target in 1 (and the constant one)
-    corr = dimension_correlations(as_states(x), {"sd": as_target(y, "sd")}, TEST).set_index("dim")
+    corr = analyse(as_states(x), {"sd": as_target(y, "sd")})["dimension_correlations"].set_index("dim")
     assert corr.loc[0, "n_basins"] == 4
     assert corr.loc[0, "median_basin_r"] == pytest.approx(1.0, abs=1e-6)  # median of [1, 1, 1, -1]
-    no_basins = dimension_correlations(as_states(x), {"sd": as_target(y, "sd")}, TEST, per_basin=False)
-    assert no_basins["median_basin_r"].isna().all()
 
 
 def test_pca_recovers_known_variance_ratios():
@@ -200,13 +198,11 @@ def test_pca_recovers_known_variance_ratios():
         -50, 50, d
     )  # scales and offsets: PCA is on standardised dims
     states = as_states(x)
-    pca = state_pca(
+    pca = analyse(
         states,
         {"f": as_target(f, "f"), "noise": as_target(rng.standard_normal(f.shape), "noise")},
-        TRAIN,
-        TEST,
         n_components=2,
-    )
+    )["pca"]
     assert list(pca.columns) == pca_columns(["f", "noise"])
     assert pca["component"].tolist() == list(range(1, d + 1))
     ratio = pca["explained_variance_ratio"].to_numpy()
@@ -239,21 +235,13 @@ def test_fit_pca_matches_svd_of_the_standardised_rows():
 
 def test_analyse_states_and_summary_table():
     states, targets = probe_world(("a", "b"), seed=8, **TWO_TARGETS)
-    out = analyse_states(
-        states,
-        targets,
-        targets=list(targets),
-        train_period=TRAIN,
-        test_period=TEST,
-        ridge=1e-6,
-        n_components=2,
-    )
+    out = analyse(states, targets, n_components=2)
     assert set(out) == {"probe_weights", "dimension_correlations", "pca"}
     summary = pca_summary_table({("trained", 1, "cell"): out["pca"], ("untrained", 1, "cell"): out["pca"]})
     assert list(summary.columns) == ["model", "seed", "features"] + pca_columns(["a", "b"])
     assert len(summary) == 2 * 6
     with pytest.raises(InputDataError):
-        dimension_correlations(states, targets, ("2001-01-01", "2001-12-31"))
+        analyse(states, targets, test=("2001-01-01", "2001-12-31"))
 
 
 def test_module_does_not_import_torch():

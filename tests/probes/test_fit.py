@@ -6,8 +6,7 @@ import pytest
 from toy_worlds import probe_world
 
 from hydroprobe.errors import InputDataError
-from hydroprobe.probes.fit import fit_linear_probe, probe_target, score_per_basin
-from hydroprobe.report.tables import summarise_probe_scores
+from hydroprobe.probes.fit import fit_linear_probe, probe_linear, score_per_basin
 
 TIME = pd.date_range("1990-01-01", "1999-12-31", freq="D")
 TRAIN = ("1990-01-01", "1995-12-31")
@@ -21,7 +20,7 @@ WORLD = dict(time=TIME, n_dims=16, first_basin=1001, signal_noise=0.4, direction
 
 def test_probe_reads_a_linearly_stored_target():
     states, target = probe_world(signal_weight=2.0, **WORLD)
-    scores, probe = probe_target(states, target, TRAIN, TEST)
+    scores, probe = probe_linear(states, target, TRAIN, TEST)
     assert list(scores.columns) == ["basin", "r", "r2", "nse"]
     assert len(scores) == 6
     assert scores["r"].median() > 0.95
@@ -30,7 +29,7 @@ def test_probe_reads_a_linearly_stored_target():
 
 def test_probe_finds_nothing_in_noise():
     states, target = probe_world(signal_weight=0.0, **WORLD)
-    scores, _ = probe_target(states, target, TRAIN, TEST)
+    scores, _ = probe_linear(states, target, TRAIN, TEST)
     assert abs(scores["r"].median()) < 0.1
     assert scores["nse"].median() < 0.05
 
@@ -49,48 +48,23 @@ def test_probe_uses_only_training_period_for_fitting():
     states, target = probe_world(signal_weight=2.0, **WORLD)
     corrupted = target.copy()
     corrupted.loc[dict(time=slice(*TEST))] = 99.0  # test-period target must not leak into the fit
-    _, clean = probe_target(states, target, TRAIN, TEST)
-    _, leaky = probe_target(states, corrupted, TRAIN, TEST)
-    np.testing.assert_array_equal(clean.weights, leaky.weights)
+    _, clean = probe_linear(states, target, TRAIN, TEST)
+    _, leaky = probe_linear(states, corrupted, TRAIN, TEST)
+    np.testing.assert_array_equal(clean.model.weights, leaky.model.weights)
     assert clean.target_mean == leaky.target_mean
 
 
 def test_missing_basin_in_target_is_named():
     states, target = probe_world(signal_weight=1.0, **WORLD)
     with pytest.raises(InputDataError, match="basin 1006"):
-        probe_target(states, target.isel(basin=slice(0, 5)), TRAIN, TEST)
+        probe_linear(states, target.isel(basin=slice(0, 5)), TRAIN, TEST)
 
 
-def test_basin_without_variance_scores_nan_and_is_left_out_of_median():
+def test_basin_without_variance_scores_nan():
     observed = np.column_stack([np.sin(np.arange(100.0)), np.zeros(100)])
     predicted = observed + 0.1
     scores = score_per_basin(observed, predicted, np.array([1, 2]))
     assert np.isfinite(scores.loc[0, "r"]) and np.isnan(scores.loc[1, "r"])
-    table = scores.assign(seed=1, model="trained", probe="linear", control="none", target="sd")
-    summary = summarise_probe_scores(table)
-    assert summary.loc[0, "n_basins"] == 1
-    assert summary.loc[0, "median_r"] == pytest.approx(scores.loc[0, "r"])
-
-
-def test_summary_medians_match_per_basin_rows():
-    rng = np.random.default_rng(2)
-    rows = pd.DataFrame(
-        {
-            "seed": 1,
-            "model": np.repeat(["trained", "untrained"], 5),
-            "probe": "linear",
-            "control": "none",
-            "target": "swvl1",
-            "basin": np.tile(np.arange(5), 2),
-            "r": rng.uniform(0, 1, 10),
-        }
-    )
-    rows["r2"] = rows["r"] ** 2
-    rows["nse"] = rows["r"] - 0.5
-    summary = summarise_probe_scores(rows).set_index("model")
-    assert summary.loc["trained", "median_r"] == pytest.approx(np.median(rows["r"][:5]))
-    assert summary.loc["untrained", "median_nse"] == pytest.approx(np.median(rows["nse"][5:]))
-    assert (summary["n_basins"] == 5).all()
 
 
 def test_status_marks_constant_and_missing_test_targets():

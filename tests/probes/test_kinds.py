@@ -15,7 +15,6 @@ from hydroprobe.probes.fit import (
     probe_linear_offsets,
     probe_mlp,
     probe_sgd_elasticnet,
-    probe_target,
     run_probe,
     select_features,
 )
@@ -39,14 +38,6 @@ def test_every_kind_reads_a_linearly_stored_target():
         assert list(scores.columns) == ["basin", "r", "r2", "nse"], kind
         assert scores["r"].median() > 0.9, kind
         assert hasattr(probe, "predict")
-
-
-def test_linear_kind_equals_probe_target():
-    states, target = probe_world()
-    a, pa = probe_target(states, target, TRAIN, TEST, ridge=0.01)
-    b, pb = probe_linear(states, target, TRAIN, TEST, ridge=0.01)
-    pd.testing.assert_frame_equal(a, b)
-    np.testing.assert_array_equal(pa.weights, pb.model.weights)
 
 
 def test_offsets_beat_pooled_linear_where_basins_have_their_own_level():

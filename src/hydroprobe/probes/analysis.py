@@ -1,18 +1,19 @@
-"""What the cell state holds, dimension by dimension (issue 4): probe weights, per-dimension
-correlations with each target, and a PCA of the states.
+"""What the cell state holds, dimension by dimension: probe weights, per-dimension
+correlations with each target, and a PCA of the states (`analyse_states`, one call per states
+store).
 
 Plain functions over numpy/xarray, torch-free (the analysis job reads the states store only):
 
-- `probe_weights`: the pooled linear probe's weights per target in standardised units — exactly
+- probe weights: the pooled linear probe's weights per target in standardised units — exactly
   the probe of the `linear` probe jobs with target scaling `global` (`probes.fit_linear_probe`:
   each state dimension standardised with its train-period mean/std, the target with one
   train-period mean/std over all basins, closed-form ridge least squares on the train period).
-- `dimension_correlations`: Pearson r of each state dimension with each target, pooled over
-  every (basin, day) of a period where both are finite, and the median over basins of the
-  per-basin r.
-- `state_pca`: PCA of the states standardised with train-period statistics (pooled over basins,
-  complete train rows): explained variance ratio of every component, and the Pearson r of the
-  top `k` component scores with each target on a second (test) period.
+- dimension correlations: Pearson r of each state dimension with each target, pooled over
+  every (basin, day) of the test period where both are finite, and the median over basins of
+  the per-basin r.
+- PCA: of the states standardised with train-period statistics (pooled over basins, complete
+  train rows): explained variance ratio of every component, and the Pearson r of the top `k`
+  component scores with each target on the test period.
 
 The pooled r mixes between-basin and within-basin variation, as the pooled probe does; the
 per-basin median is the within-basin view.
@@ -96,25 +97,19 @@ def pooled_correlations(x: np.ndarray, y: np.ndarray, min_values: int = 2) -> tu
     return r, n
 
 
-def probe_weights(
-    states: xr.DataArray, targets: dict[str, xr.DataArray], train_period, ridge: float = 0.0
-) -> pd.DataFrame:
-    """Weights of the pooled linear probe of each target, in standardised units (columns
-    `WEIGHT_COLUMNS`, one row per target and dim).
-
-    `states` is (time, basin, dim), each target (basin, time); fitted on `train_period` by
-    `hydroprobe.probes.fit.fit_linear_probe` (complete rows of that target only), so a weight is the
-    change of the target, in train-period standard deviations, per standard deviation of the
-    dimension, all other dimensions fixed.
-    """
-    return _weights(*_period_arrays(states, targets, train_period), list(targets), _dims(states), ridge)
-
-
 def _dims(states: xr.DataArray) -> np.ndarray:
     return (states["dim"].values if "dim" in states.coords else np.arange(states.sizes["dim"])).astype(int)
 
 
 def _weights(x, y, names, dims, ridge):
+    """Weights of the pooled linear probe of each target, in standardised units (columns
+    `WEIGHT_COLUMNS`, one row per target and dim), from the train period's states x (time, basin,
+    dim) and targets y (time, basin, target).
+
+    Fitted by `hydroprobe.probes.fit.fit_linear_probe` (complete rows of that target only), so a
+    weight is the change of the target, in train-period standard deviations, per standard
+    deviation of the dimension, all other dimensions fixed.
+    """
     d = x.shape[-1]
     frames = []
     for k, name in enumerate(names):
@@ -123,27 +118,18 @@ def _weights(x, y, names, dims, ridge):
     return pd.concat(frames, ignore_index=True)[WEIGHT_COLUMNS]
 
 
-def dimension_correlations(
-    states: xr.DataArray, targets: dict[str, xr.DataArray], period, per_basin: bool = True
-) -> pd.DataFrame:
-    """Pearson r of each state dimension with each target on `period` (columns
-    `CORRELATION_COLUMNS`): `r` pooled over all (basin, day) pairs where both are finite (`n` of
-    them); `median_basin_r` the median over basins of each basin's own r (basins where it is
-    defined, `n_basins` of them; NaN columns without `per_basin`)."""
-    return _correlations(*_period_arrays(states, targets, period), list(targets), _dims(states), per_basin)
-
-
-def _correlations(x, y, names, dims, per_basin):
+def _correlations(x, y, names, dims):
+    """Pearson r of each state dimension with each target (columns `CORRELATION_COLUMNS`) from
+    one period's states x (time, basin, dim) and targets y (time, basin, target): `r` pooled over
+    all (basin, day) pairs where both are finite (`n` of them); `median_basin_r` the median over
+    basins of each basin's own r (basins where it is defined, `n_basins` of them)."""
     t, b, d = x.shape
     r, n = pooled_correlations(x.reshape(-1, d), y.reshape(t * b, -1))
-    med = np.full_like(r, np.nan)
-    n_basins = np.zeros(r.shape, dtype=np.int64)
-    if per_basin:
-        per = np.stack([pooled_correlations(x[:, j], y[:, j])[0] for j in range(b)])  # (basin, targets, dims)
-        n_basins = np.isfinite(per).sum(axis=0)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices
-            med = np.nanmedian(per, axis=0)
+    per = np.stack([pooled_correlations(x[:, j], y[:, j])[0] for j in range(b)])  # (basin, targets, dims)
+    n_basins = np.isfinite(per).sum(axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices
+        med = np.nanmedian(per, axis=0)
     frame = pd.DataFrame(
         {
             "target": np.repeat(names, d),
@@ -183,21 +169,15 @@ def fit_pca(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarr
     return mean, std, eigval / total, eigvec
 
 
-def state_pca(
-    states: xr.DataArray, targets: dict[str, xr.DataArray], train_period, test_period, n_components: int = 5
-) -> pd.DataFrame:
-    """PCA of the states standardised with train-period statistics, pooled over basins and
-    fitted on the complete train rows; one row per component (columns `pca_columns(targets)`).
+def _pca(x_train, x_test, y_test, names, n_components):
+    """PCA of the train period's states x_train (time, basin, dim), standardised with their
+    statistics, pooled over basins and fitted on the complete rows; one row per component
+    (columns `pca_columns(names)`).
 
     `r_<target>`: Pearson r, pooled over the test period's (basin, day) pairs, of the score of
     each of the first `n_components` components with the target (NaN for the later ones). The
     sign of r follows the loading convention of `fit_pca`.
     """
-    x_train, _ = _period_arrays(states, targets, train_period)
-    return _pca(x_train, *_period_arrays(states, targets, test_period), list(targets), n_components)
-
-
-def _pca(x_train, x_test, y_test, names, n_components):
     d = x_train.shape[-1]
     mean, std, ratio, vectors = fit_pca(x_train.reshape(-1, d))
     k = int(min(max(n_components, 0), d))
@@ -240,7 +220,7 @@ def analyse_states(
     x_test, y_test = _period_arrays(states, targets, test_period)
     return {
         "probe_weights": _weights(x_train, y_train, names, dims, ridge),
-        "dimension_correlations": _correlations(x_test, y_test, names, dims, per_basin=True),
+        "dimension_correlations": _correlations(x_test, y_test, names, dims),
         "pca": _pca(x_train, x_test, y_test, names, n_components),
     }
 
@@ -254,7 +234,7 @@ def top_dimensions(correlations: pd.DataFrame) -> pd.DataFrame:
 
 def pca_summary_table(frames: dict[tuple[str, int, str], pd.DataFrame]) -> pd.DataFrame:
     """The PCA tables of several stores in one: `model, seed, features` then the PCA columns.
-    `frames` maps (model, seed, features) to a table of `state_pca`."""
+    `frames` maps (model, seed, features) to the `pca` table of `analyse_states`."""
     rows = []
     for (model, seed, features), frame in frames.items():
         frame = frame.copy()

@@ -101,41 +101,11 @@ def score_per_basin(observed: np.ndarray, predicted: np.ndarray, basins: np.ndar
     return pd.DataFrame(rows, columns=["basin", "r", "r2", "nse"])
 
 
-def probe_target(
-    states: xr.DataArray,
-    target: xr.DataArray,
-    train_period: tuple[str, str],
-    test_period: tuple[str, str],
-    ridge: float = 0.0,
-) -> tuple[pd.DataFrame, LinearProbe]:
-    """Fit the pooled linear probe on the train period and score it per basin on the test period.
-
-    `states` is (time, basin, dim), `target` (basin, time); they are aligned on basin and time.
-    """
-    missing = np.setdiff1d(states["basin"].values, target["basin"].values)
-    if missing.size:
-        raise InputDataError(f"probe target '{target.name}' has no series for basin {int(missing[0])}")
-    target = target.sel(basin=states["basin"]).transpose("time", "basin")
-
-    def stacked(period):
-        s = states.sel(time=period_slice(period))
-        y = target.sel(time=s["time"])
-        return s.values, y.values  # (time, basin, dim), (time, basin)
-
-    x_train, y_train = stacked(train_period)
-    n_dims = x_train.shape[-1]
-    probe = fit_linear_probe(x_train.reshape(-1, n_dims), y_train.reshape(-1), ridge)
-
-    x_test, y_test = stacked(test_period)
-    predicted = probe.predict(x_test.reshape(-1, n_dims)).reshape(y_test.shape)
-    scores = score_per_basin(y_test, predicted, states["basin"].values)
-    return scores, probe
-
-
 # ---------------------------------------------------------------------------------------------
-# Probe kinds (issue 4): linear, sgd_elasticnet, linear_offsets, mlp; target standardisation
-# `global` or `per_basin`; features `cell` (c) or `hidden` (h).
-# Every kind takes the inputs of `probe_target` and returns (per-basin scores, fitted probe).
+# Probe kinds: linear, sgd_elasticnet, linear_offsets, mlp; target standardisation `global` or
+# `per_basin`; features `cell` (c) or `hidden` (h).
+# Every kind takes states (time, basin, dim), a target (basin, time), the train and test periods
+# and its options, and returns (per-basin scores, fitted probe).
 # A fitted probe's `predict` maps states (time, basin, dim) to the target (time, basin).
 # ---------------------------------------------------------------------------------------------
 
@@ -243,8 +213,8 @@ def _run(states, target, train_period, test_period, target_scaling, fit):
 def probe_linear(
     states, target, train_period, test_period, ridge: float = 0.0, target_scaling: str = "global"
 ):
-    """Pooled closed-form (ridge) least squares on standardised states (the existing probe;
-    with `target_scaling="global"` its scores equal `probe_target`'s)."""
+    """Pooled closed-form (ridge) least squares on standardised states (`fit_linear_probe`, the
+    paper's probe with `target_scaling="global"`)."""
 
     def fit(x, y, scaler):
         d = x.shape[-1]
@@ -385,11 +355,9 @@ def run_probe(kind: str, states, target, train_period, test_period, **options):
 
 
 # ---------------------------------------------------------------------------------------------
-# Per-basin status of a score (issue 4): a basin whose test target has no variance, or no data,
-# is reported as such rather than as a NaN buried in a median.
+# Per-basin status of a score: a basin whose test target has no variance, or no data, is
+# reported as such rather than as a NaN buried in a median.
 # ---------------------------------------------------------------------------------------------
-
-PROBE_STATUSES = ("ok", "no_variance", "no_data", "no_prediction")
 
 
 def basin_status_in_period(target: xr.DataArray, basins, test_period) -> pd.Series:

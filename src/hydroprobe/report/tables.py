@@ -9,13 +9,9 @@ import pandas as pd
 from hydroprobe.probes.controls import selectivity
 from hydroprobe.probes.grid import NO_CONTROL, TRAINED, selectivity_pairs
 
-PROBE_KEYS = ["seed", "model", "probe", "control", "target"]
-PROBE_SCORE_COLUMNS = PROBE_KEYS + ["basin", "r", "r2", "nse"]
-PROBE_SUMMARY_COLUMNS = PROBE_KEYS + ["n_basins", "median_r", "median_r2", "median_nse"]
-# The probing suite (issue 4) adds `features` and `subset` after `target`, a per-basin `status`,
-# and counts of the basins left out of the medians (and why).
-SUITE_KEYS = ["seed", "model", "probe", "control", "target", "features", "subset"]
-SUITE_SUMMARY_COLUMNS = SUITE_KEYS + [
+# the keys of a probe's per-basin scores, as the probe jobs write them (hydroprobe.probes.job)
+PROBE_KEYS = ["seed", "model", "probe", "control", "target", "features", "subset"]
+PROBE_SUMMARY_COLUMNS = PROBE_KEYS + [
     "n_basins",
     "median_r",
     "median_r2",
@@ -27,42 +23,16 @@ METRICS = ["r", "r2", "nse"]
 
 
 def gather_probe_scores(paths: Iterable[str]) -> pd.DataFrame:
-    """Concatenate the per-job probe score files into one table, sorted by its keys."""
-    frames = [pd.read_csv(p) for p in paths]
-    scores = pd.concat(frames, ignore_index=True)
-    if {"features", "subset", "status"} <= set(scores.columns):  # the probing suite's score files
-        scores = scores[SUITE_KEYS + ["basin", "status"] + METRICS]
-        return scores.sort_values(SUITE_KEYS + ["basin"], ignore_index=True)
-    scores = scores[PROBE_SCORE_COLUMNS]
+    """Concatenate the per-job probe score files into one table, sorted by its keys and basin."""
+    scores = pd.concat([pd.read_csv(p) for p in paths], ignore_index=True)
+    scores = scores[PROBE_KEYS + ["basin", "status"] + METRICS]
     return scores.sort_values(PROBE_KEYS + ["basin"], ignore_index=True)
 
 
 def summarise_probe_scores(scores: pd.DataFrame) -> pd.DataFrame:
-    """Median r, r² and NSE over basins for each (seed, model, probe, control, target).
-
-    Basins whose r is not finite (no test data, or a target with no variance) are left out of
-    the medians, and `n_basins` counts the basins that entered them. Scores of the probing suite
-    (with `features`, `subset`, `status`) go to `summarise_probe_suite`.
-    """
-    if {"features", "subset", "status"} <= set(scores.columns):
-        return summarise_probe_suite(scores)
-    summary = (
-        scores.groupby(PROBE_KEYS, sort=True)
-        .agg(
-            n_basins=("r", "count"),  # count() skips NaN, as median() does
-            median_r=("r", "median"),
-            median_r2=("r2", "median"),
-            median_nse=("nse", "median"),
-        )
-        .reset_index()
-    )
-    return summary[PROBE_SUMMARY_COLUMNS]
-
-
-def summarise_probe_suite(scores: pd.DataFrame) -> pd.DataFrame:
-    """Medians over the `ok` basins per (seed, model, probe, control, target, features, subset);
-    `n_basins` counts them, `n_no_variance` / `n_no_data` the basins left out and why
-    (`no_prediction` counts as no data)."""
+    """Median r, r² and NSE over the `ok` basins per (seed, model, probe, control, target,
+    features, subset); `n_basins` counts them, `n_no_variance` / `n_no_data` the basins left out
+    and why (`no_prediction` counts as no data)."""
     ok = scores["status"].eq("ok") & scores["r"].notna()
     frame = scores.assign(
         _ok=ok.astype(int),
@@ -73,7 +43,7 @@ def summarise_probe_suite(scores: pd.DataFrame) -> pd.DataFrame:
         nse=scores["nse"].where(ok),
     )
     summary = (
-        frame.groupby(SUITE_KEYS, sort=True)
+        frame.groupby(PROBE_KEYS, sort=True)
         .agg(
             n_basins=("_ok", "sum"),
             median_r=("r", "median"),
@@ -84,7 +54,7 @@ def summarise_probe_suite(scores: pd.DataFrame) -> pd.DataFrame:
         )
         .reset_index()
     )
-    return summary[SUITE_SUMMARY_COLUMNS]
+    return summary[PROBE_SUMMARY_COLUMNS]
 
 
 def probe_selectivity_table(scores: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -147,7 +117,7 @@ def probe_selectivity_table(scores: pd.DataFrame) -> tuple[pd.DataFrame, pd.Data
 def probe_ensemble_table(summary: pd.DataFrame) -> pd.DataFrame:
     """Across seeds: mean, min and max of each median (r, r², NSE) per (model, probe, control,
     target, features, subset), with `n_seeds`."""
-    keys = [k for k in SUITE_KEYS if k != "seed" and k in summary.columns]
+    keys = [k for k in PROBE_KEYS if k != "seed"]
     aggs = {"n_seeds": ("seed", "nunique")}
     for m in METRICS:
         for stat in ("mean", "min", "max"):
