@@ -2,6 +2,9 @@
 
 The trained and untrained models (contract §3): ``torch.save`` dicts ``{state_dict,
 model_config, normalisation, seed}``; ``untrained.pt`` holds the initial weights of the same seed.
+They hold tensors and plain values only (dicts, lists, str, numbers, bool; the normalisation as
+``Normalisation.to_dict()``), so they are read with ``weights_only=True``: no class is unpickled,
+and loading never depends on where a class of this package lives.
 
 Per-epoch resume checkpoints: after every epoch the full training state (model, optimizer,
 epoch, the shuffling generator's state, the global torch/numpy/python RNG states, history) is
@@ -16,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pickle
 import random
 import re
 import shutil
@@ -25,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from hydroprobe.errors import InputDataError
 from hydroprobe.io import atomic_output
 
 RESUME_FORMAT = 1
@@ -69,6 +74,26 @@ def _torch_save_atomic(obj: dict, path: str | os.PathLike) -> Path:
 def save_checkpoint(obj: dict, path: str | os.PathLike) -> Path:
     """Write a trained or untrained model's checkpoint dict to ``path``; returns the path."""
     return _torch_save_atomic(obj, path)
+
+
+CHECKPOINT_KEYS = ("state_dict", "model_config", "normalisation", "seed")
+
+
+def load_checkpoint(path: str | os.PathLike) -> dict:
+    """A trained or untrained model's checkpoint dict, on the CPU; tensors and plain values only."""
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError as exc:
+        raise InputDataError(f"checkpoint {path} not found") from exc
+    except pickle.UnpicklingError as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputDataError(
+            f"checkpoint {path} holds more than tensors and plain values, so it is not read: {first_line}"
+        ) from exc
+    missing = [key for key in CHECKPOINT_KEYS if key not in ckpt]
+    if missing:
+        raise InputDataError(f"checkpoint {path} lacks {', '.join(repr(k) for k in missing)}")
+    return ckpt
 
 
 def rng_states(generator: torch.Generator) -> dict:

@@ -75,12 +75,13 @@ def compute_normalisation(
         raise InputDataError(
             f"training period {train_period[0]}…{train_period[1]} has no days in the dataset"
         )
-    norm = Normalisation(list(dynamic_inputs), list(static_inputs), str(target))
-    for name in dynamic_inputs:
+    # plain str names: the checkpoint holds plain values only (see model.checkpoints)
+    norm = Normalisation([str(n) for n in dynamic_inputs], [str(n) for n in static_inputs], str(target))
+    for name in norm.dynamic_inputs:
         v = train[name].values.astype(np.float64)
         norm.dynamic_mean[name] = _safe_mean(v)
         norm.dynamic_std[name] = _safe_std(v)
-    for name in static_inputs:
+    for name in norm.static_inputs:
         v = dataset[name].values.astype(np.float64)
         norm.static_mean[name] = _safe_mean(v)
         norm.static_std[name] = _safe_std(v)

@@ -51,8 +51,8 @@ def _model_config(model_cfg: dict, training_cfg: dict, n_inputs: int) -> dict:
         "initial_forget_bias": float(model_cfg["initial_forget_bias"]),
         "seq_length": int(model_cfg["seq_length"]),
         "predict_last_n": int(model_cfg["predict_last_n"]),
-        "dynamic_inputs": list(model_cfg["dynamic_inputs"]),
-        "static_inputs": list(model_cfg["static_inputs"]),
+        "dynamic_inputs": [str(name) for name in model_cfg["dynamic_inputs"]],
+        "static_inputs": [str(name) for name in model_cfg["static_inputs"]],
         "target": str(model_cfg["target"]),
         "clip_target_at_zero": bool(training_cfg["clip_target_at_zero"]),
     }

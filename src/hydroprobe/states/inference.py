@@ -10,7 +10,7 @@ import pandas as pd
 import torch
 import xarray as xr
 
-from hydroprobe.errors import InputDataError
+from hydroprobe.model.checkpoints import load_checkpoint
 from hydroprobe.model.device import configure_cpu, resolve_device
 from hydroprobe.model.lstm import HydroLSTM, build_model
 from hydroprobe.model.normalisation import Normalisation
@@ -21,13 +21,7 @@ def load_model(path: str | os.PathLike, device: str | torch.device | None = "cpu
     """(model in eval mode on ``device``, the checkpoint dict). ``device`` "auto"/None → cuda if
     available, else cpu."""
     device = resolve_device(device)
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=False)
-    except FileNotFoundError as exc:
-        raise InputDataError(f"checkpoint {path} not found") from exc
-    for key in ("state_dict", "model_config", "normalisation", "seed"):
-        if key not in ckpt:
-            raise InputDataError(f"checkpoint {path} lacks '{key}'")
+    ckpt = load_checkpoint(path)
     model = build_model(ckpt["model_config"])
     model.load_state_dict(ckpt["state_dict"])
     model.to(device).eval()
