@@ -15,6 +15,7 @@ from hydroprobe.sources.synthetic import build_world, generate_world
 from hydroprobe.sources.synthetic.camels import GROUPS, TS_COLUMNS
 from hydroprobe.sources.synthetic.catchments import exact_weights
 from hydroprobe.sources.synthetic.grid import R_EARTH
+from hydroprobe.sources.synthetic.hydrology import DZ_MM
 from hydroprobe.sources.synthetic.world import write_world
 
 SEED = 7
@@ -76,9 +77,14 @@ def _kind(world, kind: str) -> int:
 
 
 # ---------------------------------------------------------------- physics
+def _storage_mm(state) -> np.ndarray:
+    """Water held in a cell (mm): the four soil layers, the snowpack and the groundwater store."""
+    return (state.theta * DZ_MM).sum(axis=1) + state.swe + state.gw
+
+
 def test_water_balance_closes_per_cell(world):
-    o, p, wx = world.output, world.params, world.weather
-    ds = o.final.storage_mm(p) - o.initial.storage_mm(p)
+    o, wx = world.output, world.weather
+    ds = _storage_mm(o.final) - _storage_mm(o.initial)
     flux = wx.precip.sum(0) - o.et.sum(0) - o.runoff.sum(0)
     np.testing.assert_allclose(ds, flux, atol=1e-6, rtol=0)
 

@@ -36,7 +36,6 @@ from hydroprobe.errors import InputDataError
 from hydroprobe.io import atomic_output, write_netcdf_atomic
 from hydroprobe.sources.download.transfer import unzip_single_netcdf
 from hydroprobe.sources.era5_land import daily_means
-from hydroprobe.sources.paths import era5_land_file
 
 LOG = logging.getLogger(__name__)
 
@@ -54,7 +53,6 @@ PAPER_AREA = [58.64, -7.57, 49.96, 1.68]
 
 HOURLY_DATASET = "reanalysis-era5-land"
 DAILY_DATASET = "derived-era5-land-daily-statistics"
-MODES = ("hourly", "daily")
 
 CONFIG_HINT = (
     "put 'url: https://cds.climate.copernicus.eu/api' and 'key: <personal access token>' in "
@@ -336,22 +334,6 @@ def retrieve(
         )
         sleep(delay)
     raise AssertionError("unreachable")  # pragma: no cover
-
-
-def download(
-    client: Any,
-    era5_dir: str | os.PathLike,
-    short_name: str,
-    year: int,
-    month: int | None = None,
-    mode: str = "hourly",
-    area: list[float] | tuple[float, ...] = PAPER_AREA,
-    **retrieve_kwargs: Any,
-) -> Path:
-    """Build the request for one piece and retrieve it to `era5_land_file` (convenience for rules)."""
-    dataset, request = build_request(short_name, year, month, mode=mode, area=area)
-    target = era5_land_file(era5_dir, short_name, year, month if mode == "hourly" else None)
-    return retrieve(client, dataset, request, target, variable=short_name, **retrieve_kwargs)
 
 
 # --------------------------------------------------------------------------- hourly -> daily

@@ -39,10 +39,6 @@ class Grid:
         """Flat indices (row-major on (lat, lon)) of land cells: the model's cell axis."""
         return np.flatnonzero(self.land.ravel())
 
-    def cell_area_m2(self) -> np.ndarray:
-        """Spherical area of each cell box, R²·Δλ·(sin φ2 − sin φ1), shape (ny, nx)."""
-        return spherical_cell_area(self.lat)[:, None] * np.ones(self.lon.size)[None, :]
-
 
 def spherical_cell_area(lat: np.ndarray, res: float = RES) -> np.ndarray:
     """Area (m²) of a res×res box centred on each latitude."""

@@ -95,9 +95,6 @@ class State:
     swe: np.ndarray
     gw: np.ndarray
 
-    def storage_mm(self, p: Params) -> np.ndarray:
-        return (self.theta * DZ_MM).sum(axis=1) + self.swe + self.gw
-
     def copy(self) -> State:
         return State(self.theta.copy(), self.swe.copy(), self.gw.copy())
 
