@@ -1,7 +1,7 @@
 # A probe per (model, seed, features, probe kind, control, target): fitted on the train period,
 # scored per basin on the test period. Which jobs exist: hydroprobe.probes.grid.
 
-PROBE_JOB = "{model}_seed{seed}_{features}_{probe}_{control}_{target}"  # name of logs and benchmarks
+PROBE_JOB = "{model}_seed{seed}_{features}_{probe}_{control}_{target}"  # names the log and benchmark files
 
 
 rule fit_probe:

@@ -91,7 +91,7 @@ def test_status_marks_constant_and_missing_test_targets():
 def test_snow_subset_only_for_sd():
     import pandas as pd
 
-    from hydroprobe.report.tables import with_subsets
+    from hydroprobe.probes.job import with_subsets
 
     scores = pd.DataFrame({"basin": [1, 2, 3], "r": [0.9, 0.8, 0.7]})
     frac_snow = pd.Series([0.01, 0.06, 0.2], index=[1, 2, 3])

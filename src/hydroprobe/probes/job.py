@@ -12,22 +12,25 @@ from hydroprobe.periods import in_periods
 from hydroprobe.probes.controls import input_features, shift_states, shuffle_basins
 from hydroprobe.probes.fit import basin_status_in_period, run_probe, select_features, with_status
 from hydroprobe.probes.grid import INPUT_MODEL
-from hydroprobe.report.tables import with_subsets
 
-SCORE_COLUMNS = [
-    "seed",
-    "model",
-    "probe",
-    "control",
-    "target",
-    "features",
-    "subset",
-    "basin",
-    "status",
-    "r",
-    "r2",
-    "nse",
-]
+# a probe job's per-basin scores: the job, the basin subset, the basin and its status, the scores
+PROBE_KEYS = ["seed", "model", "probe", "control", "target", "features", "subset"]
+PROBE_METRICS = ["r", "r2", "nse"]
+PROBE_SCORE_COLUMNS = PROBE_KEYS + ["basin", "status"] + PROBE_METRICS
+SNOW_SUBSET_TARGETS = ("sd",)
+
+
+def with_subsets(
+    scores: pd.DataFrame, target: str, frac_snow: pd.Series | None, threshold: float
+) -> pd.DataFrame:
+    """Per-basin scores labelled `subset="all"`, plus (for the snow target `sd` only) a copy of
+    the rows of the basins with static `frac_snow > threshold` labelled `subset="snow"`.
+    `frac_snow` is indexed by basin; None (the dataset has no frac_snow) gives no snow subset."""
+    out = [scores.assign(subset="all")]
+    if target in SNOW_SUBSET_TARGETS and frac_snow is not None:
+        snowy = frac_snow.index[frac_snow.to_numpy() > threshold]
+        out.append(scores[scores["basin"].isin(snowy)].assign(subset="snow"))
+    return pd.concat(out, ignore_index=True)
 
 
 def probe_features(
@@ -74,7 +77,7 @@ def run_probe_job(
     train_period,
     test_period,
 ) -> pd.DataFrame:
-    """Per-basin scores (columns `SCORE_COLUMNS`) of one probe job.
+    """Per-basin scores (columns `PROBE_SCORE_COLUMNS`) of one probe job.
 
     `job` names the job as the workflow's wildcards do (see `hydroprobe.probes.grid`): model,
     seed (the LSTM's), features, probe, control and target. The keywords are the probe settings
@@ -107,4 +110,4 @@ def run_probe_job(
         ("seed", int(job["seed"])),
     ]:
         scores.insert(0, name, value)
-    return scores[SCORE_COLUMNS]
+    return scores[PROBE_SCORE_COLUMNS]

@@ -8,7 +8,7 @@ import xarray as xr
 from hydroprobe.metrics import DISCHARGE_METRICS
 from hydroprobe.periods import period_slice
 
-SCORE_COLUMNS = ["period", "basin"] + list(DISCHARGE_METRICS)
+DISCHARGE_SCORE_COLUMNS = ["period", "basin"] + list(DISCHARGE_METRICS)
 SUMMARY_METRICS = list(DISCHARGE_METRICS)
 
 
@@ -33,7 +33,7 @@ def discharge_scores(
                     **{metric: fn(o, s) for metric, fn in DISCHARGE_METRICS.items()},
                 }
             )
-    return pd.DataFrame(rows, columns=SCORE_COLUMNS)
+    return pd.DataFrame(rows, columns=DISCHARGE_SCORE_COLUMNS)
 
 
 def ensemble_mean(simulations: list[xr.DataArray]) -> xr.DataArray:

@@ -1,4 +1,5 @@
-"""Benchmark tables: per-basin scores gathered, and medians over basins."""
+"""Probe result tables: the per-basin scores of every probe job in one table, their medians over
+basins, the selectivity (trained probe minus each control) and the spread across seeds."""
 
 from __future__ import annotations
 
@@ -8,9 +9,8 @@ import pandas as pd
 
 from hydroprobe.probes.controls import selectivity
 from hydroprobe.probes.grid import NO_CONTROL, TRAINED, selectivity_pairs
+from hydroprobe.probes.job import PROBE_KEYS, PROBE_METRICS, PROBE_SCORE_COLUMNS
 
-# the keys of a probe's per-basin scores, as the probe jobs write them (hydroprobe.probes.job)
-PROBE_KEYS = ["seed", "model", "probe", "control", "target", "features", "subset"]
 PROBE_SUMMARY_COLUMNS = PROBE_KEYS + [
     "n_basins",
     "median_r",
@@ -19,13 +19,12 @@ PROBE_SUMMARY_COLUMNS = PROBE_KEYS + [
     "n_no_variance",
     "n_no_data",
 ]
-METRICS = ["r", "r2", "nse"]
 
 
 def gather_probe_scores(paths: Iterable[str]) -> pd.DataFrame:
     """Concatenate the per-job probe score files into one table, sorted by its keys and basin."""
     scores = pd.concat([pd.read_csv(p) for p in paths], ignore_index=True)
-    scores = scores[PROBE_KEYS + ["basin", "status"] + METRICS]
+    scores = scores[PROBE_SCORE_COLUMNS]
     return scores.sort_values(PROBE_KEYS + ["basin"], ignore_index=True)
 
 
@@ -119,23 +118,7 @@ def probe_ensemble_table(summary: pd.DataFrame) -> pd.DataFrame:
     target, features, subset), with `n_seeds`."""
     keys = [k for k in PROBE_KEYS if k != "seed"]
     aggs = {"n_seeds": ("seed", "nunique")}
-    for m in METRICS:
+    for m in PROBE_METRICS:
         for stat in ("mean", "min", "max"):
             aggs[f"{stat}_median_{m}"] = (f"median_{m}", stat)
     return summary.groupby(keys, sort=True).agg(**aggs).reset_index()
-
-
-SNOW_SUBSET_TARGETS = ("sd",)
-
-
-def with_subsets(
-    scores: pd.DataFrame, target: str, frac_snow: pd.Series | None, threshold: float
-) -> pd.DataFrame:
-    """Per-basin scores labelled `subset="all"`, plus (for the snow target `sd` only) a copy of
-    the rows of the basins with static `frac_snow > threshold` labelled `subset="snow"`.
-    `frac_snow` is indexed by basin; None (the dataset has no frac_snow) gives no snow subset."""
-    out = [scores.assign(subset="all")]
-    if target in SNOW_SUBSET_TARGETS and frac_snow is not None:
-        snowy = frac_snow.index[frac_snow.to_numpy() > threshold]
-        out.append(scores[scores["basin"].isin(snowy)].assign(subset="snow"))
-    return pd.concat(out, ignore_index=True)
