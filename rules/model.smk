@@ -15,8 +15,9 @@ rule train_lstm:
         "../envs/hydroprobe.yaml"
     threads: 2
     params:
-        model=config["model"],
-        training=config["training"],
+        # keyword arguments of hydroprobe.model.training.train_lstm (the script passes them through)
+        model_cfg=config["model"],
+        training_cfg=config["training"],
         periods=config["periods"],
     script:
         "../workflow_scripts/train_lstm.py"

@@ -15,7 +15,8 @@ rule extract_cell_states:
         "../envs/hydroprobe.yaml"
     threads: 2
     params:
-        # validation too: its discharge simulation is scored (and shifted states reach back into it)
+        # keyword arguments of hydroprobe.states.extract.extract_cell_states (passed through);
+        # periods: validation too: its discharge simulation is scored (and shifted states reach back into it)
         periods=[config["periods"][name] for name in ("train", "validation", "test")],
         batch_windows=config["states"]["batch_windows"],
     script:

@@ -9,8 +9,7 @@ with rule_log(snakemake.log[0]) as log:
     extract_cell_states(
         snakemake.input.checkpoint,
         dataset,
-        periods=[tuple(p) for p in snakemake.params.periods],
+        **snakemake.params,
         out_path=snakemake.output[0],
-        batch_windows=snakemake.params.batch_windows,
         threads=snakemake.threads,
     )

@@ -8,9 +8,7 @@ with rule_log(snakemake.log[0]) as log:
     dataset = open_zarr(snakemake.input.dataset).load()
     train_lstm(
         dataset,
-        model_cfg=snakemake.params.model,
-        training_cfg=snakemake.params.training,
-        periods=snakemake.params.periods,
+        **snakemake.params,
         seed=int(snakemake.wildcards.seed),
         trained_path=snakemake.output.trained,
         untrained_path=snakemake.output.untrained,

@@ -16,6 +16,7 @@ The same pass also yields the hidden state h_t and the model's prediction of its
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import dask.array as da
@@ -46,14 +47,15 @@ STEP_CHUNK = 32
 def extract_cell_states(
     checkpoint_path: str | os.PathLike,
     dataset: xr.Dataset,
-    periods: list[tuple[str, str]],
+    periods: Sequence[Sequence[str]],
     out_path: str | os.PathLike,
     batch_windows: int,
     threads: int | None = None,
     device: str | torch.device | None = "auto",
 ) -> Path:
     """Write ``c`` and ``h`` float32 (time, basin, dim) and ``<target>_sim`` (time, basin) to the
-    zarr store ``out_path``; returns the path."""
+    zarr store ``out_path`` for the days of ``periods`` (inclusive (start, end) pairs, their
+    union); returns the path."""
     if not periods:
         raise InputDataError("extract_cell_states needs at least one period")
     configure_cpu(threads)
