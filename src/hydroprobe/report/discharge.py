@@ -1,4 +1,5 @@
-"""Discharge skill of a model per basin, per evaluation period, and of the seed ensemble."""
+"""Discharge skill of a model per basin, per evaluation period, and of the seed ensemble: the
+scores and medians of the discharge tables (rules evaluate_discharge and discharge_table)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from hydroprobe.metrics import DISCHARGE_METRICS
 from hydroprobe.periods import period_slice
 
 DISCHARGE_SCORE_COLUMNS = ["period", "basin"] + list(DISCHARGE_METRICS)
-SUMMARY_METRICS = list(DISCHARGE_METRICS)
 
 
 def discharge_scores(
@@ -49,6 +49,6 @@ def discharge_summary(scores: pd.DataFrame) -> pd.DataFrame:
     """Medians over basins of every metric, per seed (``"ensemble"`` for the seed ensemble) and
     period; ``n_basins`` counts the basins with a finite NSE."""
     grouped = scores.groupby(["seed", "period"], sort=False)
-    summary = grouped[SUMMARY_METRICS].median().add_prefix("median_")
+    summary = grouped[list(DISCHARGE_METRICS)].median().add_prefix("median_")
     summary.insert(0, "n_basins", grouped["nse"].count())
     return summary.reset_index()
