@@ -1,4 +1,4 @@
-"""Controls for the probes (issue 4): what skill would a probe show without the thing probed?
+"""Controls for the probes: what skill would a probe show without the thing probed?
 
 - `shuffle_basins`: the states of each basin given to another basin (a derangement when possible).
 - `shift_states`: the states of 180 days earlier paired with today's target.
