@@ -5,15 +5,7 @@ from hydroprobe.io import open_zarr, write_zarr_atomic
 from hydroprobe.rule_log import rule_log
 
 with rule_log(snakemake.log[0]) as log:
-    params = snakemake.params
     era5_basins = open_zarr(snakemake.input.era5_basins)
-    dataset = build_basin_dataset(
-        snakemake.input.camels_gb,
-        era5_basins,
-        dynamic_inputs=params.dynamic_inputs,
-        target=params.target,
-        static_inputs=params.static_inputs,
-        basins=params.basins,
-    )
+    dataset = build_basin_dataset(snakemake.input.camels_gb, era5_basins, **snakemake.params)
     log.info("basin dataset: %s", dict(dataset.sizes))
     write_zarr_atomic(dataset, snakemake.output[0])

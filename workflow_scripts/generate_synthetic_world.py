@@ -6,7 +6,7 @@ from hydroprobe.rule_log import rule_log
 from hydroprobe.sources.synthetic import generate_world
 
 with rule_log(snakemake.log[0]) as log:
-    params = snakemake.params.synthetic
+    settings = snakemake.params.synthetic
     out_dir = Path(snakemake.output.truth).parent
-    log.info("generating the synthetic world (seed %s) into %s", params["seed"], out_dir)
-    generate_world(out_dir, seed=params["seed"], era5_years=tuple(params["era5_years"]))
+    log.info("generating the synthetic world (seed %s) into %s", settings["seed"], out_dir)
+    generate_world(out_dir, **settings)

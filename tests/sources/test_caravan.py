@@ -197,7 +197,7 @@ def test_build_errors(tmp_path):
             ["precipitation"],
             "streamflow",
             [],
-            forcing_map={"precipitation": "not_a_column"},
+            forcing={"precipitation": "not_a_column"},
         )
     with pytest.raises(InputDataError, match="elev_mean"):
         build_caravan_dataset(CARAVAN, "camelsch", [BASIN], DYNAMIC, "streamflow", ["elev_mean"])
@@ -207,7 +207,7 @@ def test_build_errors(tmp_path):
         build_caravan_dataset(CARAVAN, "camelsch", ["camelsgb_1001"], DYNAMIC, "streamflow", [])
 
 
-def test_forcing_map_and_numeric_basin_ids(df):
+def test_forcing_and_numeric_basin_ids(df):
     ds = build_caravan_dataset(
         CARAVAN,
         "camelsch",
@@ -215,7 +215,7 @@ def test_forcing_map_and_numeric_basin_ids(df):
         ["precipitation", "temperature_2m_max"],
         "discharge_spec",
         [],
-        forcing_map={"precipitation": "eobs", "discharge_spec": "streamflow"},
+        forcing={"precipitation": "eobs", "discharge_spec": "streamflow"},
     )
     assert list(ds["gauge_id"].values) == [BASIN]
     np.testing.assert_array_equal(ds["precipitation"].values[0], df["eobs"].to_numpy(np.float32))
@@ -223,7 +223,7 @@ def test_forcing_map_and_numeric_basin_ids(df):
         ds["temperature_2m_max"].values[0], df["temperature_2m_max"].to_numpy(np.float32)
     )
     assert ds["discharge_spec"].attrs["units"] == "mm/day"
-    assert "pet" not in ds  # not mapped in this forcing_map and not a column
+    assert "pet" not in ds  # not mapped in this forcing and not a column
 
 
 def test_netcdf_layout_round_trip(tmp_path, df):

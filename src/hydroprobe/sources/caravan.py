@@ -35,7 +35,7 @@ from hydroprobe.basins.dataset import UNITS
 from hydroprobe.errors import InputDataError
 from hydroprobe.sources.columns import numeric_columns, static_arrays
 
-#: model input name -> Caravan column (defaults; override with ``forcing_map``).
+#: model input name -> Caravan column (defaults; override with ``forcing``, config caravan.forcing).
 CARAVAN_FORCING = {
     "precipitation": "total_precipitation_sum",
     "temperature": "temperature_2m_mean",
@@ -258,7 +258,7 @@ def build_caravan_dataset(
     dynamic_inputs: list[str],
     target: str = CARAVAN_TARGET,
     static_inputs: list[str] | None = None,
-    forcing_map: dict[str, str] | None = None,
+    forcing: dict[str, str] | None = None,
     layout: str = "csv",
 ) -> xr.Dataset:
     """The basin dataset (contract §2 ``basin_dataset.zarr``) from a Caravan sub-dataset.
@@ -273,7 +273,7 @@ def build_caravan_dataset(
     * ``time`` daily datetime64 (the union of the basins' Caravan dates, local standard time);
     * ``basin`` int32.
 
-    Each name in `dynamic_inputs` and `target` is looked up in ``forcing_map`` (default
+    Each name in `dynamic_inputs` and `target` is looked up in ``forcing`` (default
     :data:`CARAVAN_FORCING`) and otherwise used as a Caravan column name directly; the variable
     keeps the requested name.
 
@@ -292,7 +292,7 @@ def build_caravan_dataset(
     caravan_dir = Path(caravan_dir)
     _check_layout(layout)
     static_inputs = list(static_inputs or [])
-    fmap = dict(CARAVAN_FORCING if forcing_map is None else forcing_map)
+    fmap = dict(CARAVAN_FORCING if forcing is None else forcing)
 
     basin_ids = (
         list_basins(caravan_dir, subdataset, layout)

@@ -96,10 +96,13 @@ def fetch_caravan(
     dest: str | os.PathLike,
     record: str = CARAVAN_RECORD,
     layout: str = "csv",
-    filename: str | None = None,
+    archive: str | None = None,
     opener: Callable[..., Any] = urllib.request.urlopen,
 ) -> Path:
     """Download Caravan's archive from Zenodo and unpack it so that `dest` is the Caravan folder.
+
+    `archive` names the record's file to fetch (config ``caravan.archive``); `None` picks it by
+    `layout` (see `choose_archive`).
 
     The archive is downloaded and unpacked in a temporary folder beside `dest`, and the Caravan
     folder is moved into place only when complete; `dest` must not exist or be empty.
@@ -107,20 +110,20 @@ def fetch_caravan(
     dest = Path(dest)
     if dest.exists() and any(dest.iterdir()):
         raise InputDataError(f"{dest}: exists and is not empty; remove it or set caravan.path to it")
-    chosen = choose_archive(record_files(record, opener), layout, filename)
+    chosen = choose_archive(record_files(record, opener), layout, archive)
     dest.parent.mkdir(parents=True, exist_ok=True)
     with (
         atomic_output(dest) as staged,
         tempfile.TemporaryDirectory(dir=dest.parent, prefix=".tmp-caravan-") as work,
     ):
-        archive = download(
+        downloaded = download(
             chosen["url"],
             Path(work) / chosen["name"],
             opener=opener,
             size=chosen.get("size"),
             checksum=chosen.get("checksum"),
         )
-        unpacked = safe_extract(archive, Path(work) / "unpacked")
+        unpacked = safe_extract(downloaded, Path(work) / "unpacked")
         root = find_caravan_root(unpacked)
         if root is None:
             raise InputDataError(f"{chosen['name']}: no folder with attributes/ and timeseries/ inside")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,7 +77,7 @@ def _cell_field(world: World, cell_values: np.ndarray) -> np.ndarray:
     return full.reshape(-1, ny, nx)
 
 
-def write_world(world: World, out_dir: Path, era5_years: tuple[int, int]) -> None:
+def write_world(world: World, out_dir: Path, era5_years: Sequence[int]) -> None:
     """Write camels_gb/, era5_land/ and truth.nc under `out_dir`."""
     out_dir = Path(out_dir)
     camels = out_dir / "camels_gb"
@@ -128,9 +129,15 @@ def write_world(world: World, out_dir: Path, era5_years: tuple[int, int]) -> Non
 
 
 def generate_world(
-    out_dir: Path, seed: int, era5_years: tuple[int, int], *, start: str = CAMELS_START, end: str = CAMELS_END
+    out_dir: Path,
+    seed: int,
+    era5_years: Sequence[int],
+    *,
+    start: str = CAMELS_START,
+    end: str = CAMELS_END,
 ) -> None:
-    """Generate the synthetic world for `seed` and write it under `out_dir`.
+    """Generate the synthetic world for `seed` and write it under `out_dir`, ERA5-Land files for
+    the years `era5_years` (first, last) (the config's ``synthetic`` settings).
 
     `start`/`end` shorten the simulated span (tests); the CAMELS file names keep the
     standard 19701001-20150930 suffix regardless.
