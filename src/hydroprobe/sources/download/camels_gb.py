@@ -6,8 +6,9 @@ Licence v3); where the direct address answers with a web page instead of the zip
 by hand from the catalogue page and point ``camels_gb.path`` at the unzipped copy.
 
 `CAMELS_GB_SHA256` is ``None``: a public config records
-``de33e2731d7285423801db723acbd0c8d97c1505b3d184830032c755a341742c`` for this zip, but we
-could not verify it, so no hash is enforced by default (pass ``sha256=`` to enforce one).
+``de33e2731d7285423801db723acbd0c8d97c1505b3d184830032c755a341742c`` for this zip, a hash not
+checked against the EIDC's file, so no hash is enforced by default (pass ``sha256=`` to enforce
+one). The download, the size check and the safe unzip are those of `transfer`.
 """
 
 from __future__ import annotations

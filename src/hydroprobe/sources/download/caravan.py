@@ -6,10 +6,10 @@ archive (zip or tar.gz) is downloaded through a temporary file, checked, extract
 temporary folder beside the destination, and the folder holding `attributes/` and `timeseries/`
 is moved into place only when complete.
 
-Caravan's versions live in different Zenodo records; `CARAVAN_RECORD` is the one cited in the
-project notes (records/7944025). A whole archive is large (several GB; the netCDF and csv
-layouts may come as separate archives in later versions), so a local copy via `caravan.path` is
-often the better choice.
+Caravan's versions live in different Zenodo records; `CARAVAN_RECORD` (records/7944025) is the
+default of ``caravan.zenodo_record``, which selects another version. A whole archive is large
+(several GB; the netCDF and csv layouts may come as separate archives in later versions), so a
+local copy via `caravan.path` is often the better choice.
 """
 
 from __future__ import annotations
