@@ -21,10 +21,11 @@ imports torch._dynamo, ~3 s), so neither library is charged for them.
 
 samples/s = valid training windows x epochs / wall time of the whole call (data preparation
 included). Then both models are evaluated sequence-to-one on the test period (hydroprobe:
-``inference.predict_discharge`` + ``metrics.nse`` per basin; neuralhydrology: its
-``RegressionTester``) and the median test NSE over basins is compared.
+``hydroprobe.states.inference.predict_discharge`` scored per basin by
+``hydroprobe.report.discharge.discharge_scores``; neuralhydrology: its ``RegressionTester``) and
+the median test NSE over basins is compared.
 
-Targets (issue 3): fp32 ratio >= 1.4 and hydroprobe within 10 % of the raw limit, median test
+Targets: fp32 ratio >= 1.4 and hydroprobe within 10 % of the raw limit, median test
 NSE within 0.03 of neuralhydrology's; bf16 ratio >= 2 at the same skill; on a GPU ratio >= 3.
 neuralhydrology has no bf16 mode, so with ``--precision bf16`` it trains in fp32; on CPUs
 without a bf16 LSTM kernel (no AVX-512/AMX) hydroprobe and the raw limit fall back to fp32

@@ -1,1 +1,1 @@
-
+"""The rainfall-runoff LSTM: model, NSE* loss, normalisation, windows, training, checkpoint files."""

@@ -45,11 +45,11 @@ def resume_dir(trained_path: str | os.PathLike) -> Path:
 def fingerprint(**parts) -> str:
     """A stable sha256 over JSON-serialisable parts (dict keys sorted, odd values as str)."""
 
-    def norm(o):
+    def plain(o):
         if isinstance(o, dict):
-            return {str(k): norm(v) for k, v in sorted(o.items(), key=lambda kv: str(kv[0]))}
+            return {str(k): plain(v) for k, v in sorted(o.items(), key=lambda kv: str(kv[0]))}
         if isinstance(o, (list, tuple)):
-            return [norm(v) for v in o]
+            return [plain(v) for v in o]
         if isinstance(o, (np.integer,)):
             return int(o)
         if isinstance(o, (np.floating,)):
@@ -58,7 +58,7 @@ def fingerprint(**parts) -> str:
             return o
         return str(o)
 
-    blob = json.dumps(norm(parts), sort_keys=True, allow_nan=True)
+    blob = json.dumps(plain(parts), sort_keys=True, allow_nan=True)
     return hashlib.sha256(blob.encode()).hexdigest()
 
 

@@ -21,7 +21,7 @@ from hydroprobe.metrics import nse
 from hydroprobe.model import checkpoints
 from hydroprobe.model.device import bf16_usable, configure_cpu, resolve_device
 from hydroprobe.model.loss import nse_star_loss
-from hydroprobe.model.lstm import HydroLSTM
+from hydroprobe.model.lstm import build_model
 from hydroprobe.model.normalisation import compute_normalisation
 from hydroprobe.model.windows import build_window_data, gather_windows, period_mask, valid_samples
 
@@ -44,6 +44,7 @@ def learning_rate_for(schedule, epoch: int) -> float:
 
 
 def _model_config(model_cfg: dict, training_cfg: dict, n_inputs: int) -> dict:
+    """The checkpoint's ``model_config``: what inference needs to rebuild and run the model."""
     return {
         "n_inputs": int(n_inputs),
         "hidden_size": int(model_cfg["hidden_size"]),
@@ -118,12 +119,12 @@ def train_lstm(
     device = resolve_device(training_cfg["device"])
     torch.manual_seed(int(seed))
     np.random.seed(int(seed) % 2**32)
-    gen = torch.Generator().manual_seed(int(seed))
+    shuffle_generator = torch.Generator().manual_seed(int(seed))
 
     seq_length = int(model_cfg["seq_length"])
-    n_last = int(model_cfg["predict_last_n"])
-    if not 1 <= n_last <= seq_length:
-        raise InputDataError(f"model.predict_last_n must be in 1…seq_length, got {n_last}")
+    predict_last_n = int(model_cfg["predict_last_n"])
+    if not 1 <= predict_last_n <= seq_length:
+        raise InputDataError(f"model.predict_last_n must be in 1…seq_length, got {predict_last_n}")
     train_period = tuple(periods["train"])
     val_period = periods.get("validation")
     norm = compute_normalisation(
@@ -135,9 +136,9 @@ def train_lstm(
     )
     start = pd.Timestamp(train_period[0]) - pd.Timedelta(days=seq_length - 1)
     data = build_window_data(dataset, norm, start=start, end=pd.Timestamp(train_period[1]))
-    tmask = period_mask(data.times, train_period)[None, :].expand_as(data.y)
-    y_train = torch.where(tmask, data.y, torch.full_like(data.y, float("nan")))
-    b_idx, e_idx = valid_samples(data, seq_length, train_period, n_last, target_mask=tmask)
+    train_mask = period_mask(data.times, train_period)[None, :].expand_as(data.y)
+    y_train = torch.where(train_mask, data.y, torch.full_like(data.y, float("nan")))
+    b_idx, e_idx = valid_samples(data, seq_length, train_period, predict_last_n, target_mask=train_mask)
     n_valid = int(b_idx.numel())
     if n_valid == 0:
         raise InputDataError(
@@ -146,13 +147,11 @@ def train_lstm(
         )
     sigma = torch.from_numpy(norm.basin_sigma(data.basins))
 
-    mcfg = _model_config(model_cfg, training_cfg, data.n_features)
-    model = HydroLSTM(
-        mcfg["n_inputs"], mcfg["hidden_size"], mcfg["output_dropout"], mcfg["initial_forget_bias"]
-    )
-    common = {"model_config": mcfg, "normalisation": norm.to_dict(), "seed": int(seed)}
+    model_config = _model_config(model_cfg, training_cfg, data.n_features)
+    model = build_model(model_config)
+    checkpoint_fields = {"model_config": model_config, "normalisation": norm.to_dict(), "seed": int(seed)}
     checkpoints.save_checkpoint(
-        {"state_dict": {k: v.detach().clone() for k, v in model.state_dict().items()}, **common},
+        {"state_dict": {k: v.detach().clone() for k, v in model.state_dict().items()}, **checkpoint_fields},
         untrained_path,
     )
 
@@ -163,7 +162,7 @@ def train_lstm(
         val_data.x, val_data.y = val_data.x.to(device), val_data.y.to(device)
 
     model.to(device)
-    x_all, y_all, sig_all = data.x.to(device), y_train.to(device), sigma.to(device)
+    x_all, y_all, sigma_all = data.x.to(device), y_train.to(device), sigma.to(device)
     b_idx, e_idx = b_idx.to(device), e_idx.to(device)
     precision = str(training_cfg["precision"])
     use_bf16 = precision == "bf16"
@@ -173,9 +172,9 @@ def train_lstm(
     optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate_for(training_cfg["learning_rate"], 1))
     epochs = int(training_cfg["epochs"])
     batch_size = int(training_cfg["batch_size"])
-    clip = training_cfg["clip_grad_norm"]
-    eps = float(training_cfg["nse_eps"])
-    per_epoch = training_cfg["samples_per_epoch"]
+    clip_grad_norm = training_cfg["clip_grad_norm"]
+    nse_eps = float(training_cfg["nse_eps"])
+    samples_per_epoch = training_cfg["samples_per_epoch"]
     history = {
         "epoch": [],
         "loss": [],
@@ -190,9 +189,9 @@ def train_lstm(
         f"({history['precision']})"
     )
 
-    rdir = checkpoints.resume_dir(trained_path)
-    fp = checkpoints.fingerprint(
-        model_config=mcfg,
+    resume_directory = checkpoints.resume_dir(trained_path)
+    resume_fingerprint = checkpoints.fingerprint(
+        model_config=model_config,
         model_cfg=model_cfg,
         training_cfg=training_cfg,
         periods=periods,
@@ -205,27 +204,30 @@ def train_lstm(
     )
     first_epoch = 1
     if resume:
-        state = checkpoints.load_latest(rdir, fp, log)
+        state = checkpoints.load_latest(resume_directory, resume_fingerprint, log)
         if state is not None:
             model.load_state_dict(state["model"])
             optimizer.load_state_dict(state["optimizer"])
-            checkpoints.restore_rng_states(state["rng"], gen)
+            checkpoints.restore_rng_states(state["rng"], shuffle_generator)
             history = state["history"]
             first_epoch = int(state["epoch"]) + 1
-            log(f"seed {seed}: resuming from the checkpoint of epoch {state['epoch']}/{epochs} in {rdir}")
-    elif rdir.exists():
-        checkpoints.clear(rdir)
+            log(
+                f"seed {seed}: resuming from the checkpoint of epoch {state['epoch']}/{epochs} "
+                f"in {resume_directory}"
+            )
+    elif resume_directory.exists():
+        checkpoints.clear(resume_directory)
 
     for epoch in range(first_epoch, epochs + 1):
         lr = learning_rate_for(training_cfg["learning_rate"], epoch)
         for group in optimizer.param_groups:
             group["lr"] = lr
-        if per_epoch is None:
-            order = torch.randperm(n_valid, generator=gen)
-        elif int(per_epoch) <= n_valid:
-            order = torch.randperm(n_valid, generator=gen)[: int(per_epoch)]
+        if samples_per_epoch is None:
+            order = torch.randperm(n_valid, generator=shuffle_generator)
+        elif int(samples_per_epoch) <= n_valid:
+            order = torch.randperm(n_valid, generator=shuffle_generator)[: int(samples_per_epoch)]
         else:
-            order = torch.randint(n_valid, (int(per_epoch),), generator=gen)
+            order = torch.randint(n_valid, (int(samples_per_epoch),), generator=shuffle_generator)
         order = order.to(device)
         model.train()
         bar = tqdm(
@@ -246,10 +248,10 @@ def train_lstm(
             sel = order[start_i : start_i + batch_size]
             bb, ee = b_idx[sel], e_idx[sel]
             xb = gather_windows(x_all, bb, ee, seq_length)
-            yb = gather_windows(y_all, bb, ee, n_last)
+            yb = gather_windows(y_all, bb, ee, predict_last_n)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
-                y_hat = model(xb, last_n=n_last)
-            loss = nse_star_loss(y_hat.float(), yb, sig_all[bb], eps)
+                y_hat = model(xb, last_n=predict_last_n)
+            loss = nse_star_loss(y_hat.float(), yb, sigma_all[bb], nse_eps)
             if not torch.isfinite(loss):
                 bar.close()
                 raise TrainingDivergedError(
@@ -257,8 +259,8 @@ def train_lstm(
                 )
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
-            if clip:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), float(clip))
+            if clip_grad_norm:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), float(clip_grad_norm))
             optimizer.step()
             loss_value = float(loss.detach())
             total += loss_value * sel.numel()
@@ -270,7 +272,7 @@ def train_lstm(
         val = float("nan")
         if val_data is not None:
             val = quick_validation_nse(
-                model, val_data, norm, val_period, seq_length, mcfg["clip_target_at_zero"]
+                model, val_data, norm, val_period, seq_length, model_config["clip_target_at_zero"]
             )
         history["epoch"].append(epoch)
         history["loss"].append(total / max(count, 1))
@@ -281,13 +283,13 @@ def train_lstm(
             msg += f" validation median NSE {val:.3f}"
         if epoch < epochs:  # the last epoch is saved as the trained model right below
             checkpoints.save_epoch(
-                rdir,
+                resume_directory,
                 epoch,
                 {
-                    "fingerprint": fp,
+                    "fingerprint": resume_fingerprint,
                     "model": model.state_dict(),
                     "optimizer": optimizer.state_dict(),
-                    "rng": checkpoints.rng_states(gen),
+                    "rng": checkpoints.rng_states(shuffle_generator),
                     "history": history,
                 },
             )
@@ -295,7 +297,8 @@ def train_lstm(
 
     model.to("cpu")
     checkpoints.save_checkpoint(
-        {"state_dict": {k: v.detach().clone() for k, v in model.state_dict().items()}, **common}, trained_path
+        {"state_dict": {k: v.detach().clone() for k, v in model.state_dict().items()}, **checkpoint_fields},
+        trained_path,
     )
-    checkpoints.clear(rdir)
+    checkpoints.clear(resume_directory)
     return history

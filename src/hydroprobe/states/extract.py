@@ -68,29 +68,30 @@ def extract_cell_states(
     basins = np.asarray(dataset["basin"].values)
     n_inputs = int(ckpt["model_config"]["n_inputs"])
 
-    def group_data(lo_b: int, hi_b: int):
-        return window_data_for(dataset.isel(basin=slice(lo_b, hi_b)), ckpt, start, end)
+    def group_inputs(first: int, stop: int):
+        """The normalised inputs of basins first…stop−1 (positions in the dataset)."""
+        return window_data_for(dataset.isel(basin=slice(first, stop)), ckpt, start, end)
 
-    first = group_data(0, 1)
-    keep = in_periods(first.times, periods)
+    first_inputs = group_inputs(0, 1)
+    keep = in_periods(first_inputs.times, periods)
     if not keep.any():
         raise InputDataError(f"no day of the dataset lies in the periods {periods}")
     end_idx = torch.from_numpy(np.flatnonzero(keep))
-    times = first.times[keep]
+    times = first_inputs.times[keep]
     n_t, n_b = len(times), len(basins)
-    per_group = max(1, int(INPUT_GROUP_BYTES // max(1, len(first.times) * n_inputs * 4)))
-    del first
+    basins_per_group = max(1, int(INPUT_GROUP_BYTES // max(1, len(first_inputs.times) * n_inputs * 4)))
+    del first_inputs
     norm = Normalisation.from_dict(ckpt["normalisation"])
     sim_name = f"{ckpt['model_config']['target']}_sim"
 
-    def empty(*shape):
+    def all_nan(*shape):
         return da.full((n_t, n_b) + shape, np.nan, dtype=np.float32, chunks=(n_t, 1) + shape)
 
     template = xr.Dataset(
         {
-            "c": (("time", "basin", "dim"), empty(hidden)),
-            "h": (("time", "basin", "dim"), empty(hidden)),
-            sim_name: (("time", "basin"), empty()),
+            "c": (("time", "basin", "dim"), all_nan(hidden)),
+            "h": (("time", "basin", "dim"), all_nan(hidden)),
+            sim_name: (("time", "basin"), all_nan()),
         },
         coords={
             "time": times.values,
@@ -107,45 +108,47 @@ def extract_cell_states(
     )
     with atomic_output(out_path) as tmp:
         template.to_zarr(tmp, mode="w", compute=False, consolidated=False)
-        group = zarr.open_group(str(tmp), mode="r+")
+        store = zarr.open_group(str(tmp), mode="r+")
         blocks = {
             "c": np.full((n_t, hidden), np.nan, dtype=np.float32),
             "h": np.full((n_t, hidden), np.nan, dtype=np.float32),
             sim_name: np.full(n_t, np.nan, dtype=np.float32),
         }
-        current = -1
+        current_basin = -1
 
-        def flush(i: int) -> None:
+        def write_basin(i: int) -> None:
             for name, block in blocks.items():
-                group[name][:, i : i + 1] = block[:, None]
+                store[name][:, i : i + 1] = block[:, None]
                 block.fill(np.nan)
 
-        clip = bool(ckpt["model_config"]["clip_target_at_zero"])
+        clip_at_zero = bool(ckpt["model_config"]["clip_target_at_zero"])
         with torch.inference_mode():
-            for g0 in range(0, n_b, per_group):
-                data = group_data(g0, min(n_b, g0 + per_group))
+            for group_start in range(0, n_b, basins_per_group):
+                data = group_inputs(group_start, min(n_b, group_start + basins_per_group))
                 x = data.x.to(device)  # ≤ INPUT_GROUP_BYTES; on a GPU, windows are gathered there
-                for b, p in iter_window_batches(data, seq_length, end_idx, batch_windows):
-                    h_n, c_n = final_states_streamed(model, x, b, end_idx[p], seq_length, device, STEP_CHUNK)
+                for basin_idx, pos in iter_window_batches(data, seq_length, end_idx, batch_windows):
+                    h_n, c_n = final_states_streamed(
+                        model, x, basin_idx, end_idx[pos], seq_length, device, STEP_CHUNK
+                    )
                     c = c_n.float().cpu().numpy()
                     h = h_n.float().cpu().numpy()
                     y = model.head(h_n).squeeze(-1).float().cpu().numpy()
                     y = y * norm.target_std + norm.target_mean
-                    if clip:
+                    if clip_at_zero:
                         y = np.maximum(y, 0.0)
-                    bn, rows = b.numpy(), p.numpy()
-                    cuts = [0, *(np.flatnonzero(np.diff(bn)) + 1).tolist(), len(bn)]
+                    batch_basins, rows = basin_idx.numpy(), pos.numpy()
+                    cuts = [0, *(np.flatnonzero(np.diff(batch_basins)) + 1).tolist(), len(batch_basins)]
                     for lo, hi in zip(cuts[:-1], cuts[1:]):
-                        i = g0 + int(bn[lo])
-                        if i != current:
-                            if current >= 0:
-                                flush(current)
+                        i = group_start + int(batch_basins[lo])
+                        if i != current_basin:
+                            if current_basin >= 0:
+                                write_basin(current_basin)
                             # basins without any complete window stay at the NaN fill value
-                            current = i
+                            current_basin = i
                         blocks["c"][rows[lo:hi]] = c[lo:hi]
                         blocks["h"][rows[lo:hi]] = h[lo:hi]
                         blocks[sim_name][rows[lo:hi]] = y[lo:hi]
                 del data, x
-            if current >= 0:
-                flush(current)
+            if current_basin >= 0:
+                write_basin(current_basin)
     return Path(out_path)

@@ -117,21 +117,21 @@ def predict_discharge(
     configure_cpu(threads)
     model, ckpt = load_model(checkpoint_path, device)
     device = next(model.parameters()).device
-    cfg = ckpt["model_config"]
+    model_config = ckpt["model_config"]
     norm = Normalisation.from_dict(ckpt["normalisation"])
     data = window_data_for(dataset, ckpt, period[0], period[1])
     keep = (data.times >= pd.Timestamp(period[0])) & (data.times <= pd.Timestamp(period[1]))
     end_idx = torch.from_numpy(np.flatnonzero(keep))
     out = np.full((len(data.basins), end_idx.numel()), np.nan, dtype=np.float32)
     with torch.inference_mode():
-        for i, pos, xb in iter_basin_windows(data, int(cfg["seq_length"]), end_idx, batch_windows):
+        for i, pos, xb in iter_basin_windows(data, int(model_config["seq_length"]), end_idx, batch_windows):
             y = model(xb.to(device), last_n=1)[:, -1].float().cpu().numpy()
             out[i, pos.numpy()] = y * norm.target_std + norm.target_mean
-    if cfg["clip_target_at_zero"]:
+    if model_config["clip_target_at_zero"]:
         out = np.where(np.isfinite(out), np.maximum(out, 0.0), out)
     return xr.DataArray(
         out,
         dims=("basin", "time"),
         coords={"basin": data.basins.astype(np.int32), "time": data.times[keep]},
-        name=f"{cfg['target']}_sim",
+        name=f"{model_config['target']}_sim",
     )
