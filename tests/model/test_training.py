@@ -1,58 +1,14 @@
 """Training on a toy bucket-model world: learns, is reproducible, saves the untrained control."""
 
 import numpy as np
-import pandas as pd
 import pytest
 import torch
-import xarray as xr
+from toy_worlds import basin_world
 
 from hydroprobe.metrics import nse
 from hydroprobe.model.lstm import HydroLSTM
 from hydroprobe.model.training import TrainingDivergedError, learning_rate_for, train_lstm
 from hydroprobe.states.inference import load_model, predict_discharge
-
-
-def toy_world(n_basins=4, start="1999-01-01", end="2003-12-31", seed=0):
-    """Rain fills a soil bucket; discharge = k_b × storage (k_b a static attribute)."""
-    rng = np.random.default_rng(seed)
-    time = pd.date_range(start, end, freq="D")
-    nt = len(time)
-    doy = time.day_of_year.values
-    temp = 10 - 8 * np.cos(2 * np.pi * doy / 365.25) + rng.normal(0, 2, (n_basins, nt))
-    pet = np.clip(0.2 * (temp + 5), 0, None)
-    wet = rng.random((n_basins, nt)) < 0.35
-    precip = np.where(wet, rng.gamma(1.0, 6.0, (n_basins, nt)), 0.0)
-    k = np.linspace(0.03, 0.15, n_basins)
-    smax = np.linspace(150, 80, n_basins)
-    s = np.full(n_basins, 50.0)
-    q = np.empty((n_basins, nt))
-    soil = np.empty((n_basins, nt))
-    for t in range(nt):
-        s = s + precip[:, t]
-        s = s - np.minimum(pet[:, t] * s / smax, s)
-        over = np.maximum(s - smax, 0)
-        s = s - over
-        q[:, t] = k * s + over
-        s = s - k * s
-        soil[:, t] = s
-    q[:, rng.random(nt) < 0.05] = np.nan  # gaps
-
-    def f32(a):
-        return a.astype(np.float32)
-
-    return xr.Dataset(
-        {
-            "precipitation": (("basin", "time"), f32(precip)),
-            "peti": (("basin", "time"), f32(pet)),
-            "temperature": (("basin", "time"), f32(temp)),
-            "discharge_spec": (("basin", "time"), f32(q)),
-            "swvl1": (("basin", "time"), f32(soil)),
-            "k": (("basin",), f32(k)),
-            "smax": (("basin",), f32(smax)),
-        },
-        coords={"basin": np.arange(1, n_basins + 1, dtype=np.int32), "time": time},
-    )
-
 
 MODEL_CFG = {
     "dynamic_inputs": ["precipitation", "peti", "temperature"],
@@ -85,7 +41,7 @@ PERIODS = {
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     d = tmp_path_factory.mktemp("models")
-    ds = toy_world()
+    ds = basin_world()
     logs = []
     hist = train_lstm(
         ds,
@@ -150,7 +106,7 @@ def test_untrained_checkpoint_is_fresh_model_of_seed(trained):
 
 
 def test_nan_loss_names_epoch_and_batch(tmp_path):
-    ds = toy_world(n_basins=2, end="2001-12-31")
+    ds = basin_world(n_basins=2, end="2001-12-31")
     cfg = dict(TRAINING_CFG, epochs=1, samples_per_epoch=128, learning_rate={0: 1e30})
     with pytest.raises(TrainingDivergedError, match=r"epoch 1, batch 2"):
         train_lstm(
@@ -173,7 +129,7 @@ def test_a_setting_missing_from_the_config_is_refused_not_defaulted(tmp_path, se
     del (model_cfg if section == "model" else training_cfg)[key]
     with pytest.raises(KeyError, match=key):
         train_lstm(
-            toy_world(n_basins=2, end="2000-12-31"),
+            basin_world(n_basins=2, end="2000-12-31"),
             model_cfg,
             training_cfg,
             {"train": ("2000-03-01", "2000-12-31")},
@@ -193,7 +149,7 @@ def test_learning_rate_schedule():
 
 
 def test_bf16_precision_runs_or_falls_back(tmp_path):
-    ds = toy_world(n_basins=2, end="2001-12-31")
+    ds = basin_world(n_basins=2, end="2001-12-31")
     cfg = dict(TRAINING_CFG, epochs=1, samples_per_epoch=64, precision="bf16")
     logs = []
     hist = train_lstm(

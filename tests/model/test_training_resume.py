@@ -10,11 +10,9 @@ import textwrap
 import time
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import pytest
 import torch
-import xarray as xr
+from toy_worlds import basin_world
 
 from hydroprobe.model.checkpoints import resume_dir
 from hydroprobe.model.training import TrainingDivergedError, train_lstm
@@ -24,23 +22,13 @@ EPOCHS = 6
 CHILD = textwrap.dedent(
     """
     import sys, time
-    import numpy as np, pandas as pd, xarray as xr, torch
+    import torch
     torch.set_num_threads(1)
     from hydroprobe.model.training import train_lstm
+    from toy_worlds import basin_world
 
     out, slow = sys.argv[1], sys.argv[2] == "slow"
-    rng = np.random.default_rng(0)
-    time_ = pd.date_range("2000-01-01", "2001-12-31", freq="D")
-    nb, nt = 3, len(time_)
-    p = rng.gamma(1.0, 3.0, (nb, nt)) * (rng.random((nb, nt)) < 0.4)
-    t = 10 + 5 * np.sin(np.arange(nt) / 58.0) + rng.normal(0, 1, (nb, nt))
-    q = np.convolve(p.ravel(), np.ones(5) / 5, mode="same").reshape(nb, nt) + 0.1
-    f = lambda a: a.astype(np.float32)
-    ds = xr.Dataset(
-        {"precipitation": (("basin", "time"), f(p)), "temperature": (("basin", "time"), f(t)),
-         "discharge_spec": (("basin", "time"), f(q)), "area": (("basin",), f(np.array([10.0, 20.0, 40.0])))},
-        coords={"basin": np.arange(1, nb + 1, dtype=np.int32), "time": time_},
-    )
+    ds = basin_world(n_basins=3, start="2000-01-01", end="2001-12-31", seed=0)
     model_cfg = {"dynamic_inputs": ["precipitation", "temperature"], "static_inputs": ["area"],
                  "target": "discharge_spec", "hidden_size": 8, "seq_length": 30, "predict_last_n": 5,
                  "output_dropout": 0.2, "initial_forget_bias": 3.0}
@@ -62,8 +50,10 @@ CHILD = textwrap.dedent(
 
 def _env():
     env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    src = str(Path(__file__).resolve().parents[2] / "src")
-    env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")
+    root = Path(__file__).resolve().parents[2]
+    # the child imports hydroprobe from src/ and its basin world from tests/toy_worlds.py
+    paths = [str(root / "src"), str(root / "tests"), env.get("PYTHONPATH", "")]
+    env["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
     return env
 
 
@@ -120,26 +110,7 @@ def test_killed_training_resumes_to_identical_weights(tmp_path):
 # --- in-process checks on a tiny world -------------------------------------------------------
 
 
-def _tiny_world():
-    rng = np.random.default_rng(1)
-    time_ = pd.date_range("2000-01-01", "2000-12-31", freq="D")
-    nt = len(time_)
-    p = rng.gamma(1.0, 3.0, (2, nt))
-    q = np.convolve(p.ravel(), np.ones(4) / 4, mode="same").reshape(2, nt) + 0.1
-
-    def f(a):
-        return a.astype(np.float32)
-
-    return xr.Dataset(
-        {
-            "precipitation": (("basin", "time"), f(p)),
-            "discharge_spec": (("basin", "time"), f(q)),
-            "area": (("basin",), f(np.array([1.0, 2.0]))),
-        },
-        coords={"basin": np.array([1, 2], dtype=np.int32), "time": time_},
-    )
-
-
+TINY_WORLD = dict(n_basins=2, start="2000-01-01", end="2000-12-31", seed=1)
 TINY_MODEL = {
     "dynamic_inputs": ["precipitation"],
     "static_inputs": ["area"],
@@ -166,7 +137,7 @@ TINY_PERIODS = {"train": ("2000-02-01", "2000-12-31")}
 
 def _train(tmp, name, logs=None, **cfg):
     train_lstm(
-        _tiny_world(),
+        basin_world(**TINY_WORLD),
         TINY_MODEL,
         dict(TINY_TRAIN, **cfg),
         TINY_PERIODS,
@@ -206,7 +177,7 @@ def test_checkpoint_of_other_seed_is_ignored(tmp_path):
 
     with pytest.raises(Stop):
         train_lstm(
-            _tiny_world(),
+            basin_world(**TINY_WORLD),
             TINY_MODEL,
             dict(TINY_TRAIN, epochs=3),
             TINY_PERIODS,
@@ -220,7 +191,7 @@ def test_checkpoint_of_other_seed_is_ignored(tmp_path):
     assert (resume_dir(tmp_path / "t.pt") / "epoch_001.pt").exists()
     logs = []
     train_lstm(
-        _tiny_world(),
+        basin_world(**TINY_WORLD),
         TINY_MODEL,
         dict(TINY_TRAIN, epochs=3),
         TINY_PERIODS,
@@ -265,7 +236,7 @@ def test_progress_bar_reports_loss_and_rate(tmp_path):
 
     buf = io.StringIO()
     train_lstm(
-        _tiny_world(),
+        basin_world(**TINY_WORLD),
         TINY_MODEL,
         TINY_TRAIN,
         TINY_PERIODS,
