@@ -69,37 +69,15 @@ from hydroprobe.basins.dataset import read_camels_gb_inputs  # noqa: E402
 from hydroprobe.model.device import configure_cpu, resolve_device  # noqa: E402
 from hydroprobe.model.training import train_lstm  # noqa: E402
 from hydroprobe.report.discharge import discharge_scores  # noqa: E402
-from hydroprobe.sources.camels_gb import list_gauge_ids, read_attributes  # noqa: E402
+from hydroprobe.sources.camels_gb import ATTRIBUTE_GROUPS, list_gauge_ids, read_attributes  # noqa: E402
 from hydroprobe.sources.synthetic import generate_world  # noqa: E402
-from hydroprobe.sources.synthetic.camels import GROUPS  # noqa: E402
 from hydroprobe.states.inference import predict_discharge  # noqa: E402
 
 DYNAMIC = ["precipitation", "peti", "temperature"]
 TARGET = "discharge_spec"
-STATIC = [
-    "area",
-    "elev_mean",
-    "dpsbar",
-    "sand_perc",
-    "silt_perc",
-    "clay_perc",
-    "porosity_hypres",
-    "conductivity_hypres",
-    "soil_depth_pelletier",
-    "dwood_perc",
-    "ewood_perc",
-    "crop_perc",
-    "urban_perc",
-    "reservoir_cap",
-    "p_mean",
-    "pet_mean",
-    "p_seasonality",
-    "frac_snow",
-    "high_prec_freq",
-    "low_prec_freq",
-    "high_prec_dur",
-    "low_prec_dur",
-]  # config.yaml
+STATIC = yaml.safe_load((Path(__file__).resolve().parents[1] / "config.yaml").read_text())["model"][
+    "static_inputs"
+]
 HIDDEN, SEQ, BATCH, LAST_N = 64, 365, 256, 1
 DROPOUT, FORGET_BIAS, CLIP, NSE_EPS = 0.4, 3.0, 1.0, 0.1
 LR = {0: 5.0e-3, 10: 2.5e-3, 16: 1.0e-3}  # config.yaml's schedule (epoch -> rate; epochs from 1)
@@ -138,7 +116,7 @@ def write_world(args, periods, root: Path) -> tuple[Path, Path, list[int]]:
     (nh / "attributes").mkdir(parents=True, exist_ok=True)
     if not (nh / "timeseries").exists():
         (nh / "timeseries").symlink_to((camels / "timeseries").resolve())
-    for g in GROUPS:
+    for g in ATTRIBUTE_GROUPS:
         link = nh / "attributes" / f"CAMELS_GB_{g}_attributes.csv"
         if not link.exists():
             link.symlink_to((camels / link.name).resolve())

@@ -13,21 +13,16 @@ import shapely
 from pyproj import CRS
 
 from hydroprobe.errors import InputDataError
-from hydroprobe.sources.camels_gb import list_gauge_ids, read_attributes, read_boundaries, read_timeseries
+from hydroprobe.sources.camels_gb import (
+    TIMESERIES_COLUMNS,
+    list_gauge_ids,
+    read_attributes,
+    read_boundaries,
+    read_timeseries,
+)
 
 CAMELS = Path(__file__).resolve().parents[1] / "data" / "camels_gb"
-COLUMNS = [
-    "precipitation",
-    "pet",
-    "temperature",
-    "discharge_spec",
-    "discharge_vol",
-    "peti",
-    "humidity",
-    "shortwave_rad",
-    "longwave_rad",
-    "windspeed",
-]
+COLUMNS = TIMESERIES_COLUMNS[1:]  # every column but the date index
 
 
 def test_list_gauge_ids():

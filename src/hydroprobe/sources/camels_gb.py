@@ -23,6 +23,30 @@ import pandas as pd
 from hydroprobe.errors import InputDataError
 from hydroprobe.sources.columns import numeric_columns
 
+# The published v1 layout: the columns of every time-series file, the attribute table groups.
+TIMESERIES_COLUMNS = [
+    "date",
+    "precipitation",
+    "pet",
+    "temperature",
+    "discharge_spec",
+    "discharge_vol",
+    "peti",
+    "humidity",
+    "shortwave_rad",
+    "longwave_rad",
+    "windspeed",
+]
+ATTRIBUTE_GROUPS = [
+    "topographic",
+    "climatic",
+    "hydrologic",
+    "landcover",
+    "soil",
+    "hydrogeology",
+    "hydrometry",
+    "humaninfluence",
+]
 TIMESERIES_DIRS = ("timeseries", "Catchment_Timeseries")
 ATTRIBUTE_DIRS = (".", "attributes", "Catchment_Attributes")
 _TS_PATTERN = re.compile(r"^CAMELS_GB_hydromet_timeseries_(\d+)_\d{8}-\d{8}\.csv$")

@@ -9,10 +9,12 @@ import pandas as pd
 import pytest
 import shapefile
 import xarray as xr
+import yaml
 from shapely.geometry import box, shape
+from workflow_helpers import ROOT
 
+from hydroprobe.sources.camels_gb import ATTRIBUTE_GROUPS, TIMESERIES_COLUMNS
 from hydroprobe.sources.synthetic import build_world, generate_world
-from hydroprobe.sources.synthetic.camels import GROUPS, TS_COLUMNS
 from hydroprobe.sources.synthetic.catchments import exact_weights
 from hydroprobe.sources.synthetic.grid import R_EARTH
 from hydroprobe.sources.synthetic.hydrology import DZ_MM
@@ -21,30 +23,8 @@ from hydroprobe.sources.synthetic.world import write_world
 SEED = 7
 START, END = "1990-10-01", "1994-09-30"
 YEARS = (1991, 1993)
-REQUIRED_ATTRS = [
-    "area",
-    "elev_mean",
-    "dpsbar",
-    "sand_perc",
-    "silt_perc",
-    "clay_perc",
-    "porosity_hypres",
-    "conductivity_hypres",
-    "soil_depth_pelletier",
-    "dwood_perc",
-    "ewood_perc",
-    "crop_perc",
-    "urban_perc",
-    "reservoir_cap",
-    "p_mean",
-    "pet_mean",
-    "p_seasonality",
-    "frac_snow",
-    "high_prec_freq",
-    "low_prec_freq",
-    "high_prec_dur",
-    "low_prec_dur",
-]
+# the static attributes the default config trains on
+REQUIRED_ATTRS = yaml.safe_load((ROOT / "config.yaml").read_text())["model"]["static_inputs"]
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +47,8 @@ def _ts(out: Path, gid: int) -> pd.DataFrame:
 
 def _attrs(out: Path) -> pd.DataFrame:
     tabs = [
-        pd.read_csv(out / "camels_gb" / f"CAMELS_GB_{g}_attributes.csv", index_col="gauge_id") for g in GROUPS
+        pd.read_csv(out / "camels_gb" / f"CAMELS_GB_{g}_attributes.csv", index_col="gauge_id")
+        for g in ATTRIBUTE_GROUPS
     ]
     return pd.concat(tabs, axis=1)
 
@@ -204,7 +185,7 @@ def test_catchment_set(world):
 def test_timeseries_files(world, out):
     for c in world.catchments:
         ts = _ts(out, c.gauge_id)
-        assert list(ts.columns) == TS_COLUMNS
+        assert list(ts.columns) == TIMESERIES_COLUMNS
         assert len(ts) == len(world.dates) and ts.date.iloc[0] == START
         assert ts.drop(columns=["discharge_spec", "discharge_vol"]).notna().all().all()
     text = (
@@ -213,7 +194,7 @@ def test_timeseries_files(world, out):
         / "timeseries"
         / f"CAMELS_GB_hydromet_timeseries_{world.basins[0]}_19701001-20150930.csv"
     ).read_text()
-    assert text.startswith(",".join(TS_COLUMNS) + "\n")
+    assert text.startswith(",".join(TIMESERIES_COLUMNS) + "\n")
     n_gaps = sum(_ts(out, b).discharge_spec.isna().sum() > 0 for b in world.basins)
     assert 1 <= n_gaps < len(world.basins)
     assert not list(out.rglob(".tmp-*"))

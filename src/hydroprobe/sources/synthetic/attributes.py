@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from hydroprobe.sources.camels_gb import ATTRIBUTE_GROUPS
+
 from .catchments import to_bng
 from .grid import slope_m_per_km
 from .indices import climatic, hydrologic
@@ -41,19 +43,7 @@ def attribute_tables(world, areas: dict[int, float]) -> dict[str, pd.DataFrame]:
     g = world.grid
     rng = np.random.Generator(np.random.PCG64(int(world.basins[0]) * 7919 + len(world.basins)))
     slope = slope_m_per_km(g)
-    rows = {
-        k: []
-        for k in [
-            "topographic",
-            "climatic",
-            "hydrologic",
-            "landcover",
-            "soil",
-            "hydrogeology",
-            "hydrometry",
-            "humaninfluence",
-        ]
-    }
+    rows = {group: [] for group in ATTRIBUTE_GROUPS}
     s = world.basin_series
     dates = world.dates
     for b, c in enumerate(world.catchments):

@@ -10,32 +10,9 @@ from pyproj import CRS
 from pyproj.enums import WktVersion
 
 from hydroprobe.io import atomic_output, write_csv_atomic
+from hydroprobe.sources.camels_gb import ATTRIBUTE_GROUPS, TIMESERIES_COLUMNS
 
 from .catchments import Catchment, to_bng
-
-TS_COLUMNS = [
-    "date",
-    "precipitation",
-    "pet",
-    "temperature",
-    "discharge_spec",
-    "discharge_vol",
-    "peti",
-    "humidity",
-    "shortwave_rad",
-    "longwave_rad",
-    "windspeed",
-]
-GROUPS = [
-    "topographic",
-    "climatic",
-    "hydrologic",
-    "landcover",
-    "soil",
-    "hydrogeology",
-    "hydrometry",
-    "humaninfluence",
-]
 
 
 def timeseries_path(camels_dir: Path, gauge_id: int) -> Path:
@@ -44,7 +21,7 @@ def timeseries_path(camels_dir: Path, gauge_id: int) -> Path:
 
 def write_timeseries(camels_dir: Path, gauge_id: int, df: pd.DataFrame) -> Path:
     """One basin's daily series, the 11 CAMELS-GB columns in order; missing flow as NaN."""
-    out = df[TS_COLUMNS].copy()
+    out = df[TIMESERIES_COLUMNS].copy()
     out["date"] = pd.DatetimeIndex(out["date"]).strftime("%Y-%m-%d")
     return write_csv_atomic(
         out, timeseries_path(camels_dir, gauge_id), float_format="%.3f", na_rep="NaN", lineterminator="\n"
@@ -53,7 +30,7 @@ def write_timeseries(camels_dir: Path, gauge_id: int, df: pd.DataFrame) -> Path:
 
 def write_attributes(camels_dir: Path, tables: dict[str, pd.DataFrame]) -> None:
     """Eight `CAMELS_GB_<group>_attributes.csv` tables, first column gauge_id."""
-    for group in GROUPS:
+    for group in ATTRIBUTE_GROUPS:
         df = tables[group]
         cols = ["gauge_id"] + [c for c in df.columns if c != "gauge_id"]
         write_csv_atomic(
