@@ -66,6 +66,15 @@ def probe_params():
     )
 
 
+def figure_outputs(stem, caption, category, subcategory=None):
+    """A figure rule's outputs: `png`, shown in the HTML report with its caption under `category`,
+    and `extra`, the same figure in each of report.extra_figure_formats (pdf, svg)."""
+    return dict(
+        png=report(f"{stem}.png", caption=caption, category=category, subcategory=subcategory),
+        extra=[f"{stem}.{fmt}" for fmt in config["report"]["extra_figure_formats"]],
+    )
+
+
 def final_outputs():
     return [
         "results/tables/probe_summary.csv",

@@ -25,7 +25,7 @@ rule plot_probe_cdfs:
     input:
         "results/tables/probe_scores.csv",
     output:
-        report("results/figures/probe_r_cdf.png", caption="../report/probe_r_cdf.rst", category="Probes"),
+        **figure_outputs("results/figures/probe_r_cdf", "../report/probe_r_cdf.rst", "Probes"),
     log:
         "logs/plot_probe_cdfs.log",
     benchmark:
@@ -43,10 +43,10 @@ rule plot_probe_weights:
         weights=expand(f"{ANALYSIS_DIR}/probe_weights.csv", model=MODELS, allow_missing=True),
         correlations=expand(f"{ANALYSIS_DIR}/dimension_correlations.csv", model=MODELS, allow_missing=True),
     output:
-        report(
-            "results/figures/probe_weights_seed{seed}_{features}.png",
-            caption="../report/probe_weights.rst",
-            category="Probes",
+        **figure_outputs(
+            "results/figures/probe_weights_seed{seed}_{features}",
+            "../report/probe_weights.rst",
+            "Cell state",
         ),
     log:
         "logs/plot_probe_weights/seed{seed}_{features}.log",

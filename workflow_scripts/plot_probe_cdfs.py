@@ -14,4 +14,4 @@ with rule_log(snakemake.log[0]):
         & (scores["features"] == snakemake.params.features)
         & scores["model"].isin(LSTM_MODELS)
     ]
-    plot_probe_cdfs(scores, snakemake.output[0], metric="r")
+    plot_probe_cdfs(scores, snakemake.output.png, metric="r", extra_paths=snakemake.output.extra)

@@ -14,7 +14,8 @@ with rule_log(snakemake.log[0]):
     plot_probe_weights(
         weights,
         correlations,
-        snakemake.output[0],
+        snakemake.output.png,
         title=f"What each {wc.features}-state dimension holds (seed {wc.seed}): pooled linear "
         "probe weights (train period) and per-dimension r (test period)",
+        extra_paths=snakemake.output.extra,
     )

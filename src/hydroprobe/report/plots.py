@@ -1,29 +1,19 @@
-"""Figures drawn with matplotlib (Agg backend: no screen needed)."""
+"""The probe CDF and the weight-strip figures (style and saving: hydroprobe.report.style)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from hydroprobe.io import atomic_output  # noqa: E402
-
-TARGET_LABELS = {
-    "swvl1": "swvl1 (0–7 cm)",
-    "swvl2": "swvl2 (7–28 cm)",
-    "swvl3": "swvl3 (28–100 cm)",
-    "swvl4": "swvl4 (100–289 cm)",
-    "sd": "sd (snow water eq.)",
-}
-MODEL_STYLES = {"trained": dict(color="tab:blue"), "untrained": dict(color="tab:grey", linestyle="--")}
+from hydroprobe.report.style import MODEL_STYLES, TARGET_LABELS, save_figure, target_order
 
 
-def plot_probe_cdfs(scores: pd.DataFrame, path: str | Path, metric: str = "r") -> Path:
+def plot_probe_cdfs(
+    scores: pd.DataFrame, path: str | Path, metric: str = "r", extra_paths: tuple[str, ...] = ()
+) -> Path:
     """Empirical CDF of the per-basin probe score, one panel per target, trained vs untrained.
 
     Each line is one (model, seed) of the pooled linear probe without control; its median over
@@ -53,23 +43,7 @@ def plot_probe_cdfs(scores: pd.DataFrame, path: str | Path, metric: str = "r") -
         ax.legend(fontsize=7, loc="upper left", title="median", title_fontsize=7)
     axes[0][0].set_ylabel("fraction of basins")
     fig.suptitle("Can the LSTM's cell state be read as soil moisture and snow? (pooled linear probe)")
-    return _save_figure(fig, path)
-
-
-def _save_figure(fig, path: str | Path) -> Path:
-    """Save as PNG into a temporary sibling, moved into place when complete; closes the figure."""
-    fig.tight_layout()
-    try:
-        with atomic_output(path) as tmp:
-            fig.savefig(tmp, dpi=120, format="png")
-    finally:
-        plt.close(fig)
-    return Path(path)
-
-
-def _target_order(targets) -> list[str]:
-    targets = list(dict.fromkeys(targets))
-    return [t for t in TARGET_LABELS if t in targets] + [t for t in targets if t not in TARGET_LABELS]
+    return save_figure(fig, path, extra_paths)
 
 
 def _strip_matrix(frame: pd.DataFrame, value: str, targets: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -79,7 +53,11 @@ def _strip_matrix(frame: pd.DataFrame, value: str, targets: list[str]) -> tuple[
 
 
 def plot_probe_weights(
-    weights: dict[str, pd.DataFrame], correlations: dict[str, pd.DataFrame], path: str | Path, title: str = ""
+    weights: dict[str, pd.DataFrame],
+    correlations: dict[str, pd.DataFrame],
+    path: str | Path,
+    title: str = "",
+    extra_paths: tuple[str, ...] = (),
 ) -> Path:
     """Weight strips: one heatmap per model (columns, e.g. trained | untrained), rows = targets,
     columns = state dimensions. Top row: the pooled linear probe's standardised weights (colour
@@ -89,7 +67,7 @@ def plot_probe_weights(
     `weights[model]` has columns target, dim, weight; `correlations[model]` target, dim, r.
     """
     models = list(weights)
-    targets = _target_order(pd.concat([weights[m]["target"] for m in models]))
+    targets = target_order(pd.concat([weights[m]["target"] for m in models]))
     n_dims = max(int(weights[m]["dim"].nunique()) for m in models)
     width = min(22.0, 3.0 + 0.12 * n_dims * len(models) + 1.5 * len(models))
     fig, axes = plt.subplots(
@@ -119,4 +97,4 @@ def plot_probe_weights(
                 j = int(np.nanargmax(np.abs(r[i])))
                 ax_r.plot([j], [i], marker="o", mfc="none", mec="black", ms=6)
     fig.suptitle(title or "What each state dimension holds: pooled linear probe weights and correlations")
-    return _save_figure(fig, path)
+    return save_figure(fig, path, extra_paths)
