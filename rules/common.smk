@@ -66,12 +66,24 @@ def probe_params():
     )
 
 
-def figure_outputs(stem, caption, category, subcategory=None):
+def figure_outputs(stem, caption, category, subcategory=None, prefix=""):
     """A figure rule's outputs: `png`, shown in the HTML report with its caption under `category`,
-    and `extra`, the same figure in each of report.extra_figure_formats (pdf, svg)."""
+    and `extra`, the same figure in each of report.extra_figure_formats (pdf, svg). A rule with
+    several figures merges one dict per figure, each with its own key `prefix` (`r_png`, `r_extra`)."""
+    return {
+        f"{prefix}png": report(f"{stem}.png", caption=caption, category=category, subcategory=subcategory),
+        f"{prefix}extra": [f"{stem}.{fmt}" for fmt in config["report"]["extra_figure_formats"]],
+    }
+
+
+def map_source_inputs():
+    """What the catchment maps draw from: the CAMELS-GB folder (boundary polygons) and ERA5-Land
+    (its land cells), or the Caravan folder (gauge coordinates)."""
+    if config["source"] == "caravan":
+        return dict(caravan=source_paths.caravan_dir(config))
     return dict(
-        png=report(f"{stem}.png", caption=caption, category=category, subcategory=subcategory),
-        extra=[f"{stem}.{fmt}" for fmt in config["report"]["extra_figure_formats"]],
+        camels_gb=source_paths.camels_gb_dir(config),
+        era5_land=source_paths.era5_land_input(config),
     )
 
 
@@ -90,4 +102,8 @@ def final_outputs():
             features=config["probes"]["features"],
         ),
         "results/tables/pca_summary.csv",
+        # maps of the catchments (rules/report.smk: plot_maps)
+        "results/figures/map_probe_r.png",
+        "results/figures/map_selectivity_untrained.png",
+        "results/figures/map_discharge_nse.png",
     ]
