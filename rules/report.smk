@@ -122,39 +122,57 @@ rule discharge_table:
         "../workflow_scripts/discharge_table.py"
 
 
-# Maps of the catchments: CAMELS-GB polygons over the ERA5-Land land cells, or Caravan gauges.
-rule plot_maps:
+# Time series of a few basins (config report.series_basins, or the best, median and worst by the
+# trained probe's r): one figure of the stores per basin, one of discharge with a row per basin.
+from hydroprobe.report.series_basins import series_slots
+
+SERIES_SLOTS = series_slots(config["report"]["series_basins"])
+SERIES_PROBE = "linear" if "linear" in config["probes"]["kinds"] else config["probes"]["kinds"][0]
+
+
+# its outputs: a figure of the stores per slot (`{slot}_png`), the discharge rows (`discharge_png`)
+SERIES_FIGURES = figure_outputs(
+    "results/figures/series_discharge_seed{seed}",
+    "../report/series_discharge.rst",
+    "Discharge",
+    subcategory="Time series",
+    prefix="discharge_",
+)
+for slot in SERIES_SLOTS:
+    SERIES_FIGURES |= figure_outputs(
+        f"results/figures/series_seed{{seed}}_{slot}",
+        "../report/series.rst",
+        "Probes",
+        subcategory="Time series",
+        prefix=f"{slot}_",
+    )
+
+
+rule plot_series:
     input:
-        **map_source_inputs(),
-        scores="results/tables/probe_scores.csv",
-        discharge="results/tables/discharge_scores.csv",
+        states=expand("results/cell_states/{model}/seed{{seed}}.zarr", model=MODELS),
         dataset="results/basin_dataset.zarr",
+        scores="results/tables/probe_scores.csv",
     output:
-        **figure_outputs("results/figures/map_probe_r", "../report/maps_probe_r.rst", "Probes", prefix="r_"),
-        **figure_outputs(
-            "results/figures/map_selectivity_untrained",
-            "../report/maps_selectivity.rst",
-            "Controls",
-            prefix="dr_",
-        ),
-        **figure_outputs(
-            "results/figures/map_discharge_nse",
-            "../report/maps_discharge_nse.rst",
-            "Discharge",
-            prefix="nse_",
-        ),
+        **SERIES_FIGURES,
     log:
-        "logs/plot_maps.log",
+        "logs/plot_series/seed{seed}.log",
     benchmark:
-        "results/benchmarks/plot_maps.tsv"
+        "results/benchmarks/plot_series/seed{seed}.tsv"
     conda:
         "../envs/hydroprobe.yaml"
     params:
-        source=config["source"],
-        subdataset=config.get("caravan", {}).get("subdataset"),
-        seed=config["seeds"][0],
+        models=MODELS,
+        slots=SERIES_SLOTS,
+        probe=SERIES_PROBE,
         features=config["probes"]["features"][0],
-        kinds=config["probes"]["kinds"],
-        snow_threshold=config["probes"]["snow_threshold"],
+        targets=config["probes"]["targets"],
+        target=config["model"]["target"],
+        ridge=config["probes"]["ridge"],
+        target_scaling=config["probes"]["target_scaling"],
+        # the probes' own seed: used by the mlp and sgd_elasticnet fits only
+        probe_seed=None if SERIES_PROBE in ("linear", "linear_offsets") else config["probes"]["seed"],
+        train_period=config["periods"]["train"],
+        test_period=config["periods"]["test"],
     script:
-        "../workflow_scripts/plot_maps.py"
+        "../workflow_scripts/plot_series.py"

@@ -8,9 +8,16 @@ from collections.abc import Mapping
 import pandas as pd
 import xarray as xr
 
-from hydroprobe.periods import in_periods
+from hydroprobe.errors import InputDataError
+from hydroprobe.periods import in_periods, period_slice
 from hydroprobe.probes.controls import input_features, shift_states, shuffle_basins
-from hydroprobe.probes.fit import basin_status_in_period, run_probe, select_features, with_status
+from hydroprobe.probes.fit import (
+    aligned_rows,
+    basin_status_in_period,
+    run_probe,
+    select_features,
+    with_status,
+)
 from hydroprobe.probes.grid import INPUT_MODEL
 
 # a probe job's per-basin scores: the job, the basin subset, the basin and its status, the scores
@@ -63,6 +70,26 @@ def probe_features(
     return values
 
 
+def _fit_probe_job(dataset, states, job, *, ridge, target_scaling, seed, shift_days, input_lags, periods):
+    """The probe of one job fitted on the train period: (features on (time, basin, dim), target
+    on (basin, time), per-basin test scores, fitted probe)."""
+    model, features, probe, control, target = (
+        job[k] for k in ("model", "features", "probe", "control", "target")
+    )
+    train_period, test_period = periods
+    x = probe_features(
+        dataset, states, model, features, control, [train_period, test_period], input_lags, seed, shift_days
+    )
+    y = dataset[target].load()
+    options = {"target_scaling": target_scaling}
+    if probe in ("linear", "linear_offsets"):
+        options["ridge"] = ridge
+    else:
+        options["seed"] = seed
+    scores, fitted = run_probe(probe, x, y, train_period, test_period, **options)
+    return x, y, scores, fitted
+
+
 def run_probe_job(
     dataset: xr.Dataset,
     states: xr.Dataset | None,
@@ -88,16 +115,17 @@ def run_probe_job(
         job[k] for k in ("model", "features", "probe", "control", "target")
     )
     train_period, test_period = tuple(train_period), tuple(test_period)
-    x = probe_features(
-        dataset, states, model, features, control, [train_period, test_period], input_lags, seed, shift_days
+    x, y, scores, _ = _fit_probe_job(
+        dataset,
+        states,
+        job,
+        ridge=ridge,
+        target_scaling=target_scaling,
+        seed=seed,
+        shift_days=shift_days,
+        input_lags=input_lags,
+        periods=(train_period, test_period),
     )
-    y = dataset[target].load()
-    options = {"target_scaling": target_scaling}
-    if probe in ("linear", "linear_offsets"):
-        options["ridge"] = ridge
-    else:
-        options["seed"] = seed
-    scores, _ = run_probe(probe, x, y, train_period, test_period, **options)
     scores = with_status(scores, basin_status_in_period(y, x["basin"].values, test_period))
     frac_snow = dataset["frac_snow"].to_series() if "frac_snow" in dataset else None
     scores = with_subsets(scores, target, frac_snow, snow_threshold)
@@ -111,3 +139,53 @@ def run_probe_job(
     ]:
         scores.insert(0, name, value)
     return scores[PROBE_SCORE_COLUMNS]
+
+
+def probe_job_prediction(
+    dataset: xr.Dataset,
+    states: xr.Dataset | None,
+    job: Mapping[str, str],
+    *,
+    ridge: float,
+    target_scaling: str,
+    train_period,
+    test_period,
+    seed: int | None = None,
+    shift_days: int | None = None,
+    input_lags: int | None = None,
+) -> xr.DataArray:
+    """The test-period prediction (time, basin) of the probe that `run_probe_job` fits and scores
+    for the same `job` and settings (same features, fit on the train period, pooled).
+
+    `seed` (the probes' own), `shift_days` and `input_lags` are needed only by the jobs that use
+    them (shuffle, shift, the raw-input baselines, the mlp / sgd_elasticnet fits)."""
+    control, probe = job["control"], job["probe"]
+    needed = {
+        "seed": control == "shuffle" or probe not in ("linear", "linear_offsets"),
+        "shift_days": control == "shift",
+        "input_lags": job["model"] == INPUT_MODEL,
+    }
+    given = {"seed": seed, "shift_days": shift_days, "input_lags": input_lags}
+    for name, need in needed.items():
+        if need and given[name] is None:
+            raise InputDataError(f"probe job {dict(job)}: the prediction needs {name}")
+    train_period, test_period = tuple(train_period), tuple(test_period)
+    x, y, _, fitted = _fit_probe_job(
+        dataset,
+        states,
+        job,
+        ridge=ridge,
+        target_scaling=target_scaling,
+        seed=seed,
+        shift_days=shift_days,
+        input_lags=input_lags,
+        periods=(train_period, test_period),
+    )
+    x_test, _ = aligned_rows(x, y, test_period)
+    test = x.sel(time=period_slice(test_period))
+    return xr.DataArray(
+        fitted.predict(x_test),
+        dims=("time", "basin"),
+        coords={"time": test["time"].values, "basin": test["basin"].values},
+        name=job["target"],
+    )
