@@ -76,6 +76,17 @@ def figure_outputs(stem, caption, category, subcategory=None, prefix=""):
     }
 
 
+def map_source_inputs():
+    """What the catchment maps draw from: the CAMELS-GB folder (boundary polygons) and ERA5-Land
+    (its land cells), or the Caravan folder (gauge coordinates)."""
+    if config["source"] == "caravan":
+        return dict(caravan=source_paths.caravan_dir(config))
+    return dict(
+        camels_gb=source_paths.camels_gb_dir(config),
+        era5_land=source_paths.era5_land_input(config),
+    )
+
+
 def final_outputs():
     return [
         "results/tables/probe_summary.csv",
@@ -94,4 +105,8 @@ def final_outputs():
         # time series of a few basins (rules/report.smk: plot_series, SERIES_SLOTS)
         *expand("results/figures/series_seed{seed}_{slot}.png", seed=config["seeds"], slot=SERIES_SLOTS),
         *expand("results/figures/series_discharge_seed{seed}.png", seed=config["seeds"]),
+        # maps of the catchments (rules/report.smk: plot_maps)
+        "results/figures/map_probe_r.png",
+        "results/figures/map_selectivity_untrained.png",
+        "results/figures/map_discharge_nse.png",
     ]

@@ -122,6 +122,44 @@ rule discharge_table:
         "../workflow_scripts/discharge_table.py"
 
 
+# Maps of the catchments: CAMELS-GB polygons over the ERA5-Land land cells, or Caravan gauges.
+rule plot_maps:
+    input:
+        **map_source_inputs(),
+        scores="results/tables/probe_scores.csv",
+        discharge="results/tables/discharge_scores.csv",
+        dataset="results/basin_dataset.zarr",
+    output:
+        **figure_outputs("results/figures/map_probe_r", "../report/maps_probe_r.rst", "Probes", prefix="r_"),
+        **figure_outputs(
+            "results/figures/map_selectivity_untrained",
+            "../report/maps_selectivity.rst",
+            "Controls",
+            prefix="dr_",
+        ),
+        **figure_outputs(
+            "results/figures/map_discharge_nse",
+            "../report/maps_discharge_nse.rst",
+            "Discharge",
+            prefix="nse_",
+        ),
+    log:
+        "logs/plot_maps.log",
+    benchmark:
+        "results/benchmarks/plot_maps.tsv"
+    conda:
+        "../envs/hydroprobe.yaml"
+    params:
+        source=config["source"],
+        subdataset=config.get("caravan", {}).get("subdataset"),
+        seed=config["seeds"][0],
+        features=config["probes"]["features"][0],
+        kinds=config["probes"]["kinds"],
+        snow_threshold=config["probes"]["snow_threshold"],
+    script:
+        "../workflow_scripts/plot_maps.py"
+
+
 # Time series of a few basins (config report.series_basins, or the best, median and worst by the
 # trained probe's r): one figure of the stores per basin, one of discharge with a row per basin.
 from hydroprobe.report.series_basins import series_slots
