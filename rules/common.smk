@@ -102,6 +102,13 @@ def final_outputs():
             features=config["probes"]["features"],
         ),
         "results/tables/pca_summary.csv",
+        # the controls, seeds, snow basins, discharge CDFs and PCA variance (rules/report.smk)
+        "results/figures/probe_controls_r.png",
+        "results/figures/probe_controls_delta_r.png",
+        "results/figures/probe_seeds.png",
+        "results/figures/probe_snow.png",
+        "results/figures/discharge_cdf.png",
+        "results/figures/pca_variance.png",
         # time series of a few basins (rules/report.smk: plot_series, SERIES_SLOTS)
         *expand("results/figures/series_seed{seed}_{slot}.png", seed=config["seeds"], slot=SERIES_SLOTS),
         *expand("results/figures/series_discharge_seed{seed}.png", seed=config["seeds"]),

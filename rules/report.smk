@@ -214,3 +214,78 @@ rule plot_series:
         test_period=config["periods"]["test"],
     script:
         "../workflow_scripts/plot_series.py"
+
+
+# Figures from the probe tables: the trained LSTM beside every control (r and Δr), the seeds'
+# median r, and the snow basins' sd r; first probe kind and features, every seed pooled.
+rule plot_probe_comparisons:
+    input:
+        scores="results/tables/probe_scores.csv",
+        selectivity_basins="results/tables/probe_selectivity_basins.csv",
+    output:
+        **figure_outputs(
+            "results/figures/probe_controls_r",
+            "../report/probe_controls_r.rst",
+            "Controls",
+            prefix="controls_r_",
+        ),
+        **figure_outputs(
+            "results/figures/probe_controls_delta_r",
+            "../report/probe_controls_delta_r.rst",
+            "Controls",
+            prefix="controls_delta_r_",
+        ),
+        **figure_outputs(
+            "results/figures/probe_seeds", "../report/probe_seeds.rst", "Probes", prefix="seeds_"
+        ),
+        **figure_outputs("results/figures/probe_snow", "../report/probe_snow.rst", "Probes", prefix="snow_"),
+    log:
+        "logs/plot_probe_comparisons.log",
+    benchmark:
+        "results/benchmarks/plot_probe_comparisons.tsv"
+    conda:
+        "../envs/hydroprobe.yaml"
+    params:
+        probe=config["probes"]["kinds"][0],
+        features=config["probes"]["features"][0],
+        snow_threshold=config["probes"]["snow_threshold"],
+    script:
+        "../workflow_scripts/plot_probe_comparisons.py"
+
+
+# CDF over basins of the discharge NSE and KGE per period, each seed and the seed ensemble.
+rule plot_discharge_cdfs:
+    input:
+        "results/tables/discharge_scores.csv",
+    output:
+        **figure_outputs("results/figures/discharge_cdf", "../report/discharge_cdf.rst", "Discharge"),
+    log:
+        "logs/plot_discharge_cdfs.log",
+    benchmark:
+        "results/benchmarks/plot_discharge_cdfs.tsv"
+    conda:
+        "../envs/hydroprobe.yaml"
+    params:
+        periods={name: config["periods"][name] for name in ("validation", "test")},
+    script:
+        "../workflow_scripts/plot_discharge_cdfs.py"
+
+
+# Explained variance per principal component of the states, trained vs untrained (first seed
+# and features).
+rule plot_pca_variance:
+    input:
+        "results/tables/pca_summary.csv",
+    output:
+        **figure_outputs("results/figures/pca_variance", "../report/pca_variance.rst", "Cell state"),
+    log:
+        "logs/plot_pca_variance.log",
+    benchmark:
+        "results/benchmarks/plot_pca_variance.tsv"
+    conda:
+        "../envs/hydroprobe.yaml"
+    params:
+        seed=config["seeds"][0],
+        features=config["probes"]["features"][0],
+    script:
+        "../workflow_scripts/plot_pca_variance.py"
