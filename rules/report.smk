@@ -7,8 +7,14 @@ rule summarise_probes:
         probe_score_files(),
     output:
         scores="results/tables/probe_scores.csv",
-        summary="results/tables/probe_summary.csv",
-        selectivity="results/tables/probe_selectivity.csv",
+        summary=report(
+            "results/tables/probe_summary.csv", caption="../report/probe_summary.rst", category="Probes"
+        ),
+        selectivity=report(
+            "results/tables/probe_selectivity.csv",
+            caption="../report/probe_selectivity.rst",
+            category="Controls",
+        ),
         selectivity_basins="results/tables/probe_selectivity_basins.csv",
         ensemble="results/tables/probe_ensemble.csv",
     log:
@@ -69,7 +75,7 @@ rule pca_summary:
             for model, seed, features in ANALYSIS_STORES
         ],
     output:
-        "results/tables/pca_summary.csv",
+        report("results/tables/pca_summary.csv", caption="../report/pca_summary.rst", category="Cell state"),
     log:
         "logs/pca_summary.log",
     benchmark:
@@ -111,7 +117,11 @@ rule discharge_table:
         "results/discharge/ensemble.csv",
     output:
         scores="results/tables/discharge_scores.csv",
-        summary="results/tables/discharge_summary.csv",
+        summary=report(
+            "results/tables/discharge_summary.csv",
+            caption="../report/discharge_summary.rst",
+            category="Discharge",
+        ),
     log:
         "logs/discharge_table.log",
     benchmark:

@@ -1,6 +1,7 @@
 """The whole workflow end to end on a tiny config, then the properties of a rerun."""
 
 import shutil
+import struct
 
 import pandas as pd
 import pytest
@@ -110,6 +111,40 @@ def test_tiny_run_writes_every_table(tiny_run):
     # every rule wrote its log and its benchmark
     assert (workdir / "logs/train_lstm/seed1.log").exists()
     assert (workdir / "results/benchmarks/train_lstm/seed1.tsv").exists()
+
+
+def _planned_figures(workdir, configfile) -> list[str]:
+    """Every figure the run's DAG writes (from snakemake --summary), PNG and extra formats."""
+    summary = run_snakemake(workdir, configfile, "--summary").stdout
+    return [line.split("\t")[0] for line in summary.splitlines() if line.startswith("results/figures/")]
+
+
+def test_every_figure_is_a_valid_image_of_plausible_size(tiny_run):
+    workdir, configfile = tiny_run
+    figures = _planned_figures(workdir, configfile)
+    pngs = [name for name in figures if name.endswith(".png")]
+    assert pngs, "the run draws no figure"
+    for name in pngs:
+        data = (workdir / name).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n", name
+        width, height = struct.unpack(">II", data[16:24])  # the IHDR chunk
+        assert 400 <= width <= 4000 and 250 <= height <= 4000, (name, width, height)
+        assert len(data) > 10_000, name  # more than an empty canvas
+        # the configured extra format beside every PNG
+        svg = (workdir / name).with_suffix(".svg")
+        assert svg.read_text().lstrip().startswith("<?xml"), svg
+        assert str(svg.relative_to(workdir)) in figures
+
+
+def test_html_report_gathers_every_figure_without_markup_errors(tiny_run):
+    workdir, configfile = tiny_run
+    result = run_snakemake(workdir, configfile, "--report", "results/report.html")
+    html = (workdir / "results/report.html").read_text()
+    # docutils writes caption errors (e.g. an undefined substitution) into the page
+    assert "System Message" not in html and "(ERROR/" not in result.stderr
+    for name in _planned_figures(workdir, configfile):
+        if name.endswith(".png"):
+            assert name.rsplit("/", 1)[-1] in html, name
 
 
 def test_second_run_has_nothing_to_do(tiny_run):
