@@ -57,7 +57,7 @@ with rule_log(snakemake.log[0]) as log:
         lstm,
         out.snow_png,
         snow_threshold=snakemake.params.snow_threshold,
-        title=f"sd probe r: all basins vs snow basins (frac_snow > {snakemake.params.snow_threshold:g}; "
-        f"{pooled})",
+        title=f"sd probe r: all basins vs snow basins (frac_snow > {snakemake.params.snow_threshold:g})\n"
+        f"{probe} probe, {features} states, {pooled}",
         extra_paths=out.snow_extra,
     )
