@@ -113,6 +113,7 @@ def final_outputs():
         *expand("results/figures/series_seed{seed}_{slot}.png", seed=config["seeds"], slot=SERIES_SLOTS),
         *expand("results/figures/series_discharge_seed{seed}.png", seed=config["seeds"]),
         # maps of the catchments (rules/report.smk: plot_maps)
+        "results/figures/map_catchments.png",
         "results/figures/map_probe_r.png",
         "results/figures/map_selectivity_untrained.png",
         "results/figures/map_discharge_nse.png",

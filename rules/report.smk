@@ -140,6 +140,9 @@ rule plot_maps:
         discharge="results/tables/discharge_scores.csv",
         dataset="results/basin_dataset.zarr",
     output:
+        **figure_outputs(
+            "results/figures/map_catchments", "../report/maps_catchments.rst", "Data", prefix="data_"
+        ),
         **figure_outputs("results/figures/map_probe_r", "../report/maps_probe_r.rst", "Probes", prefix="r_"),
         **figure_outputs(
             "results/figures/map_selectivity_untrained",

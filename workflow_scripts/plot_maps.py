@@ -50,10 +50,32 @@ with rule_log(snakemake.log[0]):
         snow = [str(b) for b, f in zip(basins, frac) if np.isfinite(f) and f > p.snow_threshold]
     print(f"{len(geometries)} catchments, {len(snow)} in the snow subset (frac_snow > {p.snow_threshold})")
 
+    common = dict(geometries=geometries, land=land, crs=crs)
+
+    # the study area: each catchment coloured by a static attribute, the snow subset outlined
+    attribute = next((name for name in ("frac_snow", "area") if name in dataset), None)
+    values = (
+        pd.Series(dataset[attribute].values.astype(float), index=[str(b) for b in basins])
+        if attribute
+        else pd.Series(np.nan, index=[str(b) for b in basins])
+    )
+    panel = f"{len(basins)} catchments"
+    counts = plot_score_maps(
+        {panel: values},
+        path=snakemake.output.data_png,
+        extra_paths=snakemake.output.data_extra,
+        quantity={"frac_snow": "fraction of precipitation falling as snow", "area": "area (km²)"}.get(
+            attribute, "catchment"
+        ),
+        title="The catchments of this run",
+        outlined={panel: snow} if snow else {},
+        **common,
+    )
+    print("catchments:", counts)
+
     kinds = list(p.kinds)
     probe = "linear" if "linear" in kinds else kinds[0]
     where = f"{probe} probe on {p.features}, seed {p.seed}, test period"
-    common = dict(geometries=geometries, land=land, crs=crs)
 
     def outlines(titles):
         return {titles["sd"]: snow} if "sd" in titles and snow else {}
