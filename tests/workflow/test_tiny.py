@@ -1,5 +1,6 @@
 """The whole workflow end to end on a tiny config, then the properties of a rerun."""
 
+import re
 import shutil
 import struct
 
@@ -134,6 +135,19 @@ def test_every_figure_is_a_valid_image_of_plausible_size(tiny_run):
         svg = (workdir / name).with_suffix(".svg")
         assert svg.read_text().lstrip().startswith("<?xml"), svg
         assert str(svg.relative_to(workdir)) in figures
+
+
+def test_probe_map_draws_every_scored_catchment(tiny_run):
+    workdir, _ = tiny_run
+    scores = pd.read_csv(workdir / "results/tables/probe_scores.csv")
+    trained = scores[
+        (scores["model"] == "trained") & (scores["control"] == "none") & (scores["subset"] == "all")
+    ]
+    ok_per_target = trained[trained["status"] == "ok"].groupby("target").size()
+    log = (workdir / "logs/plot_maps.log").read_text()
+    line = next(line for line in log.splitlines() if line.startswith("probe r:"))
+    drawn = [int(n) for n in re.findall(r"'scored': (\d+)", line)]
+    assert sorted(drawn) == sorted(ok_per_target.tolist())
 
 
 def test_html_report_gathers_every_figure_without_markup_errors(tiny_run):
