@@ -1,7 +1,6 @@
 """The discharge CDF figure on a small hand-made discharge_scores table: a PNG with one line per
 seed and the ensemble in each panel, the ensemble thicker, the medians of the table written."""
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,17 +8,6 @@ import pytest
 from hydroprobe.report.discharge_cdf import plot_discharge_cdfs
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-@pytest.fixture
-def keep_figure(monkeypatch):
-    """The figures saved during a test, kept open so the test can read what was drawn."""
-    figures = []
-    close = plt.close
-    monkeypatch.setattr(plt, "close", figures.append)
-    yield figures
-    for fig in figures:
-        close(fig)
 
 
 def discharge_table(seeds=("1", "2"), n_basins=8):

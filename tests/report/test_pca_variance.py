@@ -1,25 +1,12 @@
 """The PCA variance figure on a small hand-made pca_summary table: a PNG with one bar per shown
 component and model, and the number of components reaching 90 % written per model."""
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import pytest
 
 from hydroprobe.report.pca_variance import components_for, plot_pca_variance
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-@pytest.fixture
-def keep_figure(monkeypatch):
-    """The figures saved during a test, kept open so the test can read what was drawn."""
-    figures = []
-    close = plt.close
-    monkeypatch.setattr(plt, "close", figures.append)
-    yield figures
-    for fig in figures:
-        close(fig)
 
 
 def pca_table(ratios: dict[str, list[float]]) -> pd.DataFrame:

@@ -2,7 +2,6 @@
 holds (one box per comparison present, the Δr < 0 counts of the table, one point per seed, the
 snow subset beside all basins)."""
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
@@ -77,17 +76,6 @@ def selectivity_table(deltas):
                 )
             )
     return pd.DataFrame(rows)
-
-
-@pytest.fixture
-def keep_figure(monkeypatch):
-    """The figures saved during a test, kept open so the test can read what was drawn."""
-    figures = []
-    close = plt.close
-    monkeypatch.setattr(plt, "close", figures.append)
-    yield figures
-    for fig in figures:
-        close(fig)
 
 
 def test_comparison_rows_names_every_control():
