@@ -167,7 +167,7 @@ rule plot_maps:
         subdataset=config.get("caravan", {}).get("subdataset"),
         seed=config["seeds"][0],
         features=config["probes"]["features"][0],
-        kinds=config["probes"]["kinds"],
+        probe=probe_grid.figure_probe_kind(config["probes"]["kinds"]),
         snow_threshold=config["probes"]["snow_threshold"],
     script:
         "../workflow_scripts/plot_maps.py"
@@ -178,7 +178,7 @@ rule plot_maps:
 from hydroprobe.report.series_basins import series_slots
 
 SERIES_SLOTS = series_slots(config["report"]["series_basins"])
-SERIES_PROBE = "linear" if "linear" in config["probes"]["kinds"] else config["probes"]["kinds"][0]
+SERIES_PROBE = probe_grid.figure_probe_kind(config["probes"]["kinds"])
 
 
 # its outputs: a figure of the stores per slot (`{slot}_png`), the discharge rows (`discharge_png`)

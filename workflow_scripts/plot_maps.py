@@ -3,13 +3,14 @@
 pooled linear probe when configured). CAMELS-GB polygons over the ERA5-Land land cells, or
 Caravan gauges as points."""
 
-import numpy as np
 import pandas as pd
 
 from hydroprobe.io import open_zarr
+from hydroprobe.probes.job import snow_basins
 from hydroprobe.report.maps import (
     BNG,
     LONLAT,
+    catchment_attribute,
     discharge_values,
     era5_land_grid,
     gauge_points,
@@ -44,37 +45,27 @@ with rule_log(snakemake.log[0]):
         if land is None:
             print("the first ERA5-Land time step has no finite cell: no land drawn")
 
-    snow = []
-    if "frac_snow" in dataset:
-        frac = dataset["frac_snow"].values.astype(float)
-        snow = [str(b) for b, f in zip(basins, frac) if np.isfinite(f) and f > p.snow_threshold]
+    frac_snow = dataset["frac_snow"].to_series() if "frac_snow" in dataset else None
+    snow = [str(b) for b in snow_basins(frac_snow, p.snow_threshold)]
     print(f"{len(geometries)} catchments, {len(snow)} in the snow subset (frac_snow > {p.snow_threshold})")
 
     common = dict(geometries=geometries, land=land, crs=crs)
 
     # the study area: each catchment coloured by a static attribute, the snow subset outlined
-    attribute = next((name for name in ("frac_snow", "area") if name in dataset), None)
-    values = (
-        pd.Series(dataset[attribute].values.astype(float), index=[str(b) for b in basins])
-        if attribute
-        else pd.Series(np.nan, index=[str(b) for b in basins])
-    )
+    quantity, values = catchment_attribute(dataset)
     panel = f"{len(basins)} catchments"
     counts = plot_score_maps(
         {panel: values},
         path=snakemake.output.data_png,
         extra_paths=snakemake.output.data_extra,
-        quantity={"frac_snow": "fraction of precipitation falling as snow", "area": "area (km²)"}.get(
-            attribute, "catchment"
-        ),
+        quantity=quantity,
         title="The catchments of this run",
         outlined={panel: snow} if snow else {},
         **common,
     )
     print("catchments:", counts)
 
-    kinds = list(p.kinds)
-    probe = "linear" if "linear" in kinds else kinds[0]
+    probe = p.probe
     where = f"{probe} probe on {p.features}, seed {p.seed}, test period"
 
     def outlines(titles):

@@ -38,22 +38,30 @@ PERIODS = {
 }
 
 
+def train_into(
+    directory, ds, training_cfg=TRAINING_CFG, periods=PERIODS, *, seed=7, model_cfg=MODEL_CFG, **kw
+):
+    """train_lstm on one thread, writing trained.pt / untrained.pt into `directory`."""
+    kw.setdefault("log", lambda m: None)
+    return train_lstm(
+        ds,
+        model_cfg,
+        training_cfg,
+        periods,
+        seed=seed,
+        trained_path=directory / "trained.pt",
+        untrained_path=directory / "untrained.pt",
+        threads=1,
+        **kw,
+    )
+
+
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     d = tmp_path_factory.mktemp("models")
     ds = basin_world()
     logs = []
-    hist = train_lstm(
-        ds,
-        MODEL_CFG,
-        TRAINING_CFG,
-        PERIODS,
-        seed=7,
-        trained_path=d / "trained.pt",
-        untrained_path=d / "untrained.pt",
-        threads=1,
-        log=logs.append,
-    )
+    hist = train_into(d, ds, log=logs.append)
     return ds, d, hist, logs
 
 
@@ -75,19 +83,9 @@ def test_training_learns(trained):
 
 def test_same_seed_identical_weights(trained, tmp_path):
     ds, d, _, _ = trained
-    train_lstm(
-        ds,
-        MODEL_CFG,
-        TRAINING_CFG,
-        PERIODS,
-        seed=7,
-        trained_path=tmp_path / "t.pt",
-        untrained_path=tmp_path / "u.pt",
-        threads=1,
-        log=lambda m: None,
-    )
+    train_into(tmp_path, ds)
     a = torch.load(d / "trained.pt", weights_only=False)["state_dict"]
-    b = torch.load(tmp_path / "t.pt", weights_only=False)["state_dict"]
+    b = torch.load(tmp_path / "trained.pt", weights_only=False)["state_dict"]
     assert a.keys() == b.keys()
     assert all(torch.equal(a[k], b[k]) for k in a)
 
@@ -109,17 +107,7 @@ def test_nan_loss_names_epoch_and_batch(tmp_path):
     ds = basin_world(n_basins=2, end="2001-12-31")
     cfg = dict(TRAINING_CFG, epochs=1, samples_per_epoch=128, learning_rate={0: 1e30})
     with pytest.raises(TrainingDivergedError, match=r"epoch 1, batch 2"):
-        train_lstm(
-            ds,
-            MODEL_CFG,
-            cfg,
-            {"train": ("2000-01-01", "2001-12-31")},
-            seed=1,
-            trained_path=tmp_path / "t.pt",
-            untrained_path=tmp_path / "u.pt",
-            threads=1,
-            log=lambda m: None,
-        )
+        train_into(tmp_path, ds, cfg, {"train": ("2000-01-01", "2001-12-31")}, seed=1)
 
 
 @pytest.mark.parametrize("section, key", [("model", "output_dropout"), ("training", "nse_eps")])
@@ -128,19 +116,16 @@ def test_a_setting_missing_from_the_config_is_refused_not_defaulted(tmp_path, se
     model_cfg, training_cfg = dict(MODEL_CFG), dict(TRAINING_CFG, epochs=1, samples_per_epoch=64)
     del (model_cfg if section == "model" else training_cfg)[key]
     with pytest.raises(KeyError, match=key):
-        train_lstm(
+        train_into(
+            tmp_path,
             basin_world(n_basins=2, end="2000-12-31"),
-            model_cfg,
             training_cfg,
             {"train": ("2000-03-01", "2000-12-31")},
             seed=1,
-            trained_path=tmp_path / "t.pt",
-            untrained_path=tmp_path / "u.pt",
-            threads=1,
-            log=lambda m: None,
+            model_cfg=model_cfg,
             progress=False,
         )
-    assert not (tmp_path / "t.pt").exists()
+    assert not (tmp_path / "trained.pt").exists()
 
 
 def test_learning_rate_schedule():
@@ -152,17 +137,7 @@ def test_bf16_precision_runs_or_falls_back(tmp_path):
     ds = basin_world(n_basins=2, end="2001-12-31")
     cfg = dict(TRAINING_CFG, epochs=1, samples_per_epoch=64, precision="bf16")
     logs = []
-    hist = train_lstm(
-        ds,
-        MODEL_CFG,
-        cfg,
-        {"train": ("2000-01-01", "2001-12-31")},
-        seed=1,
-        trained_path=tmp_path / "t.pt",
-        untrained_path=tmp_path / "u.pt",
-        threads=1,
-        log=logs.append,
-    )
+    hist = train_into(tmp_path, ds, cfg, {"train": ("2000-01-01", "2001-12-31")}, seed=1, log=logs.append)
     assert hist["precision"] in ("bf16", "fp32")
     if hist["precision"] == "fp32":
         assert any("bf16" in m for m in logs)

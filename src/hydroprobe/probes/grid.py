@@ -39,6 +39,13 @@ PROBE_SCORE_PATTERN = "results/probes/{model}/seed{seed}/{features}/{probe}/{con
 ANALYSIS_DIR = "results/analysis/{model}/seed{seed}/{features}"
 
 
+def figure_probe_kind(kinds: Iterable[str]) -> str:
+    """The probe kind the figures of single probes show: the paper's pooled `linear` when it was
+    fitted, else the first configured kind."""
+    kinds = list(kinds)
+    return "linear" if "linear" in kinds else kinds[0]
+
+
 def one_of(names: Iterable[str]) -> str:
     """A wildcard constraint (regular expression) matching exactly one of `names`."""
     return "|".join(names)

@@ -27,6 +27,14 @@ PROBE_SCORE_COLUMNS = PROBE_KEYS + ["basin", "status"] + PROBE_METRICS
 SNOW_SUBSET_TARGETS = ("sd",)
 
 
+def snow_basins(frac_snow: pd.Series | None, threshold: float) -> pd.Index:
+    """The basins of the snow subset: static `frac_snow` (indexed by basin) above `threshold`;
+    none when the dataset has no frac_snow (None)."""
+    if frac_snow is None:
+        return pd.Index([])
+    return frac_snow.index[frac_snow.to_numpy() > threshold]
+
+
 def with_subsets(
     scores: pd.DataFrame, target: str, frac_snow: pd.Series | None, threshold: float
 ) -> pd.DataFrame:
@@ -35,8 +43,7 @@ def with_subsets(
     `frac_snow` is indexed by basin; None (the dataset has no frac_snow) gives no snow subset."""
     out = [scores.assign(subset="all")]
     if target in SNOW_SUBSET_TARGETS and frac_snow is not None:
-        snowy = frac_snow.index[frac_snow.to_numpy() > threshold]
-        out.append(scores[scores["basin"].isin(snowy)].assign(subset="snow"))
+        out.append(scores[scores["basin"].isin(snow_basins(frac_snow, threshold))].assign(subset="snow"))
     return pd.concat(out, ignore_index=True)
 
 

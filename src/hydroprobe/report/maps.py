@@ -92,6 +92,20 @@ def era5_land_grid(era5_dir: str | Path, variable: str = "swvl1") -> LandGrid | 
     return land_grid(da["latitude"].values, da["longitude"].values, values)
 
 
+# static attributes that colour the map of the study area, in order of preference
+CATCHMENT_ATTRIBUTES = {"frac_snow": "fraction of precipitation falling as snow", "area": "area (km²)"}
+
+
+def catchment_attribute(dataset) -> tuple[str, pd.Series]:
+    """(label, per-basin values indexed by basin as str) of the first of `CATCHMENT_ATTRIBUTES`
+    the basin dataset holds; all NaN, labelled "catchment", when it holds none."""
+    index = [str(b) for b in dataset["basin"].values]
+    for name, label in CATCHMENT_ATTRIBUTES.items():
+        if name in dataset:
+            return label, pd.Series(dataset[name].values.astype(float), index=index)
+    return "catchment", pd.Series(np.nan, index=index)
+
+
 def scale_geometries(geometries: Mapping, factor: float) -> dict:
     """Geometries with their coordinates multiplied by `factor` (metres -> km: 1e-3)."""
     from shapely import affinity
