@@ -88,3 +88,17 @@ def test_stage_table_sums_jobs_time_memory_and_output_size_per_rule(tmp_path):
     assert table.loc["all rules", "jobs"] == 3
     assert table.loc["all rules", "output_mb"] == 1.5
     assert table.index[0] == "train_lstm"  # costliest first
+
+
+def test_dag_dry_run_benchmark_counts_the_jobs_of_every_probe_setting():
+    out = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "dag_dry_run.py"), "--seeds", "1"],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    ).stdout
+    jobs = dict(re.findall(r"^(\w+)\s+(\d+)$", out, flags=re.M))
+    assert int(jobs["train_lstm"]) == 1
+    assert int(jobs["fit_probe"]) > 20  # more than the preset's one kind and feature
+    assert re.search(r"\d+ jobs planned in \d+\.\d s", out), out
