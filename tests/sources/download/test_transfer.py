@@ -1,4 +1,4 @@
-"""HTTP download and safe unpacking, with fakes instead of the network."""
+"""HTTP download and safe unpacking: with fake openers, and through a local HTTP server."""
 
 from __future__ import annotations
 
@@ -9,14 +9,19 @@ import tarfile
 import zipfile
 
 import pytest
+from http_server import http_server_fixture  # noqa: F401  (provides the http_server fixture)
 
 from hydroprobe.errors import InputDataError
 from hydroprobe.sources.download.transfer import (
+    archive_kind,
     download,
+    file_sha256,
+    require_archive,
     safe_extract,
     safe_extract_tar,
     safe_extract_zip,
     unzip_single_netcdf,
+    verify_zip,
 )
 
 UNSAFE_NAMES = ["../evil", "a/../../evil", "/abs", "C:/windows/evil", "..\\evil"]
@@ -169,3 +174,88 @@ def test_unzip_single_netcdf(tmp_path):
         unzip_single_netcdf(path)
     assert zipfile.is_zipfile(path)  # left as it was
     assert [p.name for p in tmp_path.iterdir()] == ["piece.nc"]
+
+
+# ---- through a real HTTP server (tests/http_server.py) ----
+
+
+def test_download_over_http(http_server, tmp_path):
+    data = bytes(range(256)) * 40
+    url = http_server.serve("/f.bin", data)
+    target = download(url, tmp_path / "f.bin", sha256=hashlib.sha256(data).hexdigest(), chunk=1000)
+    assert target.read_bytes() == data
+    assert [p.name for p in tmp_path.iterdir()] == ["f.bin"]
+
+
+@pytest.mark.parametrize("status", [404, 500])
+def test_http_error_names_the_url_and_leaves_nothing(http_server, tmp_path, status):
+    url = http_server.serve("/f.zip", "<html>gone</html>", status=status)
+    with pytest.raises(InputDataError, match=rf"^{url}: download failed \(HTTP Error {status}") as err:
+        download(url, tmp_path / "f.zip")
+    assert "\n" not in str(err.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_truncated_transfer_is_refused_and_a_rerun_succeeds(http_server, tmp_path):
+    data = b"z" * 10_000
+    url = http_server.serve("/f.zip", data, truncate_after=4_000)
+    with pytest.raises(InputDataError, match=rf"^{url}: incomplete download \(4000 of 10000 bytes\)$"):
+        download(url, tmp_path / "f.zip")
+    assert list(tmp_path.iterdir()) == []
+    http_server.serve("/f.zip", data)  # the service recovers
+    assert download(url, tmp_path / "f.zip").read_bytes() == data
+
+
+def test_wrong_declared_size_is_refused(http_server, tmp_path):
+    url = http_server.serve("/f.zip", b"x" * 100)
+    with pytest.raises(InputDataError, match=rf"^{url}: size 100 bytes, expected 101"):
+        download(url, tmp_path / "f.zip", size=101)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_require_archive_tells_a_web_page(tmp_path):
+    page = tmp_path / "f.zip"
+    page.write_text("\n  <!DOCTYPE html><html><body>Please log in</body></html>")
+    with pytest.raises(
+        InputDataError, match=r"^https://x.invalid/f.zip: the server sent a web page, not a zip"
+    ):
+        require_archive(page, "https://x.invalid/f.zip", kinds=("zip",))
+    page.write_bytes(b"\x00\x01 binary junk")
+    with pytest.raises(InputDataError, match="not a readable zip or tar archive"):
+        require_archive(page, "u")
+    with tarfile.open(tmp_path / "a.tar.xz", "w:xz") as archive:
+        archive.addfile(tarfile.TarInfo("empty"), io.BytesIO(b""))
+    assert require_archive(tmp_path / "a.tar.xz", "u") == "tar"
+    with pytest.raises(InputDataError, match="not a readable zip archive"):
+        require_archive(tmp_path / "a.tar.xz", "u", kinds=("zip",))
+
+
+def test_tar_xz_unpacked_and_a_truncated_one_refused(tmp_path):
+    path = tmp_path / "a.tar.xz"
+    payload = bytes(range(256)) * 400  # large enough to span several xz blocks of output
+    with tarfile.open(path, "w:xz") as archive:
+        info = tarfile.TarInfo("top/data.bin")
+        info.size = len(payload)
+        archive.addfile(info, io.BytesIO(payload))
+    assert archive_kind(path) == "tar"
+    assert (safe_extract(path, tmp_path / "out") / "top" / "data.bin").read_bytes() == payload
+    cut = tmp_path / "cut.tar.xz"
+    cut.write_bytes(path.read_bytes()[:-40])
+    with pytest.raises(InputDataError, match="cut.tar.xz: not a readable tar archive"):
+        safe_extract_tar(cut, tmp_path / "cut")
+    assert not (tmp_path / "cut").exists()
+
+
+def test_verify_zip_finds_a_damaged_member(tmp_path):
+    path = tmp_path / "a.zip"
+    with zipfile.ZipFile(path, "w") as zf:  # stored, so the member's bytes sit plainly in the file
+        zf.writestr("data/a.csv", b"gauge_id,p_mean\n" + b"1001,2.5\n" * 200)
+    assert verify_zip(path) is None
+    raw = bytearray(path.read_bytes())
+    at = raw.index(b"1001,2.5")
+    raw[at : at + 4] = b"9999"
+    path.write_bytes(bytes(raw))
+    assert verify_zip(path) == "member 'data/a.csv' is damaged"
+    path.write_bytes(b"<html>")
+    assert verify_zip(path).startswith("not a readable zip")
+    assert file_sha256(path) == hashlib.sha256(b"<html>").hexdigest()

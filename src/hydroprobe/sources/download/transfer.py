@@ -6,6 +6,9 @@
   that is a link, has an absolute name or a drive letter, or would land outside the
   destination (``../``); tar entries also go through tarfile's ``data`` filter (no devices, no
   setuid bits);
+* `require_archive` tells a downloaded archive from what servers send instead (an HTML login,
+  licence or error page with status 200) before anything is unpacked; `verify_zip` reads every
+  member of a zip kept from an earlier run against its CRC before it is reused;
 * `unzip_single_netcdf` replaces a zip that holds exactly one NetCDF file by that file (the CDS
   may still deliver a zip where a NetCDF file was asked for).
 
@@ -15,6 +18,7 @@ Every failure raises `InputDataError` with one line naming the URL, archive or e
 from __future__ import annotations
 
 import hashlib
+import lzma
 import os
 import re
 import shutil
@@ -22,6 +26,7 @@ import stat
 import tarfile
 import urllib.request
 import zipfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -95,6 +100,8 @@ def download(
 
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
+# what a truncated or corrupt zip/gzip/bzip2/xz stream raises while it is read
+_DAMAGED_STREAM = (tarfile.TarError, zipfile.BadZipFile, OSError, EOFError, zlib.error, lzma.LZMAError)
 
 
 def _unsafe_reason(name: str, is_link: bool, root: Path) -> str | None:
@@ -145,10 +152,13 @@ def safe_extract_tar(tar_path: str | os.PathLike, dest: str | os.PathLike) -> Pa
         raise InputDataError("extracting tar archives safely needs Python >= 3.11.4")
     try:
         archive = tarfile.open(tar_path)
-    except (tarfile.TarError, OSError) as err:
+    except _DAMAGED_STREAM as err:
         raise InputDataError(f"{tar_path}: not a readable tar archive ({err})") from None
     with archive:
-        members = archive.getmembers()
+        try:
+            members = archive.getmembers()  # reads the whole compressed stream: damage shows here
+        except _DAMAGED_STREAM as err:
+            raise InputDataError(f"{tar_path}: not a readable tar archive ({err})") from None
         root = dest.resolve()
         for member in members:
             reason = _unsafe_reason(member.name, member.issym() or member.islnk(), root)
@@ -164,11 +174,60 @@ def safe_extract_tar(tar_path: str | os.PathLike, dest: str | os.PathLike) -> Pa
     return dest
 
 
+def archive_kind(path: str | os.PathLike) -> str | None:
+    """``"zip"``, ``"tar"`` (plain, gzip, bzip2 or xz) or None, from the file's bytes, not its name."""
+    if zipfile.is_zipfile(path):
+        return "zip"
+    try:
+        return "tar" if tarfile.is_tarfile(path) else None
+    except _DAMAGED_STREAM:
+        return None
+
+
+_HTML_STARTS = (b"<!doctype html", b"<html", b"<?xml", b"<head", b"<body")
+
+
+def require_archive(path: str | os.PathLike, url: str, kinds: tuple[str, ...] = ("zip", "tar")) -> str:
+    """The kind of archive at ``path`` (downloaded from ``url``), one of ``kinds``; otherwise an
+    `InputDataError` naming the URL, saying whether the server sent a web page instead."""
+    kind = archive_kind(path)
+    if kind in kinds:
+        return kind
+    with open(path, "rb") as f:
+        start = f.read(512).lstrip().lower()
+    expected = " or ".join(kinds)
+    if start.startswith(_HTML_STARTS):
+        raise InputDataError(
+            f"{url}: the server sent a web page, not a {expected} archive (a login, licence or error page?)"
+        )
+    raise InputDataError(f"{url}: the downloaded file is not a readable {expected} archive")
+
+
+def file_sha256(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
+    """The SHA-256 of a file on disk, in lower-case hex."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify_zip(path: str | os.PathLike) -> str | None:
+    """Why the zip at ``path`` cannot be trusted (not a zip, a member failing its CRC), or None."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            bad = zf.testzip()
+    except (*_DAMAGED_STREAM, NotImplementedError) as err:
+        return f"not a readable zip ({err})"
+    return f"member {bad!r} is damaged" if bad else None
+
+
 def safe_extract(archive: str | os.PathLike, dest: str | os.PathLike) -> Path:
     """Extract a zip or tar archive (plain or compressed) into ``dest``, checked entry by entry."""
-    if zipfile.is_zipfile(archive):
+    kind = archive_kind(archive)
+    if kind == "zip":
         return safe_extract_zip(archive, dest)
-    if tarfile.is_tarfile(archive):
+    if kind == "tar":
         return safe_extract_tar(archive, dest)
     raise InputDataError(f"{archive}: neither a zip nor a tar archive")
 
