@@ -17,6 +17,7 @@ trained model is written.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import pickle
@@ -63,9 +64,15 @@ def fingerprint(**parts) -> str:
 
 
 def _torch_save_atomic(obj: dict, path: str | os.PathLike) -> Path:
-    """``torch.save`` to a temporary sibling, flushed to disk, then moved into place."""
+    """``torch.save`` to a temporary sibling, flushed to disk, then moved into place.
+
+    The checkpoint is serialised in memory and written in one call (checkpoints are small): a
+    full disk then surfaces as its own ``OSError``, which ``atomic_output`` turns into one line
+    naming the file, rather than as torch's zip writer failing on the truncated file after it."""
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
     with atomic_output(path) as tmp, open(tmp, "wb") as fh:
-        torch.save(obj, fh)
+        fh.write(buffer.getbuffer())
         fh.flush()
         os.fsync(fh.fileno())
     return Path(path)
