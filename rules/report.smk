@@ -23,6 +23,8 @@ rule summarise_probes:
         "results/benchmarks/summarise_probes.tsv"
     conda:
         "../envs/hydroprobe.yaml"
+    params:
+        bootstrap=config["report"]["bootstrap"],
     script:
         "../workflow_scripts/summarise_probes.py"
 

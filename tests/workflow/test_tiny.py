@@ -43,6 +43,10 @@ def test_tiny_run_writes_every_table(tiny_run):
         "median_nse",
         "n_no_variance",
         "n_no_data",
+        "median_r_lo",
+        "median_r_hi",
+        "median_nse_lo",
+        "median_nse_hi",
     ]
     assert set(summary["model"]) == {"trained", "untrained", "inputs"}
     assert set(summary["target"]) == {"swvl1", "swvl2", "swvl3", "swvl4", "sd"}
