@@ -15,13 +15,17 @@ time so that decades of data never need to fit in memory.
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 
 from hydroprobe.errors import InputDataError
+from hydroprobe.sources.era5_land_units import UNITS, conversion_text, to_era5_land_unit
 
 # Accumulated ERA5-Land fields (sums since 00 UTC): a mean of their hourly values is meaningless.
 ACCUMULATED = frozenset(
@@ -50,6 +54,41 @@ ACCUMULATED = frozenset(
 _RENAME = {"valid_time": "time", "lat": "latitude", "lon": "longitude"}
 _DROP = ("number", "expver", "step", "surface", "depthBelowLandLayer")
 TIME_CHUNK = 366
+# Dataset attribute of `open_era5_land`: variable -> the days its folder lacks within the span
+# of the data read (JSON), e.g. {"swvl1": "years 1990-1991 missing from era5/swvl1"}.
+MISSING_TIME = "era5_land_missing_time"
+
+log = logging.getLogger("hydroprobe")
+
+
+def _first_line(err: Exception) -> str:
+    return (str(err).strip().splitlines() or [type(err).__name__])[0]
+
+
+def _check_not_truncated(path: Path) -> None:
+    """A truncated classic (NetCDF-3) file opens and reads zeros where its data are cut off;
+    scipy's reader maps every variable onto the file and fails when one reaches past its end.
+    (A truncated NetCDF-4/HDF5 file does not open at all.)"""
+    from scipy.io import netcdf_file
+
+    with open(path, "rb") as f:
+        if f.read(4) not in (b"CDF\x01", b"CDF\x02"):  # scipy reads these two classic formats
+            return
+    try:
+        netcdf_file(path, mmap=True).close()
+    except (ValueError, TypeError, OSError):
+        raise InputDataError(f"{path}: truncated NetCDF file (its variables reach past its end)") from None
+
+
+def _open_file(path: Path) -> xr.Dataset:
+    try:
+        ds = xr.open_dataset(path, chunks={})
+    except (OSError, ValueError, RuntimeError) as err:
+        raise InputDataError(
+            f"{path}: cannot open as NetCDF: truncated or not a NetCDF file ({_first_line(err)})"
+        ) from None
+    _check_not_truncated(path)
+    return ds
 
 
 def _normalise(ds: xr.Dataset, path: Path, variable: str) -> xr.DataArray:
@@ -70,6 +109,68 @@ def _normalise(ds: xr.Dataset, path: Path, variable: str) -> xr.DataArray:
     return da.transpose("time", "latitude", "longitude")
 
 
+def _oriented(da: xr.DataArray, path: Path) -> xr.DataArray:
+    """Latitude ascending and longitude -180..180 ascending, whichever way round the file is:
+    the values follow their coordinates, so a file stored south->north reads the same as one
+    stored north->south (the CDS order)."""
+    step = np.diff(da["latitude"].values)
+    if np.all(step < 0):
+        da = da.isel(latitude=slice(None, None, -1))
+    elif not np.all(step > 0):
+        raise InputDataError(f"{path}: latitude is neither ascending nor descending")
+    return _wrap_longitude(da)
+
+
+def _axis_text(values: np.ndarray) -> str:
+    step = f"step {np.median(np.abs(np.diff(values))):g}°, " if values.size > 1 else ""
+    return f"{values.min():g}..{values.max():g} ({step}{values.size} cells)"
+
+
+def _grid_difference(da: xr.DataArray, reference: xr.DataArray) -> str | None:
+    """What differs between the (latitude, longitude) grids of `da` and `reference`: resolution
+    and extent of each axis that differs, or None when they match (to 1/1000 of a cell)."""
+    parts = []
+    for dim in ("latitude", "longitude"):
+        got, want = da[dim].values, reference[dim].values
+        step = float(np.min(np.abs(np.diff(want)))) if want.size > 1 else 1.0
+        if got.shape == want.shape and np.allclose(got, want, rtol=0, atol=1e-3 * step):
+            continue
+        parts.append(f"{dim} {_axis_text(got)} vs {_axis_text(want)}")
+    return "; ".join(parts) or None
+
+
+def _same_grid(da: xr.DataArray, reference: xr.DataArray, what: str, reference_name: str) -> xr.DataArray:
+    """`da` on the coordinates of `reference` (equal up to rounding), or an error naming what
+    differs; without this check, xarray would stop later with an alignment error naming no file."""
+    difference = _grid_difference(da, reference)
+    if difference:
+        raise InputDataError(f"{what}: grid differs from that of {reference_name}: {difference}")
+    return da.assign_coords(latitude=reference["latitude"].values, longitude=reference["longitude"].values)
+
+
+def _report_units(variable: str, folder: Path, changes: list[str | None]) -> None:
+    """One log line per unit converted, one warning for the files without units."""
+    unit = UNITS[variable].name if variable in UNITS else None
+    unitless = changes.count("no units")
+    if unitless:
+        log.warning(
+            "%s: %d of %d file(s) in %s have no units attribute; read as %s",
+            variable,
+            unitless,
+            len(changes),
+            folder,
+            unit,
+        )
+    for given in sorted({c for c in changes if c not in (None, "no units")}):
+        log.info(
+            "%s: %d file(s) in %s converted from %s",
+            variable,
+            changes.count(given),
+            folder,
+            conversion_text(variable, given),
+        )
+
+
 def _open_variable(era5_dir: Path, variable: str, years: list[int] | None) -> xr.DataArray:
     folder = era5_dir / variable
     if not folder.is_dir():
@@ -78,20 +179,22 @@ def _open_variable(era5_dir: Path, variable: str, years: list[int] | None) -> xr
     files = sorted(p for p in folder.glob("*.nc") if not p.name.startswith("."))
     if not files:
         raise InputDataError(f"no .nc file in ERA5-Land variable folder {folder}")
-    parts = []
+    parts, changes = [], []
     for path in files:
-        try:
-            ds = xr.open_dataset(path, chunks={})
-        except (OSError, ValueError) as err:
-            raise InputDataError(f"{path}: cannot open as NetCDF ({err})") from None
-        da = _normalise(ds, path, variable)
+        da = _normalise(_open_file(path), path, variable)
         if years is not None:
             da = da.sel(time=da["time"].dt.year.isin(years))
             if da.sizes["time"] == 0:
                 continue
+        da = _oriented(da, path)
+        if parts:
+            da = _same_grid(da, parts[0], str(path), str(files[0]))
+        da, change = to_era5_land_unit(da, variable, path)
+        changes.append(change)
         parts.append(da)
     if not parts:
         raise InputDataError(f"{folder}: no {variable} data for years {sorted(years)}")
+    _report_units(variable, folder, changes)
     da = xr.concat(parts, dim="time", join="exact") if len(parts) > 1 else parts[0]
     da = da.sortby("time")
     _, first = np.unique(da["time"].values, return_index=True)
@@ -105,6 +208,44 @@ def _wrap_longitude(da: xr.DataArray) -> xr.DataArray:
     if float(lon.max()) > 180:
         da = da.assign_coords(longitude=((lon + 180) % 360) - 180)
     return da.sortby("longitude")
+
+
+def describe_days(days: np.ndarray) -> str:
+    """Sorted days (datetime64[D]) as runs: whole calendar years as ``years 1990-1991``, other
+    runs as ``1995-03-01 to 1995-03-31``; at most five runs named."""
+    breaks = np.flatnonzero(np.diff(days.astype(np.int64)) != 1)
+    starts = np.concatenate([[0], breaks + 1])
+    ends = np.concatenate([breaks, [days.size - 1]])
+    texts = []
+    for s, e in zip(starts, ends):
+        first, last = pd.Timestamp(days[s]), pd.Timestamp(days[e])
+        if (first.month, first.day, last.month, last.day) == (1, 1, 12, 31):
+            texts.append(
+                f"year {first.year}" if first.year == last.year else f"years {first.year}-{last.year}"
+            )
+        else:
+            texts.append(str(first.date()) if s == e else f"{first.date()} to {last.date()}")
+    more = len(texts) - 5
+    return ", ".join(texts[:5]) + (f" and {more} more gap(s)" if more > 0 else "")
+
+
+def _missing_time(arrays: dict[str, xr.DataArray], era5_dir: Path) -> dict[str, str]:
+    """Variable -> the days its folder lacks within the span of all variables read."""
+    days = {name: da["time"].values.astype("datetime64[D]") for name, da in arrays.items()}
+    first = min(d.min() for d in days.values())
+    last = max(d.max() for d in days.values())
+    span = np.arange(first, last + np.timedelta64(1, "D"))
+    missing = {}
+    for name, on_file in days.items():
+        absent = np.setdiff1d(span, on_file)
+        if absent.size:
+            missing[name] = f"{describe_days(absent)} missing from {era5_dir / name}"
+    return missing
+
+
+def missing_time(ds: xr.Dataset) -> dict[str, str]:
+    """What `open_era5_land` found missing: variable -> e.g. ``years 1990-1991 missing from <folder>``."""
+    return json.loads(ds.attrs.get(MISSING_TIME, "{}"))
 
 
 def daily_means(da: xr.DataArray, time_dim: str = "time") -> xr.DataArray:
@@ -159,25 +300,31 @@ def open_era5_land(
 
     Files are read from ``<era5_dir>/<short_name>/*.nc``; several files per variable (e.g.
     one per year) are concatenated along time. ``years`` restricts the time axis. Latitude is
-    sorted ascending and longitude to -180..180. Float32 is kept (m³/m³ or m w.e.).
+    sorted ascending and longitude to -180..180, file by file. Float32 is kept.
+
+    Each file is checked before anything is combined, and an error names it: it must open as
+    NetCDF (not truncated), hold the variable, lie on the grid of the variable's first file
+    (the error says which resolution and extent differ), and be in the variable's ERA5-Land
+    unit (`hydroprobe.sources.era5_land_units`: m³ m⁻³ for ``swvl*``, m w.e. for ``sd``, ...)
+    or one converted to it unambiguously (``%``, ``mm``, ``degC``; logged). A file without a
+    ``units`` attribute is taken as it is, with one warning per variable. Days a variable's
+    folder lacks within the span of all variables read (a missing year) are NaN; they are
+    listed by `missing_time`.
     """
     era5_dir = Path(era5_dir)
     years = None if years is None else [int(y) for y in years]
     arrays = {}
     for variable in variables:
-        da = _open_variable(era5_dir, variable, years)
-        da = _wrap_longitude(da.sortby("latitude"))
-        da = daily_means(da, "time")
+        da = daily_means(_open_variable(era5_dir, variable, years), "time")
+        if arrays:
+            first_name, first = next(iter(arrays.items()))
+            da = _same_grid(da, first, str(era5_dir / variable), f"{first_name} in {era5_dir / first_name}")
         arrays[variable] = da.chunk({"time": TIME_CHUNK, "latitude": -1, "longitude": -1})
-    first_name, first = next(iter(arrays.items()))
-    for name, da in arrays.items():
-        for dim in ("latitude", "longitude"):
-            if not np.array_equal(da[dim].values, first[dim].values):
-                raise InputDataError(
-                    f"{era5_dir / name}: {dim} grid of {name} differs from that of {first_name}"
-                )
+    missing = _missing_time(arrays, era5_dir)
     ds = xr.Dataset(arrays)  # outer join on time: NaN where a variable lacks a day
     ds = ds.sortby("time")
     for name in ds.data_vars:
         ds[name].encoding = {}
+    if missing:
+        ds.attrs[MISSING_TIME] = json.dumps(missing)
     return ds
