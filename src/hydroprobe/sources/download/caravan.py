@@ -1,21 +1,25 @@
 """Caravan (Kratzert et al. 2023, CC-BY-4.0) from its Zenodo record.
 
-The record's file list comes from the Zenodo REST API (`/api/records/<id>`), which also gives
-each file's size and checksum, so nothing about the archive's name or hash is hard-coded. The
-archive (zip or tar.gz) is downloaded through a temporary file, checked, extracted safely into a
-temporary folder beside the destination, and the folder holding `attributes/` and `timeseries/`
-is moved into place only when complete.
+The record's file list comes from the Zenodo REST API (``/api/records/<id>``: ``files``, each
+with ``key``, ``size``, ``checksum`` ``"md5:<hex>"`` and ``links.self``, the file's bytes), so
+nothing about the archive's name or hash is hard-coded. The archive (zip, or tar compressed
+with gzip or xz) is downloaded through a temporary file, checked against that size and md5,
+extracted safely into a temporary folder beside the destination, and the folder holding
+``attributes/`` and ``timeseries/<layout>/`` is moved into place only when complete.
 
-Caravan's versions live in different Zenodo records; `CARAVAN_RECORD` (records/7944025) is the
-default of ``caravan.zenodo_record``, which selects another version. A whole archive is large
-(several GB; the netCDF and csv layouts may come as separate archives in later versions), so a
-local copy via `caravan.path` is often the better choice.
+Since version 1.4 the netCDF and csv time series come as separate archives, and since 1.6 in
+separate records; `CARAVAN_RECORDS` holds the records of the current release (1.6, May 2025:
+``Caravan-csv.tar.gz`` and ``Caravan-nc.tar.gz`` beside ``Caravan-code.zip``), found in public
+code and dataset lists, not checked against Zenodo from here. ``caravan.zenodo_record`` selects
+another version (e.g. 7944025, version 1.2, one ``Caravan.zip`` holding both layouts). A whole
+archive is large (15-25 GB), so a local copy via ``caravan.path`` is often the better choice.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 import urllib.request
 from collections.abc import Callable
@@ -24,62 +28,88 @@ from typing import Any
 
 from hydroprobe.errors import InputDataError
 from hydroprobe.io import atomic_output
-from hydroprobe.sources.download.transfer import download, safe_extract
+from hydroprobe.sources.download.transfer import download, require_archive, safe_extract
 
 ZENODO_API = "https://zenodo.org/api/records/{record}"
-CARAVAN_RECORD = "7944025"
-ARCHIVE_SUFFIXES = (".zip", ".tar.gz", ".tgz")
+CARAVAN_VERSION = "1.6"
+CARAVAN_RECORDS = {"csv": "15530022", "netcdf": "15529786"}
+ARCHIVE_SUFFIXES = (".zip", ".tar.gz", ".tgz", ".tar.xz", ".txz", ".tar.bz2", ".tar")
+# words in an archive's name that say which time-series layout it holds
+LAYOUT_WORDS = {"csv": {"csv"}, "netcdf": {"nc", "netcdf"}}
+NOT_DATA_WORDS = {"code"}  # Caravan-code.zip: the scripts that built the dataset
 
 
 def record_files(
-    record: str, opener: Callable[..., Any] = urllib.request.urlopen, timeout: float = 60
+    record: str,
+    opener: Callable[..., Any] = urllib.request.urlopen,
+    timeout: float = 60,
+    api: str | None = None,
 ) -> list[dict]:
-    """The files of a Zenodo record: dicts with `name`, `url`, `size`, `checksum`."""
-    url = ZENODO_API.format(record=record)
+    """The files of a Zenodo record: dicts with `name`, `url`, `size`, `checksum`.
+
+    ``api`` is the record's address pattern (default `ZENODO_API`, read at call time).
+    """
+    url = (api or ZENODO_API).format(record=record)
     try:
         with opener(url, timeout=timeout) as response:
             meta = json.load(response)
     except Exception as err:
         raise InputDataError(f"{url}: cannot read the Zenodo record ({err})") from None
+    entries = meta.get("files") if isinstance(meta, dict) else None
+    if isinstance(entries, dict):  # the files endpoint's form: {"entries": [...]}
+        entries = entries.get("entries")
     files = []
-    for entry in meta.get("files") or []:
+    for entry in entries or []:
         links = entry.get("links") or {}
-        # the download link: "content" (InvenioRDM), else the legacy API's "self" (also the bytes)
+        name = entry.get("key") or entry.get("filename")
+        # the bytes: "content" where the entry has it (the files endpoint, whose "self" is the
+        # entry's metadata), else "self" (the record endpoint's link to the content)
         link = links.get("content") or links.get("download") or links.get("self")
-        if entry.get("key") and link:
-            files.append(
-                {
-                    "name": entry["key"],
-                    "url": link,
-                    "size": entry.get("size"),
-                    "checksum": entry.get("checksum"),
-                }
-            )
+        if name and link:
+            size = entry.get("size", entry.get("filesize"))
+            files.append({"name": name, "url": link, "size": size, "checksum": entry.get("checksum")})
     if not files:
         raise InputDataError(f"{url}: the Zenodo record lists no files")
     return files
 
 
-def choose_archive(files: list[dict], layout: str = "csv", filename: str | None = None) -> dict:
-    """The archive to fetch: `filename` if given, else the one Caravan archive, else the one
-    whose name says the layout (`csv`, or `nc`/`netcdf`)."""
+def _words(name: str) -> set[str]:
+    return set(re.split(r"[^a-z0-9]+", name.lower()))
+
+
+def choose_archive(
+    files: list[dict], layout: str = "csv", filename: str | None = None, record: str = "?"
+) -> dict:
+    """The archive to fetch: `filename` if given, else the one data archive whose name says the
+    layout (`csv`, or `nc`/`netcdf`), else the one data archive if its name names no layout
+    (version 1.2's ``Caravan.zip`` holds both)."""
+    names = [f["name"] for f in files]
     if filename:
         for f in files:
             if f["name"] == filename:
                 return f
-        raise InputDataError(f"Zenodo record has no file {filename!r}; it has {[f['name'] for f in files]}")
-    archives = [f for f in files if f["name"].lower().endswith(ARCHIVE_SUFFIXES)]
-    if len(archives) > 1:
-        tags = ("nc", "netcdf") if layout == "netcdf" else ("csv",)
-        named = [
-            f for f in archives if any(t in f["name"].lower().replace(".", "-").split("-") for t in tags)
-        ]
-        archives = named or archives
-    if len(archives) != 1:
+        raise InputDataError(f"Zenodo record {record} has no file {filename!r}; it has {names}")
+    if layout not in LAYOUT_WORDS:
+        raise InputDataError(f"config key 'caravan.layout': {layout!r} unknown (csv or netcdf)")
+    archives = [
+        f
+        for f in files
+        if f["name"].lower().endswith(ARCHIVE_SUFFIXES) and not _words(f["name"]) & NOT_DATA_WORDS
+    ]
+    matching = [f for f in archives if _words(f["name"]) & LAYOUT_WORDS[layout]]
+    if len(matching) == 1:
+        return matching[0]
+    other = next(o for o in LAYOUT_WORDS if o != layout)
+    if not matching and archives and all(_words(f["name"]) & LAYOUT_WORDS[other] for f in archives):
         raise InputDataError(
-            f"cannot tell which Caravan archive to fetch among {[f['name'] for f in files]}; set caravan.archive"
+            f"Zenodo record {record} holds the {other} Caravan archive {[f['name'] for f in archives]}, "
+            f"not {layout}; set caravan.layout: {other}, or caravan.zenodo_record to a {layout} record"
         )
-    return archives[0]
+    if not matching and len(archives) == 1:
+        return archives[0]
+    raise InputDataError(
+        f"Zenodo record {record}: cannot tell which Caravan archive to fetch among {names}; set caravan.archive"
+    )
 
 
 def find_caravan_root(root: Path) -> Path | None:
@@ -94,23 +124,28 @@ def find_caravan_root(root: Path) -> Path | None:
 
 def fetch_caravan(
     dest: str | os.PathLike,
-    record: str = CARAVAN_RECORD,
+    record: str | None = None,
     layout: str = "csv",
     archive: str | None = None,
     opener: Callable[..., Any] = urllib.request.urlopen,
 ) -> Path:
     """Download Caravan's archive from Zenodo and unpack it so that `dest` is the Caravan folder.
 
-    `archive` names the record's file to fetch (config ``caravan.archive``); `None` picks it by
-    `layout` (see `choose_archive`).
+    `record` is the Zenodo record (None: the current release's record of `layout`, see
+    `CARAVAN_RECORDS`); `archive` names the record's file to fetch (config ``caravan.archive``),
+    None picks it by `layout` (see `choose_archive`).
 
     The archive is downloaded and unpacked in a temporary folder beside `dest`, and the Caravan
-    folder is moved into place only when complete; `dest` must not exist or be empty.
+    folder is moved into place only when complete; `dest` must not exist or be empty. Nothing is
+    kept after a failure: every run starts from the record's listing.
     """
     dest = Path(dest)
     if dest.exists() and any(dest.iterdir()):
         raise InputDataError(f"{dest}: exists and is not empty; remove it or set caravan.path to it")
-    chosen = choose_archive(record_files(record, opener), layout, archive)
+    record = record or CARAVAN_RECORDS.get(layout)
+    if record is None:
+        raise InputDataError(f"config key 'caravan.layout': {layout!r} unknown (csv or netcdf)")
+    chosen = choose_archive(record_files(record, opener), layout, archive, record)
     dest.parent.mkdir(parents=True, exist_ok=True)
     with (
         atomic_output(dest) as staged,
@@ -123,9 +158,17 @@ def fetch_caravan(
             size=chosen.get("size"),
             checksum=chosen.get("checksum"),
         )
+        require_archive(downloaded, chosen["url"])
         unpacked = safe_extract(downloaded, Path(work) / "unpacked")
+        downloaded.unlink()  # the archive's space, before the folder is moved
         root = find_caravan_root(unpacked)
         if root is None:
-            raise InputDataError(f"{chosen['name']}: no folder with attributes/ and timeseries/ inside")
+            raise InputDataError(f"{chosen['url']}: no folder with attributes/ and timeseries/ inside")
+        if not (root / "timeseries" / layout).is_dir():
+            held = sorted(p.name for p in (root / "timeseries").iterdir() if p.is_dir())
+            raise InputDataError(
+                f"{chosen['url']}: the archive has timeseries/{{{','.join(held)}}}/, not timeseries/{layout}/; "
+                "set caravan.layout to match"
+            )
         root.rename(staged)
     return dest
