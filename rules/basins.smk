@@ -23,6 +23,7 @@ if config["source"] == "caravan":
             dynamic_inputs=config["model"]["dynamic_inputs"],
             target=config["model"]["target"],
             static_inputs=config["model"]["static_inputs"],
+            periods=config["periods"],
         script:
             "../workflow_scripts/build_caravan_dataset.py"
 
@@ -82,5 +83,6 @@ else:
             dynamic_inputs=config["model"]["dynamic_inputs"],
             target=config["model"]["target"],
             static_inputs=config["model"]["static_inputs"],
+            periods=config["periods"],
         script:
             "../workflow_scripts/build_basin_dataset.py"

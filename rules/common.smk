@@ -1,21 +1,25 @@
 # Config validation, the source paths (hydroprobe.sources.paths, as source_paths), wildcard constraints.
 from pathlib import Path
 
-from hydroprobe.config import load_schema, read_basins_file, validate_config
+from hydroprobe.config import exit_on_bad_input, load_schema, read_basins_file, validate_config
 from hydroprobe.probes import grid as probe_grid
 from hydroprobe.sources import paths as source_paths
 
-# Defaults filled in and every key checked; an error names the key and stops the run.
-config.update(validate_config(config, load_schema(Path(workflow.basedir) / "schemas" / "config.schema.yaml")))
+# Defaults filled in and every key checked; an error names the key and stops the run (one line).
+with exit_on_bad_input():
+    config.update(
+        validate_config(config, load_schema(Path(workflow.basedir) / "schemas" / "config.schema.yaml"))
+    )
 
 MODELS = list(probe_grid.LSTM_MODELS)  # the LSTMs whose states are extracted and probed
 
 
 # basins_file becomes the basin list the rules see (a change of the file's content re-runs them).
 if config.get("basins_file"):
-    config["basins"] = read_basins_file(
-        config["basins_file"], workflow.basedir, numeric_ids=config["source"] != "caravan"
-    )
+    with exit_on_bad_input():
+        config["basins"] = read_basins_file(
+            config["basins_file"], workflow.basedir, numeric_ids=config["source"] != "caravan"
+        )
 
 
 wildcard_constraints:
@@ -96,6 +100,7 @@ def final_outputs():
         "results/tables/discharge_scores.csv",
         "results/figures/probe_r_cdf.png",
         # what the states hold per dimension (rules/probes.smk): weight strips and PCA table
+        "results/tables/data_warnings.csv",
         *expand(
             "results/figures/probe_weights_seed{seed}_{features}.png",
             seed=config["seeds"],

@@ -139,6 +139,23 @@ rule plot_maps:
     input:
         **map_source_inputs(),
         scores="results/tables/probe_scores.csv",
+# The gaps in the input data the run went on with, as the basin dataset carries them
+# (hydroprobe.data_warnings): one row each, only the header when there are none.
+rule data_warnings_table:
+    input:
+        "results/basin_dataset.zarr",
+    output:
+        report("results/tables/data_warnings.csv", caption="../report/data_warnings.rst", category="Data"),
+    log:
+        "logs/data_warnings_table.log",
+    benchmark:
+        "results/benchmarks/data_warnings_table.tsv"
+    conda:
+        "../envs/hydroprobe.yaml"
+    script:
+        "../workflow_scripts/data_warnings_table.py"
+
+
         discharge="results/tables/discharge_scores.csv",
         dataset="results/basin_dataset.zarr",
     output:

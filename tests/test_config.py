@@ -62,8 +62,19 @@ def test_model_and_training_defaults_come_from_the_schema(default_config, schema
         (lambda c: c.update(sorce="local"), "'(top level)': unknown key(s) ['sorce']"),
         (lambda c: c["training"].update(epochs=0), "'training.epochs'"),
         (lambda c: c["aggregation"].update(method="mean"), "'aggregation.method'"),
-        (lambda c: c["periods"].update(test=["2008-12-31", "1998-01-01"]), "'periods.test'"),
+        (lambda c: c["training"].update(epochs="two"), "'training.epochs': 'two' is not of type 'integer'"),
+        (
+            lambda c: c["periods"].update(test=["2008-12-31", "1998-01-01"]),
+            "'periods.test': start 2008-12-31 is after end 1998-01-01",
+        ),
+        (lambda c: c["periods"].update(train=["1993-02-30", "1997-12-31"]), "'periods.train': day is out"),
         (lambda c: c["probes"].update(targets=["swvl5"]), "'probes.targets.0'"),
+        (
+            lambda c: c["era5_land"].update(variables=["swvl1", "swvl2", "swvl3", "swvl4"]),
+            "'probes.targets': ['sd'] not in era5_land.variables",
+        ),
+        (lambda c: c.update(basins=[]), "'basins': [] should be non-empty"),
+        (lambda c: c.update(seeds=[]), "'seeds': [] should be non-empty"),
         (lambda c: c["training"].update(device="gpu"), "'training.device'"),
         (lambda c: c.update(source="local"), "'camels_gb.path'"),
     ],
@@ -74,8 +85,8 @@ def test_bad_config_names_the_key(default_config, schema, edit, key):
     with pytest.raises(ConfigError) as err:
         validate_config(config, schema)
     message = str(err.value)
-    assert key in message
-    assert "\n" not in message
+    assert message.startswith(f"config key {key}")
+    assert message.count("config key") == 1 and "\n" not in message
 
 
 def test_key_order_does_not_matter(default_config, schema):
@@ -149,3 +160,27 @@ def test_basins_file_ids_comments_and_errors(tmp_path):
     (tmp_path / "dup.txt").write_text("1001\n1001\n")
     with pytest.raises(ConfigError, match="empty or has duplicate ids"):
         read_basins_file("dup.txt", tmp_path)
+
+
+def test_bad_input_exits_with_its_one_line():
+    from hydroprobe.config import exit_on_bad_input
+
+    with pytest.raises(SystemExit) as exit_info:
+        with exit_on_bad_input():
+            raise ConfigError("config key 'seeds': [] should be non-empty")
+    # sys.exit with a message: Python prints it alone on stderr and exits with status 1
+    assert exit_info.value.code == "ERROR ConfigError: config key 'seeds': [] should be non-empty"
+    with exit_on_bad_input():
+        pass  # good input: nothing happens
+
+
+def test_basins_not_in_the_data_are_named_with_the_data():
+    from hydroprobe.config import check_basins_in_data
+
+    check_basins_in_data(None, [1001], "CAMELS-GB time series in /data")  # every basin
+    check_basins_in_data([1001], [1001, 2002], "CAMELS-GB time series in /data")
+    with pytest.raises(ConfigError) as err:
+        check_basins_in_data([1001, 99999, 5], [1001, 2002], "CAMELS-GB time series in /data")
+    assert str(err.value) == (
+        "config key 'basins': basin(s) 99999, 5 not in the CAMELS-GB time series in /data (2 basins there)"
+    )

@@ -1,15 +1,19 @@
 """Rule catchment_weights: each catchment's weights on the ERA5-Land grid, built once."""
 
 from hydroprobe.basins.weights import compute_catchment_weights
+from hydroprobe.config import check_basins_in_data
 from hydroprobe.io import write_netcdf_atomic
 from hydroprobe.rule_log import rule_log
-from hydroprobe.sources.camels_gb import read_boundaries
+from hydroprobe.sources.camels_gb import list_gauge_ids, read_boundaries
 from hydroprobe.sources.era5_land import open_era5_land
 from hydroprobe.sources.paths import era5_land_input_dir
 
 with rule_log(snakemake.log[0]) as log:
     params = snakemake.params
-    boundaries = read_boundaries(snakemake.input.camels_gb, gauge_ids=params.basins)
+    camels_dir = snakemake.input.camels_gb
+    # the first job that sees the basins: an unknown id stops here, named with the data folder
+    check_basins_in_data(params.basins, list_gauge_ids(camels_dir), f"CAMELS-GB time series in {camels_dir}")
+    boundaries = read_boundaries(camels_dir, gauge_ids=params.basins)
     fields = open_era5_land(era5_land_input_dir(snakemake.input.era5_land), [params.variables[0]])
     # One time step marks the valid (land) cells; sea is NaN in every ERA5-Land file.
     grid = fields[params.variables[0]].isel(time=0).load()

@@ -6,7 +6,10 @@ Errors are one line naming the key at fault, e.g.
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 import jsonschema
@@ -43,6 +46,33 @@ def _describe(error: jsonschema.ValidationError) -> str:
         extra = sorted(set(error.instance) - set(allowed))
         return f"config key '{key}': unknown key(s) {extra}; allowed: {allowed}"
     return f"config key '{key}': {error.message}"
+
+
+@contextlib.contextmanager
+def exit_on_bad_input():
+    """Stop with the one-line message of bad input on stderr and exit status 1, no traceback.
+
+    For the Snakefile: snakemake reports an exception raised while parsing it with a traceback,
+    on stdout, which buries the line that names the key at fault.
+    """
+    try:
+        yield
+    except InputDataError as err:
+        sys.exit(f"ERROR {type(err).__name__}: {err}")
+
+
+def check_basins_in_data(basins: Iterable | None, available: Iterable, data: str) -> None:
+    """Stop when a gauge id of config ``basins`` is not among the ``available`` ones of ``data``
+    (e.g. ``"CAMELS-GB time series in resources/camels_gb"``). ``None`` (every basin) passes."""
+    if basins is None:
+        return
+    available = set(available)
+    missing = [basin for basin in basins if basin not in available]
+    if missing:
+        raise ConfigError(
+            f"config key 'basins': basin(s) {', '.join(map(str, missing))} not in the {data} "
+            f"({len(available)} basins there)"
+        )
 
 
 def load_schema(path: Path = SCHEMA_PATH) -> dict:
@@ -104,10 +134,11 @@ def _check_consistency(config: dict) -> None:
         )
     for name, (start, end) in config["periods"].items():
         try:
-            if pd.Timestamp(start) > pd.Timestamp(end):
-                raise ConfigError(f"config key 'periods.{name}': start {start} is after end {end}")
-        except ValueError as err:
+            start_day, end_day = pd.Timestamp(start), pd.Timestamp(end)
+        except ValueError as err:  # the schema's pattern lets through days like 1993-02-30
             raise ConfigError(f"config key 'periods.{name}': {err}") from None
+        if start_day > end_day:
+            raise ConfigError(f"config key 'periods.{name}': start {start} is after end {end}")
     missing = set(config["probes"]["targets"]) - set(config["era5_land"]["variables"])
     if missing:
         raise ConfigError(f"config key 'probes.targets': {sorted(missing)} not in era5_land.variables")

@@ -7,13 +7,16 @@ import logging
 import sys
 from pathlib import Path
 
+from hydroprobe.errors import InputDataError
+
 
 @contextlib.contextmanager
 def rule_log(log_path: str | Path):
     """Route stdout, stderr and `logging` of a rule script into `log_path`.
 
-    An exception is logged as its one-line message (with its type) before it propagates, so
-    the log names the file, basin or key at fault and Snakemake marks the job failed.
+    An exception is logged as its one-line message (with its type), so the log names the file,
+    basin or key at fault and Snakemake marks the job failed. Bad input (`InputDataError`) then
+    exits with status 1 and no traceback; any other exception propagates with its traceback.
     """
     log_path = Path(log_path)
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -26,6 +29,11 @@ def rule_log(log_path: str | Path):
         try:
             with contextlib.redirect_stdout(log_file), contextlib.redirect_stderr(log_file):
                 yield logging.getLogger("hydroprobe")
+        except InputDataError as err:
+            # bad input, not a bug: its one line in the log (the profiles' show-failed-logs prints
+            # it on snakemake's stderr), no traceback and no second copy here
+            log_file.write(f"ERROR {type(err).__name__}: {err}\n")
+            raise SystemExit(1) from None
         except Exception as err:
             log_file.write(f"ERROR {type(err).__name__}: {err}\n")
             print(f"ERROR {type(err).__name__}: {err}", file=sys.stderr)

@@ -142,3 +142,23 @@ def test_bf16_precision_runs_or_falls_back(tmp_path):
     if hist["precision"] == "fp32":
         assert any("bf16" in m for m in logs)
     assert np.isfinite(hist["loss"]).all()
+
+
+def test_basin_without_discharge_in_training_is_left_out_and_not_counted(tmp_path):
+    """Training samples need a target: a basin with none in the training period has no window,
+    and the log counts and names the basins that train, not every basin of the dataset."""
+    ds = basin_world(n_basins=3, end="2001-12-31")
+    train = ("2000-03-01", "2001-12-31")
+    ds["discharge_spec"].loc[{"basin": 2, "time": slice(*train)}] = np.nan
+    logs = []
+    cfg = dict(TRAINING_CFG, epochs=1, samples_per_epoch=64)
+    hist = train_into(tmp_path, ds, cfg, {"train": train}, seed=1, log=logs.append, progress=False)
+    assert hist["n_basins"] == 2
+    assert "training windows over 2 basins" in logs[0]
+    assert logs[1] == (
+        "seed 1: 1 basin(s) left out of training, no window with complete inputs and a target in "
+        "2000-03-01…2001-12-31: 2"
+    )
+    # basins 1 and 3 have a window ending on each of the period's 671 days (complete inputs, a
+    # target among its last predict_last_n days); basin 2 none
+    assert hist["n_samples"] == 2 * 671

@@ -23,6 +23,7 @@ DOWNSTREAM = {
     "summarise_probes": 1,
     "plot_probe_cdfs": 1,
     "discharge_table": 1,
+    "data_warnings_table": 1,
     "analyse_cell_states": 2,
     "plot_probe_weights": 1,
     "pca_summary": 1,

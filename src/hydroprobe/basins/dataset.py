@@ -17,7 +17,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from hydroprobe import data_warnings
+from hydroprobe.config import ConfigError, check_basins_in_data
 from hydroprobe.errors import InputDataError
+from hydroprobe.periods import check_within, overlap, period_slice
 from hydroprobe.sources.camels_gb import list_gauge_ids, read_attributes, read_timeseries
 from hydroprobe.sources.columns import static_arrays
 
@@ -42,7 +45,9 @@ def _select_basins(camels_dir, era5_basins: xr.Dataset, basins: list[int] | None
     if basins is None:
         # Default: every basin that has ERA5-Land series (those whose boundaries were used).
         basins = sorted(era5_ids)
-    basins = [int(b) for b in basins]
+    else:
+        basins = [int(b) for b in basins]
+        check_basins_in_data(basins, camels_ids, f"CAMELS-GB time series in {camels_dir}")
     for b in basins:
         if b not in camels_ids:
             raise InputDataError(f"basin {b}: no CAMELS-GB time series in {camels_dir}")
@@ -122,4 +127,71 @@ def build_basin_dataset(
         static_inputs=list(static_inputs),
         probe_targets=[str(v) for v in era5.data_vars],
     )
-    return ds
+    # the gaps the aggregation went on with travel on with the data
+    return data_warnings.attach(ds, data_warnings.read(era5_basins))
+
+
+def _basin_name(ds: xr.Dataset, index: int) -> str:
+    """``basin 39001``, or the Caravan id (``basin camelsgb_39001``) where the dataset has one."""
+    ids = ds["gauge_id"].values if "gauge_id" in ds.coords else ds["basin"].values
+    return f"basin {ids[index]}"
+
+
+def _dates_with_data(ds: xr.Dataset, names: list[str]) -> pd.DatetimeIndex:
+    """The days on which any basin has a finite value of any of ``names``."""
+    finite = np.zeros(ds.sizes["time"], dtype=bool)
+    for name in names:
+        finite |= ds[name].notnull().any("basin").values
+    return pd.DatetimeIndex(ds["time"].values[finite])
+
+
+def check_against_periods(ds: xr.Dataset, periods: dict, data: str, stage: str) -> xr.Dataset:
+    """Fit the config's ``periods`` to the basin dataset ``ds`` built from ``data`` (e.g.
+    ``"CAMELS-GB time series in resources/camels_gb"``), in the job that builds it, before
+    anything trains.
+
+    Stops (`ConfigError` naming ``periods.<name>``) on a period not inside the dataset's dates,
+    on a training or test period with no day of the probe targets (the probes fit on the one,
+    are scored on the other), and on a training period where no basin has the target. Goes on,
+    with a data warning attached to the returned dataset, where the probe targets cover only
+    part of the training or test period and for each basin without the target in the training
+    period (it is left out of training, but its states are still extracted and probed).
+    """
+    times = pd.DatetimeIndex(ds["time"].values)
+    check_within(periods, times[0], times[-1], data)
+    found: list[data_warnings.DataWarning] = []
+    probe_targets = list(ds.attrs.get("probe_targets", []))
+    probe_days = _dates_with_data(ds, probe_targets)
+    for name in ("train", "test"):
+        start, end = (pd.Timestamp(day) for day in periods[name])
+        span = "no day" if probe_days.empty else f"{probe_days[0]:%Y-%m-%d}…{probe_days[-1]:%Y-%m-%d}"
+        used = None if probe_days.empty else overlap((start, end), probe_days[0], probe_days[-1])
+        if used is None:
+            raise ConfigError(
+                f"config key 'periods.{name}': {start:%Y-%m-%d}…{end:%Y-%m-%d} has no day of the "
+                f"probe targets {', '.join(probe_targets)} in the {data} (they have {span})"
+            )
+        if used != (start, end):
+            data_warnings.warn(
+                found,
+                stage,
+                f"periods.{name}",
+                f"{start:%Y-%m-%d}…{end:%Y-%m-%d} reaches outside the probe targets' dates ({span}): "
+                f"the probes use {used[0]:%Y-%m-%d}…{used[1]:%Y-%m-%d} only",
+            )
+    target = ds.attrs["target"]
+    start, end = periods["train"]
+    has_target = ds[target].sel(time=period_slice(periods["train"])).notnull().any("time").values
+    if not has_target.any():
+        raise ConfigError(
+            f"config key 'periods.train': {start}…{end} has no {target} in any basin of the {data}"
+        )
+    for index in np.flatnonzero(~has_target):
+        data_warnings.warn(
+            found,
+            stage,
+            _basin_name(ds, index),
+            f"no {target} in periods.train {start}…{end}: left out of training "
+            "(its states are still extracted and probed)",
+        )
+    return data_warnings.attach(ds, found)

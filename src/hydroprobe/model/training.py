@@ -105,7 +105,8 @@ def train_lstm(
     defaults; a missing key is a KeyError here, never a second default). ``periods`` needs
     ``train`` and may hold ``validation`` ((start, end), inclusive).
     Returns the training history: ``{"epoch": [...], "loss": [...], "samples_per_s": [...],
-    "val_median_nse": [...], "n_samples": N, "device": str, "precision": str}``.
+    "val_median_nse": [...], "n_samples": N, "n_basins": the basins with a training sample,
+    "device": str, "precision": str}``.
 
     After every epoch the full training state is checkpointed atomically to
     ``<trained_path>.resume/epoch_NNN.pt`` (only the latest kept). With ``resume`` a restarted
@@ -146,6 +147,10 @@ def train_lstm(
             f"in {train_period[0]}…{train_period[1]}"
         )
     sigma = torch.from_numpy(norm.basin_sigma(data.basins))
+    # a basin with no sample (no target in the training period, or no complete input window)
+    # takes no part in training: count and name only the basins that do
+    training_basins = torch.unique(b_idx).tolist()
+    left_out = np.delete(data.basins, training_basins)
 
     model_config = _model_config(model_cfg, training_cfg, data.n_features)
     model = build_model(model_config)
@@ -181,13 +186,19 @@ def train_lstm(
         "samples_per_s": [],
         "val_median_nse": [],
         "n_samples": n_valid,
+        "n_basins": len(training_basins),
         "device": str(device),
         "precision": "bf16" if use_bf16 else "fp32",
     }
     log(
-        f"seed {seed}: {n_valid} training windows over {len(data.basins)} basins on {device} "
+        f"seed {seed}: {n_valid} training windows over {len(training_basins)} basins on {device} "
         f"({history['precision']})"
     )
+    if left_out.size:
+        log(
+            f"seed {seed}: {left_out.size} basin(s) left out of training, no window with complete "
+            f"inputs and a target in {train_period[0]}…{train_period[1]}: {', '.join(map(str, left_out))}"
+        )
 
     resume_directory = checkpoints.resume_dir(trained_path)
     resume_fingerprint = checkpoints.fingerprint(
