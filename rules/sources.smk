@@ -64,6 +64,10 @@ if source_paths.downloads_camels_gb(config):
             "../workflow_scripts/download_camels_gb.py"
 
 
+# Each CDS request holds one unit of the global resource cds_requests (capped in the profiles
+# and by --resources cds_requests=N): the CDS rejects a user's requests beyond a few queued per
+# dataset, so more at once only buys rejections. Retry settings are read by the script from
+# the config, not passed as params, so changing them does not re-download finished files.
 if source_paths.downloads_era5_land(config):
     _era5_dl = config["era5_land"]["download"]
 
@@ -89,8 +93,6 @@ if source_paths.downloads_era5_land(config):
             params:
                 area=_era5_dl["area"],
                 mode=_era5_dl["mode"],
-                attempts=_era5_dl["attempts"],
-                backoff_s=_era5_dl["backoff_s"],
             script:
                 "../workflow_scripts/download_era5_land.py"
 
@@ -127,7 +129,5 @@ if source_paths.downloads_era5_land(config):
             params:
                 area=_era5_dl["area"],
                 mode=_era5_dl["mode"],
-                attempts=_era5_dl["attempts"],
-                backoff_s=_era5_dl["backoff_s"],
             script:
                 "../workflow_scripts/download_era5_land.py"

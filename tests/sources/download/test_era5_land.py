@@ -1,30 +1,44 @@
-"""ERA5-Land CDS downloader with fakes of the network layer (no test touches the network)."""
+"""ERA5-Land CDS downloader: request building, and the REAL cdsapi client driven against a local
+CDS (tests/cds_server.py) that speaks the new CDS API and misbehaves as the real one does."""
 
 from __future__ import annotations
 
-import zipfile
+import logging
+import runpy
+import time
+from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
+import requests
 import xarray as xr
+from cds_server import COST_LIMIT_MESSAGE, JOB_FAILED_MESSAGE, QUEUE_LIMIT_MESSAGE, cds_server, unused_url
 
 from hydroprobe.errors import InputDataError
 from hydroprobe.sources.download import era5_land as dl
 from hydroprobe.sources.download.era5_land import (
+    FORM_FIELDS,
+    NEW_CDS_URL,
     PAPER_AREA,
     CdsRequestError,
+    RetryPolicy,
     build_request,
+    check_netcdf,
+    download,
     hourly_to_daily,
-    make_client,
+    read_credentials,
     redact,
-    retrieve,
 )
 from hydroprobe.sources.era5_land import open_era5_land
 from hydroprobe.sources.paths import era5_land_file
 
+ROOT = Path(__file__).resolve().parents[3]
 FAKE_KEY = "abcd1234-5678-90ef-fake-key000000000"
 HOURS = [f"{h:02d}:00" for h in range(24)]
+SMALL_AREA = [58.6, -7.5, 58.0, -7.0]
+TEST_POLICY = RetryPolicy(attempts=3, backoff_s=2.0, backoff_max_s=3.0)
 
 
 def _write_nc(path, var="swvl1", days=2, start="2000-02-28", freq="1h"):
@@ -49,33 +63,13 @@ def _write_nc(path, var="swvl1", days=2, start="2000-02-28", freq="1h"):
     return ds
 
 
-class HttpError(Exception):
-    def __init__(self, status, text):
-        super().__init__(text)
-        self.response = type("R", (), {"status_code": status})()
-
-
-class FakeClient:
-    key = FAKE_KEY
-
-    def __init__(self, failures=(), writer=_write_nc):
-        self.failures = list(failures)
-        self.writer = writer
-        self.calls = []
-
-    def retrieve(self, name, request, target):
-        self.calls.append((name, request, target))
-        if self.failures:
-            raise self.failures.pop(0)
-        self.writer(target)
-        return target
+# --------------------------------------------------------------------------- requests
 
 
 def test_hourly_request_exact_leap_february():
     dataset, req = build_request("swvl1", 2000, 2)
     assert dataset == "reanalysis-era5-land"
     assert req == {
-        "product_type": "reanalysis",
         "variable": ["volumetric_soil_water_layer_1"],
         "year": "2000",
         "month": "02",
@@ -99,7 +93,6 @@ def test_daily_request_exact():
     dataset, req = build_request("swvl4", 1995, mode="daily", area=[61, -8, 49.9, 2])
     assert dataset == "derived-era5-land-daily-statistics"
     assert req == {
-        "product_type": "reanalysis",
         "variable": ["volumetric_soil_water_layer_4"],
         "year": "1995",
         "month": [f"{m:02d}" for m in range(1, 13)],
@@ -108,9 +101,14 @@ def test_daily_request_exact():
         "time_zone": "utc+00:00",
         "frequency": "1_hourly",
         "area": [61.0, -8.0, 49.9, 2.0],
-        "data_format": "netcdf",
-        "download_format": "unarchived",
     }
+
+
+def test_requests_hold_only_their_form_fields():
+    for mode, month in (("hourly", 1), ("daily", None)):
+        dataset, req = build_request("swvl1", 2000, month, mode=mode)
+        assert set(req) <= set(FORM_FIELDS[dataset])
+        assert "product_type" not in req
 
 
 def test_bad_request_arguments():
@@ -122,119 +120,37 @@ def test_bad_request_arguments():
         build_request("swvl1", 2000, 1, mode="weekly")
 
 
-def test_retry_then_success(tmp_path):
-    client = FakeClient(
-        failures=[
-            HttpError(429, "429 Too Many Requests: rate limit exceeded"),
-            ConnectionError("connection reset by peer"),
-        ]
-    )
-    slept = []
-    dataset, req = build_request("swvl1", 2000, 2)
-    target = era5_land_file(tmp_path, "swvl1", 2000, 2)
-    out = retrieve(client, dataset, req, target, backoff_s=30, sleep=slept.append)
-    assert out == target and target.is_file()
-    assert slept == [30, 60]
-    assert len(client.calls) == 3
-    # written under a temporary name beside the target, never at the target itself
-    for _, _, tmp in client.calls:
-        assert tmp != str(target) and str(tmp).startswith(str(target.parent))
-    assert sorted(p.name for p in target.parent.iterdir()) == [target.name]
-    # readable by the project's reader
-    ds = open_era5_land(tmp_path, ["swvl1"])
-    assert ds.sizes["time"] == 2
+def test_retry_policy_doubles_up_to_its_cap():
+    policy = RetryPolicy(attempts=5, backoff_s=30, backoff_max_s=100)
+    assert policy.delays() == [30, 60, 100, 100]
+    assert policy.max_wait_s == 290
+    assert RetryPolicy(attempts=1, backoff_s=30, backoff_max_s=100).delays() == []
 
 
-def test_retry_gives_up(tmp_path):
-    client = FakeClient(failures=[HttpError(503, "503 Service Unavailable")] * 3)
-    slept = []
-    dataset, req = build_request("swvl1", 2000, 2)
-    target = era5_land_file(tmp_path, "swvl1", 2000, 2)
-    with pytest.raises(CdsRequestError, match="after 3 attempts"):
-        retrieve(client, dataset, req, target, attempts=3, backoff_s=2, sleep=slept.append)
-    assert slept == [2, 4]
-    assert list(target.parent.iterdir()) == []
-
-
-@pytest.mark.parametrize("content", [b"", b"garbage, not netcdf" * 10, "truncate"])
-def test_partial_file_never_left(tmp_path, content):
-    def writer(path):
-        if content == "truncate":
-            _write_nc(path)
-            data = open(path, "rb").read()
-            open(path, "wb").write(data[: len(data) // 2])
-        else:
-            open(path, "wb").write(content)
-
-    client = FakeClient(writer=writer)
-    slept = []
-    dataset, req = build_request("swvl1", 2000, 2)
-    target = era5_land_file(tmp_path, "swvl1", 2000, 2)
-    with pytest.raises(CdsRequestError, match="not readable"):
-        retrieve(client, dataset, req, target, attempts=2, sleep=slept.append)
-    assert len(client.calls) == 2 and slept == [30]
-    assert list(target.parent.iterdir()) == []  # neither target nor temp
-
-
-def test_zipped_delivery_is_unzipped(tmp_path):
-    def writer(path):
-        inner = tmp_path / "inner.nc"
-        _write_nc(inner)
-        with zipfile.ZipFile(path, "w") as zf:
-            zf.write(inner, "data_stream-oper_stepType-instant.nc")
-        inner.unlink()
-
-    dataset, req = build_request("swvl1", 2000, 2)
-    target = era5_land_file(tmp_path, "swvl1", 2000, 2)
-    retrieve(FakeClient(writer=writer), dataset, req, target, sleep=lambda s: None)
-    assert not zipfile.is_zipfile(target)
-    assert open_era5_land(tmp_path, ["swvl1"]).sizes["time"] == 2
-    assert [p.name for p in target.parent.iterdir()] == [target.name]
-
-
-def test_wrong_variable_refused(tmp_path):
-    client = FakeClient(writer=lambda p: _write_nc(p, var="swvl2"))
-    dataset, req = build_request("swvl1", 2000, 2)
-    target = era5_land_file(tmp_path, "swvl1", 2000, 2)
-    with pytest.raises(CdsRequestError, match="lacks variable 'swvl1'"):
-        retrieve(client, dataset, req, target, sleep=lambda s: None)
-    assert len(client.calls) == 1
-    assert list(target.parent.iterdir()) == []
-
-
-@pytest.mark.parametrize(
-    "err",
-    [
-        Exception(
-            "400 Client Error: Bad Request for url: https://cds/api?key="
-            + FAKE_KEY
-            + "\nRequest too large. Cost 64512 over 60000 limit. Please, reduce your selection."
-        ),
-        HttpError(403, "403 Client Error: Forbidden\nrequired licences not accepted; key " + FAKE_KEY),
-        RuntimeError("cost limits exceeded (key " + FAKE_KEY + ")"),
-    ],
-)
-def test_permanent_error_at_once_key_redacted(tmp_path, err):
-    client = FakeClient(failures=[err])
-    slept = []
-    dataset, req = build_request("swvl1", 2000, 2)
-    target = era5_land_file(tmp_path, "swvl1", 2000, 2)
-    with pytest.raises(CdsRequestError) as info:
-        retrieve(client, dataset, req, target, sleep=slept.append)
-    text = str(info.value)
-    assert FAKE_KEY not in text and "\n" not in text
-    assert "too large" in text.lower() or "licence" in text or "cost limits" in text
-    assert slept == [] and len(client.calls) == 1
-    assert list(target.parent.iterdir()) == []
+def _http_error(status, text):
+    response = requests.Response()
+    response.status_code = status
+    return requests.HTTPError(text, response=response)
 
 
 def test_is_transient_classification():
-    assert dl.is_transient(HttpError(429, "x"))
-    assert dl.is_transient(HttpError(502, "x"))
+    assert dl.is_transient(_http_error(429, "429 Client Error: Too Many Requests"))
+    assert dl.is_transient(_http_error(502, "502 Server Error"))
+    assert dl.is_transient(
+        _http_error(400, f"400 Client Error | The job has been rejected | {QUEUE_LIMIT_MESSAGE}")
+    )
+    assert dl.is_transient(requests.ConnectionError("[Errno 111] Connection refused"))
+    assert dl.is_transient(requests.exceptions.ChunkedEncodingError("Connection broken: IncompleteRead"))
+    assert dl.is_transient(RuntimeError("Download failed: downloaded 10 byte(s) out of 20"))
     assert dl.is_transient(TimeoutError("read timed out"))
-    assert not dl.is_transient(HttpError(401, "Unauthorized"))
-    assert not dl.is_transient(HttpError(400, "Bad Request"))
-    assert not dl.is_transient(ValueError("Request too large"))
+    assert not dl.is_transient(_http_error(400, "400 Client Error: Bad Request | invalid request"))
+    assert not dl.is_transient(_http_error(401, "401 Client Error: Unauthorized"))
+    assert not dl.is_transient(
+        _http_error(403, f"403 Client Error | cost limits exceeded | {COST_LIMIT_MESSAGE}")
+    )
+    assert not dl.is_transient(
+        _http_error(400, f"400 Client Error | The job has failed | {JOB_FAILED_MESSAGE}")
+    )
 
 
 def test_redact():
@@ -243,67 +159,270 @@ def test_redact():
     assert redact("nothing", None) == "nothing"
 
 
-def test_missing_credentials(tmp_path, monkeypatch):
+def test_check_netcdf_refuses_wrong_variable(tmp_path):
+    _write_nc(tmp_path / "f.nc", var="swvl2")
+    with pytest.raises(CdsRequestError, match="lacks variable 'swvl1'"):
+        check_netcdf(tmp_path / "f.nc", "swvl1")
+    check_netcdf(tmp_path / "f.nc", "swvl2")
+
+
+# --------------------------------------------------------------------------- credentials
+
+
+@pytest.fixture
+def no_credentials(tmp_path, monkeypatch):
     monkeypatch.delenv("CDSAPI_URL", raising=False)
     monkeypatch.delenv("CDSAPI_KEY", raising=False)
     monkeypatch.setenv("CDSAPI_RC", str(tmp_path / "nope.cdsapirc"))
+
+
+def test_missing_credentials(no_credentials):
     with pytest.raises(CdsRequestError) as info:
-        make_client()
+        read_credentials()
     text = str(info.value)
     assert "nope.cdsapirc" in text and "CDSAPI_URL" in text and "CDSAPI_KEY" in text
     assert "\n" not in text
 
 
-class RecordingClient:
-    """Stands in for cdsapi.Client, whose constructor already contacts the CDS."""
-
-    def __init__(self, url=None, key=None, **kwargs):
-        self.url, self.key, self.kwargs = url, key, kwargs
-        # what cdsapi does on construction: a debug line that includes the key
-        kwargs["debug_callback"]("CDSAPI %s", {"url": url, "key": key})
-        kwargs["info_callback"]("Request %s queued, key=%s", "abc", key)
-
-
-def test_make_client_from_env_never_logs_key(tmp_path, monkeypatch, caplog):
-    import cdsapi
-
-    monkeypatch.setattr(cdsapi, "Client", RecordingClient)
-    monkeypatch.setenv("CDSAPI_RC", str(tmp_path / "nope.cdsapirc"))
-    monkeypatch.setenv("CDSAPI_URL", "https://cds.example.invalid/api")
-    monkeypatch.setenv("CDSAPI_KEY", FAKE_KEY)
-    with caplog.at_level("DEBUG", logger="hydroprobe.sources.download.era5_land"):
-        client = make_client(quiet=True)
-    assert client.url == "https://cds.example.invalid/api" and client.key == FAKE_KEY
-    assert client.kwargs["quiet"] is True and client.kwargs["retry_max"] == 5
-    assert "CDSAPI" in caplog.text and "queued" in caplog.text
-    assert FAKE_KEY not in caplog.text
-
-
-def test_make_client_from_rc(tmp_path, monkeypatch):
-    import cdsapi
-
-    monkeypatch.setattr(cdsapi, "Client", RecordingClient)
+def test_credentials_read_as_cdsapi_does(tmp_path, monkeypatch, no_credentials):
     rc = tmp_path / "rc"
     rc.write_text(f"url: https://cds.example.invalid/api\nkey: {FAKE_KEY}\n")
-    monkeypatch.delenv("CDSAPI_URL", raising=False)
-    monkeypatch.delenv("CDSAPI_KEY", raising=False)
     monkeypatch.setenv("CDSAPI_RC", str(rc))
-    assert make_client().key == FAKE_KEY
+    assert read_credentials() == ("https://cds.example.invalid/api", FAKE_KEY, str(rc))
+    monkeypatch.setenv("CDSAPI_URL", "https://other.invalid/api")
+    monkeypatch.setenv("CDSAPI_KEY", "0000aaaa-1111-2222-3333-444455556666")
+    assert read_credentials() == (
+        "https://other.invalid/api",
+        "0000aaaa-1111-2222-3333-444455556666",
+        "CDSAPI_KEY",
+    )
 
 
-def test_make_client_error_redacted(tmp_path, monkeypatch):
-    import cdsapi
+@pytest.mark.parametrize("where", ["rc", "env"])
+def test_legacy_key_refused_before_any_request(tmp_path, monkeypatch, no_credentials, where):
+    legacy = "123456:" + FAKE_KEY
+    with cds_server(FAKE_KEY) as server:
+        if where == "rc":
+            rc = tmp_path / "rc"
+            rc.write_text(f"url: {server.url}\nkey: {legacy}\n")
+            monkeypatch.setenv("CDSAPI_RC", str(rc))
+        else:
+            monkeypatch.setenv("CDSAPI_URL", server.url)
+            monkeypatch.setenv("CDSAPI_KEY", legacy)
+        with pytest.raises(CdsRequestError) as info:
+            download("swvl1", 2000, 2, tmp_path / "out.nc", "hourly", SMALL_AREA, RetryPolicy(3, 0, 0), 5, 1)
+        assert sum(server.hits.values()) == 0
+    text = str(info.value)
+    assert "legacy 'UID:KEY'" in text and "personal access token" in text and NEW_CDS_URL in text
+    assert (str(tmp_path / "rc") if where == "rc" else "CDSAPI_KEY") in text
+    assert FAKE_KEY not in text and "\n" not in text
 
-    def broken(**kwargs):
-        raise ValueError(f"bad token {kwargs['key']}\nsecond line")
 
-    monkeypatch.setattr(cdsapi, "Client", broken)
-    monkeypatch.setenv("CDSAPI_URL", "https://cds.example.invalid/api")
+def test_old_api_url_refused(monkeypatch, no_credentials):
+    monkeypatch.setenv("CDSAPI_URL", "https://cds.climate.copernicus.eu/api/v2")
     monkeypatch.setenv("CDSAPI_KEY", FAKE_KEY)
-    with pytest.raises(CdsRequestError) as info:
-        make_client()
-    assert FAKE_KEY not in str(info.value) and "bad token ***" in str(info.value)
-    assert "\n" not in str(info.value)
+    with pytest.raises(
+        CdsRequestError, match="decommissioned old API: use https://cds.climate.copernicus.eu/api$"
+    ):
+        read_credentials()
+
+
+# --------------------------------------------------------------------------- against the local CDS
+
+
+@pytest.fixture
+def cds(monkeypatch, tmp_path):
+    """Start a local CDS with ``cds(*behaviours)``; the client is pointed at it."""
+    servers = []
+
+    def start(*script):
+        server = cds_server(FAKE_KEY, list(script))
+        servers.append(server)
+        running = server.__enter__()
+        monkeypatch.setenv("CDSAPI_URL", running.url)
+        monkeypatch.setenv("CDSAPI_KEY", FAKE_KEY)
+        monkeypatch.setenv("CDSAPI_RC", str(tmp_path / "no.cdsapirc"))
+        return running
+
+    yield start
+    for server in servers:
+        server.__exit__(None, None, None)
+
+
+def _fetch(tmp_path, policy=TEST_POLICY, slept=None, mode="hourly", short="swvl1"):
+    """One download of ``short`` 2000-02 (or 2000, daily) into ``tmp_path/era5``; the retry
+    waits are recorded in ``slept`` instead of slept."""
+    month = 2 if mode == "hourly" else None
+    target = era5_land_file(tmp_path / "era5", short, 2000, month)
+    sleep = (slept if slept is not None else []).append
+    return target, lambda: download(short, 2000, month, target, mode, SMALL_AREA, policy, 10, 1, sleep=sleep)
+
+
+def _files_left(tmp_path):
+    return sorted(p.name for p in (tmp_path / "era5").rglob("*") if p.is_file())
+
+
+def test_success_writes_a_readable_month(cds, tmp_path):
+    server = cds("slow")  # one poll 'running' first: the client waits and polls again
+    target, fetch = _fetch(tmp_path)
+    assert fetch() == target
+    assert server.hits["execute"] == 1 and server.hits["status"] >= 2 and server.hits["download"] == 1
+    [(dataset, inputs)] = server.submitted
+    assert (dataset, inputs) == build_request("swvl1", 2000, 2, area=SMALL_AREA)
+    assert _files_left(tmp_path) == [target.name]
+    with xr.open_dataset(target) as ds:
+        assert ds["swvl1"].sizes["valid_time"] == 29 * 24
+        assert float(ds["swvl1"].min()) >= 0.1 and float(ds["swvl1"].max()) <= 0.5
+    assert open_era5_land(tmp_path / "era5", ["swvl1"]).sizes["time"] == 29  # read as daily means
+
+
+def test_daily_mode_request_accepted_by_its_form(cds, tmp_path):
+    server = cds()
+    target, fetch = _fetch(tmp_path, mode="daily", short="sd")
+    fetch()
+    assert server.submitted[0][0] == "derived-era5-land-daily-statistics"
+    with xr.open_dataset(target) as ds:
+        assert ds["sd"].sizes["valid_time"] == 366  # 2000 is a leap year; 31 April etc. skipped
+
+
+def test_the_local_cds_rejects_fields_outside_the_form(cds, tmp_path):
+    """The server's form check is what makes the two tests above mean something."""
+    server = cds()
+    target, _ = _fetch(tmp_path)
+    dataset, request = build_request("swvl1", 2000, 2, area=SMALL_AREA)
+    client = dl.make_client(timeout_s=10, poll_max_s=1)
+    with pytest.raises(CdsRequestError, match="Unknown field.s.: product_type") as info:
+        dl.retrieve(client, dataset, {**request, "product_type": "reanalysis"}, target, RetryPolicy(3, 0, 0))
+    assert "swvl1 2000-02" in str(info.value) and server.hits["execute"] == 1
+
+
+@pytest.mark.parametrize(
+    "first, shown",
+    [
+        ("rate_limited", "Too Many Requests"),
+        ("queue_limited", "Number queued requests for this dataset is temporarily limited"),
+        ("server_error", "500 Server Error"),
+        ("truncated", "download cut short"),
+    ],
+)
+def test_transient_failure_then_success(cds, tmp_path, caplog, first, shown):
+    server = cds(first)
+    slept = []
+    target, fetch = _fetch(tmp_path, slept=slept)
+    with caplog.at_level(logging.WARNING, logger="hydroprobe"):
+        assert fetch() == target
+    assert server.hits["execute"] == 2 and slept == [2.0]
+    assert "attempt 1/3 failed" in caplog.text and shown in caplog.text
+    assert _files_left(tmp_path) == [target.name]
+    with xr.open_dataset(target) as ds:
+        assert ds["swvl1"].sizes["valid_time"] == 29 * 24
+
+
+def test_zipped_delivery_is_unzipped(cds, tmp_path):
+    cds("zipped")
+    target, fetch = _fetch(tmp_path)
+    fetch()
+    assert open_era5_land(tmp_path / "era5", ["swvl1"]).sizes["time"] == 29  # read as daily means
+    assert _files_left(tmp_path) == [target.name]
+
+
+@pytest.mark.parametrize(
+    "behaviour, shown",
+    [
+        ("bad_request", "invalid request | Request has not produced a valid combination"),
+        ("cost_limit", f"cost limits exceeded | {COST_LIMIT_MESSAGE}"),
+        ("job_failed", f"The job has failed | {JOB_FAILED_MESSAGE}"),
+        ("licence", "required licences not accepted"),
+        ("unauthorized", "Authentication failed"),
+    ],
+)
+def test_permanent_refusal_stops_at_once_with_the_cds_message(cds, tmp_path, capfd, caplog, behaviour, shown):
+    server = cds(behaviour)
+    slept = []
+    _, fetch = _fetch(tmp_path, slept=slept)
+    with caplog.at_level(logging.DEBUG), pytest.raises(CdsRequestError) as info:
+        fetch()
+    text = str(info.value)
+    assert text.startswith("CDS refused swvl1 2000-02 (reanalysis-era5-land): ") and shown in text
+    assert "\n" not in text
+    assert server.hits["execute"] == 1 and slept == []
+    assert _files_left(tmp_path) == []
+    # licence and unauthorized echo the key in their bodies: it is masked everywhere
+    out, err = capfd.readouterr()
+    for seen in (text, caplog.text, out, err):
+        assert FAKE_KEY not in seen
+    if behaviour in ("licence", "unauthorized"):
+        assert "***" in text
+
+
+@pytest.mark.parametrize("behaviour", ["server_error", "truncated", "queue_limited"])
+def test_gives_up_after_exactly_the_configured_attempts(cds, tmp_path, behaviour):
+    server = cds(*[behaviour] * 4)
+    slept = []
+    _, fetch = _fetch(tmp_path, policy=RetryPolicy(4, 2.0, 3.0), slept=slept)
+    with pytest.raises(
+        CdsRequestError, match=r"^CDS swvl1 2000-02 \(reanalysis-era5-land\) still failing after 4 attempts"
+    ):
+        fetch()
+    # the client's own retries are off: one submission per attempt, waits doubled and capped
+    assert server.hits["execute"] == 4 and slept == [2.0, 3.0, 3.0]
+    assert _files_left(tmp_path) == []  # no partial file, no temporary left behind
+
+
+def test_connection_refused_reported_at_once_and_bounded(tmp_path, monkeypatch, caplog):
+    monkeypatch.setenv("CDSAPI_URL", unused_url())
+    monkeypatch.setenv("CDSAPI_KEY", FAKE_KEY)
+    seen_before_first_wait = []
+    target = era5_land_file(tmp_path / "era5", "swvl1", 2000, 2)
+
+    def sleep(seconds):
+        seen_before_first_wait.append((seconds, caplog.text))
+
+    start = time.monotonic()
+    with caplog.at_level(logging.WARNING, logger="hydroprobe"), pytest.raises(CdsRequestError) as info:
+        download(
+            "swvl1", 2000, 2, target, "hourly", SMALL_AREA, RetryPolicy(3, 5.0, 60.0), 10, 1, sleep=sleep
+        )
+    assert time.monotonic() - start < 10  # no hidden retries inside the client
+    text = str(info.value)
+    assert "swvl1 2000-02" in text and "after 3 attempts" in text and "Connection refused" in text
+    assert [s for s, _ in seen_before_first_wait] == [5.0, 10.0]
+    first_wait_log = seen_before_first_wait[0][1]
+    assert "attempt 1/3 failed (cannot connect to http://127.0.0.1:" in first_wait_log
+    assert not (tmp_path / "era5").exists() or _files_left(tmp_path) == []
+
+
+def test_workflow_script_downloads_and_logs_without_the_key(cds, tmp_path):
+    """The rule's script, as Snakemake runs it, against the local CDS: a licence refusal that
+    echoes the key first (the job fails, one line, key masked), then a success."""
+    server = cds("licence")
+    settings = {"attempts": 2, "backoff_s": 0.01, "backoff_max_s": 0.01, "timeout_s": 10, "poll_max_s": 1}
+    output = tmp_path / "resources/era5_land_hourly/swvl1/era5_land_swvl1_200002.nc"
+
+    def run(log):
+        job = SimpleNamespace(
+            wildcards=SimpleNamespace(short="swvl1", year="2000", month="02"),
+            params=SimpleNamespace(mode="hourly", area=SMALL_AREA),
+            config={"era5_land": {"download": settings}},
+            output=[str(output)],
+            log=[str(log)],
+        )
+        runpy.run_path(str(ROOT / "workflow_scripts/download_era5_land.py"), init_globals={"snakemake": job})
+
+    with pytest.raises((CdsRequestError, SystemExit)):  # rule_log may turn bad input into exit 1
+        run(tmp_path / "refused.log")
+    refused = (tmp_path / "refused.log").read_text()
+    assert "required licences not accepted" in refused and FAKE_KEY not in refused
+    assert not output.exists()
+    run(tmp_path / "ok.log")
+    ok = (tmp_path / "ok.log").read_text()
+    assert "wrote" in ok and FAKE_KEY not in ok
+    assert server.hits["execute"] == 2
+    with xr.open_dataset(output) as ds:
+        assert ds["swvl1"].sizes["valid_time"] == 29 * 24
+
+
+# --------------------------------------------------------------------------- hourly -> daily
 
 
 def test_hourly_to_daily(tmp_path):
@@ -331,26 +450,17 @@ def test_hourly_to_daily_refuses_accumulated(tmp_path):
         hourly_to_daily(tmp_path / "tp.nc", tmp_path / "out.nc")
 
 
-def test_hourly_download_to_daily_files_reads_back_as_daily_means(tmp_path):
-    """The hourly path of the workflow: one month per request, daily means, then the reader."""
-    hourly_dir, daily_dir = tmp_path / "hourly", tmp_path / "daily"
-    written = {}
-
-    def writer(target):
-        written["ds"] = _write_nc(target, days=29, start="2000-02-01")
-
-    dataset, request = build_request("swvl1", 2000, 2, mode="hourly")
-    hourly = retrieve(
-        FakeClient(writer=writer),
-        dataset,
-        request,
-        era5_land_file(hourly_dir, "swvl1", 2000, 2),
-        variable="swvl1",
-    )
+def test_hourly_download_to_daily_files_reads_back_as_daily_means(cds, tmp_path):
+    """The hourly path of the workflow: one month from the local CDS, daily means, the reader."""
+    cds()
+    hourly, fetch = _fetch(tmp_path)
+    fetch()
+    daily_dir = tmp_path / "daily"
     hourly_to_daily(hourly, era5_land_file(daily_dir, "swvl1", 2000, 2))
     daily = open_era5_land(daily_dir, ["swvl1"]).load()
     assert daily.sizes["time"] == 29
-    expected = written["ds"]["swvl1"].resample(valid_time="1D").mean()
-    np.testing.assert_allclose(
-        daily["swvl1"].isel(latitude=slice(None, None, -1)).values, expected.values, rtol=1e-6
-    )
+    with xr.open_dataset(hourly) as ds:
+        expected = ds["swvl1"].resample(valid_time="1D").mean()
+        np.testing.assert_allclose(
+            daily["swvl1"].isel(latitude=slice(None, None, -1)).values, expected.values, rtol=1e-6
+        )

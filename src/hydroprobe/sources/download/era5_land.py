@@ -7,11 +7,18 @@ Two modes, one request per Snakemake job so that a failure re-runs only that pie
 * ``daily`` - ``derived-era5-land-daily-statistics``, one variable x one year, daily means
   computed by the CDS (far less data to transfer).
 
-Credentials come from ``~/.cdsapirc`` (or the file named by ``CDSAPI_RC``) or the
-``CDSAPI_URL``/``CDSAPI_KEY`` environment variables; the new CDS key is the personal access
-token *without* the legacy ``UID:`` prefix. The dataset licences must be accepted once on
-the dataset web pages. The key is never written to a log line or error message: every text
-that may contain it goes through :func:`redact`.
+Requests carry only the fields of the dataset's CDS form (`FORM_FIELDS`).
+
+Credentials are read as cdsapi reads them: ``CDSAPI_URL``/``CDSAPI_KEY``, else ``~/.cdsapirc``
+(or the file named by ``CDSAPI_RC``). The new CDS key is the personal access token; a legacy
+``UID:KEY`` key is refused before any request, because cdsapi would silently send it to the
+decommissioned old API. The key is never written to a log line or error message: every text
+that may contain it goes through :func:`redact`, and the log handlers filter it while a
+request runs.
+
+One retry policy (`RetryPolicy`, from ``era5_land.download``): the client's own retries are
+switched off (``retry_max=1``), so every failure reaches :func:`retrieve` at once, is logged,
+and is retried there only if it is transient, with bounded, doubling waits.
 
 Files are written under a temporary name beside the target and moved into place
 (`hydroprobe.io.atomic_output`) only once they open with xarray and hold the expected variable.
@@ -20,12 +27,15 @@ Files are written under a temporary name beside the target and moved into place
 from __future__ import annotations
 
 import calendar
+import contextlib
 import logging
 import os
 import re
 import time
+import warnings
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -54,8 +64,17 @@ PAPER_AREA = [58.64, -7.57, 49.96, 1.68]
 HOURLY_DATASET = "reanalysis-era5-land"
 DAILY_DATASET = "derived-era5-land-daily-statistics"
 
+# The fields of each dataset's CDS download form ("Show API request" on the dataset page).
+# Neither ERA5-Land form has a product_type (ERA5 single levels has one); the daily
+# statistics are computed on retrieval and always come as NetCDF, so that form has no format.
+FORM_FIELDS = {
+    HOURLY_DATASET: ("variable", "year", "month", "day", "time", "area", "data_format", "download_format"),
+    DAILY_DATASET: ("variable", "year", "month", "day", "daily_statistic", "time_zone", "frequency", "area"),
+}
+
+NEW_CDS_URL = "https://cds.climate.copernicus.eu/api"
 CONFIG_HINT = (
-    "put 'url: https://cds.climate.copernicus.eu/api' and 'key: <personal access token>' in "
+    f"put 'url: {NEW_CDS_URL}' and 'key: <personal access token>' in "
     "~/.cdsapirc (or the file named by CDSAPI_RC), or set CDSAPI_URL and CDSAPI_KEY"
 )
 
@@ -92,11 +111,7 @@ def build_request(
     area = [float(a) for a in area]
     if len(area) != 4:
         raise InputDataError(f"ERA5-Land area must be [North, West, South, East], got {area}")
-    common = {
-        "product_type": "reanalysis",
-        "variable": [SHORT_NAMES[short_name]],
-        "year": f"{year:04d}",
-    }
+    common = {"variable": [SHORT_NAMES[short_name]], "year": f"{year:04d}"}
     if mode == "hourly":
         if month is None or not 1 <= int(month) <= 12:
             raise InputDataError(f"hourly ERA5-Land request needs a month 1-12, got {month!r}")
@@ -111,8 +126,8 @@ def build_request(
             "data_format": "netcdf",
             "download_format": "unarchived",
         }
-        return HOURLY_DATASET, request
-    if mode == "daily":
+        dataset = HOURLY_DATASET
+    elif mode == "daily":
         if month is not None:
             raise InputDataError("daily ERA5-Land requests cover a whole year: leave month out")
         request = {
@@ -123,11 +138,22 @@ def build_request(
             "time_zone": "utc+00:00",
             "frequency": "1_hourly",
             "area": area,
-            "data_format": "netcdf",
-            "download_format": "unarchived",
         }
-        return DAILY_DATASET, request
-    raise InputDataError(f"ERA5-Land download mode {mode!r} unknown (choose hourly or daily)")
+        dataset = DAILY_DATASET
+    else:
+        raise InputDataError(f"ERA5-Land download mode {mode!r} unknown (choose hourly or daily)")
+    assert set(request) <= set(FORM_FIELDS[dataset]), "request field outside the dataset's CDS form"
+    return dataset, request
+
+
+def describe_request(dataset: str, request: dict[str, Any]) -> str:
+    """``'swvl1 2000-02 (reanalysis-era5-land)'``: the variable, year and month of a request."""
+    variable = request.get("variable")
+    if isinstance(variable, (list, tuple)):
+        variable = ",".join(CDS_NAMES.get(v, v) for v in variable)
+    month = request.get("month")
+    when = str(request.get("year", "?")) + (f"-{month}" if isinstance(month, str) else "")
+    return f"{variable} {when} ({dataset})"
 
 
 # --------------------------------------------------------------------------- credentials
@@ -147,8 +173,41 @@ def redact(text: Any, key: str | None) -> str:
     return text
 
 
-def _one_line(text: str) -> str:
+def _one_line(text: Any) -> str:
     return " | ".join(part.strip() for part in str(text).splitlines() if part.strip())
+
+
+class _RedactKey(logging.Filter):
+    """Masks the key in every record a handler emits (third-party loggers included)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__()
+        self.key = key
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self.key in message or (":" in self.key and self.key.split(":", 1)[1] in message):
+            record.msg, record.args = redact(message, self.key), None
+        return True
+
+
+@contextlib.contextmanager
+def _key_kept_out_of_logs(key: str | None) -> Iterator[None]:
+    """While a request runs: the key filtered from every handler of the root logger, and
+    Python warnings (the CDS client warns with server messages) logged here, redacted."""
+    handlers = list(logging.getLogger().handlers)
+    key_filter = _RedactKey(key) if key else None
+    for handler in handlers if key_filter else ():
+        handler.addFilter(key_filter)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield
+    finally:
+        for handler in handlers if key_filter else ():
+            handler.removeFilter(key_filter)
+        for warning in caught:
+            LOG.warning("CDS client warning: %s", redact(_one_line(warning.message), key))
 
 
 def _log_callback(level: int, key: str | None) -> Callable[..., None]:
@@ -162,26 +221,49 @@ def _log_callback(level: int, key: str | None) -> Callable[..., None]:
     return callback
 
 
-def make_client(quiet: bool = True, retry_max: int = 5, sleep_max: float = 120, **kwargs: Any):
-    """A ``cdsapi.Client`` from ``~/.cdsapirc`` / ``CDSAPI_RC`` or ``CDSAPI_URL`` + ``CDSAPI_KEY``.
+def read_credentials() -> tuple[str, str, str]:
+    """``(url, key, where)`` read exactly as cdsapi reads them (``CDSAPI_URL``/``CDSAPI_KEY``,
+    else ``~/.cdsapirc`` or ``CDSAPI_RC``); ``where`` names the source for messages.
 
-    All of the client's log messages are routed, redacted, to this module's logger (cdsapi's
-    own debug line would otherwise print the key). Missing credentials give one clear line.
+    A legacy ``UID:KEY`` key, or the old ``/api/v2`` url, is refused here with the fix: cdsapi
+    would route such a key to the decommissioned old API, whose failure says nothing useful.
     """
-    import cdsapi
     from cdsapi.api import get_url_key_verify
 
     rc = os.environ.get("CDSAPI_RC", os.path.expanduser("~/.cdsapirc"))
     try:
-        url, key, _ = get_url_key_verify(os.environ.get("CDSAPI_URL"), os.environ.get("CDSAPI_KEY"), None)
+        url, key, _ = get_url_key_verify(None, None, None)
     except Exception:  # cdsapi raises a bare Exception naming only the file
-        raise CdsRequestError(
-            f"CDS credentials missing or incomplete in {rc} and CDSAPI_URL/CDSAPI_KEY: {CONFIG_HINT}"
-        ) from None
+        url = key = None
     if not url or not key:
         raise CdsRequestError(
             f"CDS credentials missing or incomplete in {rc} and CDSAPI_URL/CDSAPI_KEY: {CONFIG_HINT}"
         )
+    where = "CDSAPI_KEY" if os.environ.get("CDSAPI_KEY") else rc
+    if ":" in key:
+        raise CdsRequestError(
+            f"the CDS key in {where} is a legacy 'UID:KEY' key, which cdsapi sends to the "
+            f"decommissioned old CDS API: use the personal access token from your CDS profile "
+            f"(no 'UID:' prefix) and url {NEW_CDS_URL}"
+        )
+    if re.search(r"/api/v2/?$", url):
+        url_from = "CDSAPI_URL" if os.environ.get("CDSAPI_URL") else rc
+        raise CdsRequestError(
+            f"the CDS url {url} in {url_from} is the decommissioned old API: use {NEW_CDS_URL}"
+        )
+    return url, key, where
+
+
+def make_client(timeout_s: float, poll_max_s: float) -> Any:
+    """A ``cdsapi.Client`` for the new CDS with its own retries off (`retrieve` retries).
+
+    ``timeout_s`` bounds each HTTP call; ``poll_max_s`` is the longest wait between two polls
+    of a queued job's status. The client's log messages go, redacted, to this module's logger
+    (cdsapi's own debug line would otherwise print the key); no progress bar in the logs.
+    """
+    import cdsapi
+
+    url, key, where = read_credentials()
     callbacks = {
         "info_callback": _log_callback(logging.INFO, key),
         "warning_callback": _log_callback(logging.WARNING, key),
@@ -189,29 +271,51 @@ def make_client(quiet: bool = True, retry_max: int = 5, sleep_max: float = 120, 
         "debug_callback": _log_callback(logging.DEBUG, key),
     }
     try:
-        return cdsapi.Client(
-            url=url, key=key, quiet=quiet, retry_max=retry_max, sleep_max=sleep_max, **callbacks, **kwargs
-        )
+        with _key_kept_out_of_logs(key):
+            # retry_max=1: multiurl makes one try and no sleep, so a wrong url or a dead
+            # service fails in seconds instead of after the client's own minutes of retries.
+            return cdsapi.Client(
+                url=url,
+                key=key,
+                quiet=True,
+                progress=False,
+                retry_max=1,
+                sleep_max=poll_max_s,
+                timeout=timeout_s,
+                **callbacks,
+            )
     except Exception as err:
         raise CdsRequestError(
-            f"cannot create CDS client from {rc} / CDSAPI_URL, CDSAPI_KEY: {redact(_one_line(err), key)}"
+            f"cannot create CDS client from {where} ({url}): {redact(_one_line(err), key)}"
         ) from None
 
 
 # --------------------------------------------------------------------------- retrieval
 
-_PERMANENT_PATTERNS = re.compile(
-    r"too large|cost limit|reduce your selection|licen[cs]e|not accepted|terms|"
-    r"unauthori[sz]ed|forbidden|authentication|invalid (api )?key|not found|"
-    r"invalid request|bad request|no data|not available",
-    re.IGNORECASE,
-)
-_TRANSIENT_PATTERNS = re.compile(
-    r"\b429\b|rate limit|too many requests|\b50[0-9]\b|server error|service unavailable|"
-    r"bad gateway|gateway time|temporar|try again|timed? ?out|connection|could not connect|"
-    r"reset by peer|downloaded \d+ byte\(s\) out of|incomplete read",
-    re.IGNORECASE,
-)
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """``attempts`` tries in all; before try k+1 a wait of ``backoff_s * 2**(k-1)``, at most
+    ``backoff_max_s``, so a request waits at most `max_wait_s` in all (queue time aside)."""
+
+    attempts: int
+    backoff_s: float
+    backoff_max_s: float
+
+    def delays(self) -> list[float]:
+        return [min(self.backoff_s * 2**k, self.backoff_max_s) for k in range(max(1, self.attempts) - 1)]
+
+    @property
+    def max_wait_s(self) -> float:
+        return float(sum(self.delays()))
+
+
+# The CDS accepts a job, then rejects it when the user already has too many queued for that
+# dataset: HTTP 400 on the job's results, "The job has been rejected | Number queued requests
+# for this dataset is temporarily limited. Please configure your scripts accordingly".
+_QUEUE_LIMITED = re.compile(r"queued requests.*temporarily limited", re.IGNORECASE)
+# Transfers cut short: the client's size check, multiurl's, urllib3's.
+_TRUNCATED = re.compile(r"downloaded \d+ byte\(s\) out of|size mismatch|IncompleteRead", re.IGNORECASE)
 
 
 def _http_status(err: BaseException) -> int | None:
@@ -226,23 +330,39 @@ def _http_status(err: BaseException) -> int | None:
 
 
 def is_transient(err: BaseException) -> bool:
-    """Whether retrying ``err`` later may succeed (HTTP 429/5xx, connection drops, timeouts)."""
+    """Whether retrying ``err`` later may succeed: HTTP 408/429/5xx, the CDS's per-user queue
+    limit (a 400), connection failures, timeouts and truncated transfers. Anything else (bad
+    request, cost limit, licence, authentication, a job that failed on the server) is not."""
+    import requests
+
     status = _http_status(err)
-    if status is not None:
-        return status == 429 or status == 408 or 500 <= status < 600
     text = str(err)
-    if _PERMANENT_PATTERNS.search(text):
-        return False
+    if status is not None:
+        return status in (408, 429) or 500 <= status < 600 or bool(_QUEUE_LIMITED.search(text))
+    if isinstance(
+        err, (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
+    ):
+        return True
     if isinstance(err, (ConnectionError, TimeoutError)):
         return True
-    try:
-        import requests
+    return bool(_TRUNCATED.search(text) or _QUEUE_LIMITED.search(text))
 
-        if isinstance(err, (requests.ConnectionError, requests.Timeout)):
-            return True
-    except ImportError:  # pragma: no cover
-        pass
-    return bool(_TRANSIENT_PATTERNS.search(text))
+
+def _failure_text(err: BaseException, key: str | None) -> str:
+    """One redacted line for ``err``; a connection failure is told by its host and cause."""
+    import requests
+
+    if isinstance(err, requests.exceptions.ChunkedEncodingError):
+        return redact(f"download cut short ({_one_line(err)[:200]})", key)
+    if isinstance(err, requests.ConnectionError) and not isinstance(err, requests.Timeout):
+        request = getattr(err, "request", None)
+        host = re.match(r"https?://[^/]+", getattr(request, "url", "") or "")
+        cause = re.search(r"\[Errno -?\d+\][^'\")]*", str(err))
+        where = host.group(0) if host else "the CDS"
+        return redact(f"cannot connect to {where}: {cause.group(0) if cause else _one_line(err)[:200]}", key)
+    message = redact(_one_line(err), key)
+    status = _http_status(err)
+    return f"HTTP {status}: {message}" if status and str(status) not in message else message
 
 
 def check_netcdf(path: str | os.PathLike, variable: str, label: str | None = None) -> None:
@@ -274,19 +394,18 @@ def retrieve(
     dataset: str,
     request: dict[str, Any],
     target: str | os.PathLike,
-    attempts: int = 5,
-    backoff_s: float = 30,
+    policy: RetryPolicy,
     sleep: Callable[[float], Any] = time.sleep,
     variable: str | None = None,
 ) -> Path:
     """Run ``client.retrieve(dataset, request, tmp)`` and move the checked file to ``target``.
 
-    Transient failures (HTTP 429/5xx, connection errors, timeouts, truncated transfers) are
-    retried up to ``attempts`` times in all, sleeping ``backoff_s * 2**k`` between tries.
-    A permanent refusal (request too large / cost limits, licence not accepted, 400/401/403,
-    unknown error) raises `CdsRequestError` at once with the CDS message, key redacted.
-    ``variable`` is the NetCDF short name expected in the file (default: from the request).
-    A partial or unreadable file is deleted; nothing is ever left at ``target`` unless valid.
+    Each failure is logged at once (redacted). Transient ones (`is_transient`, or a file that
+    does not open) are retried as ``policy`` says; a permanent one raises `CdsRequestError` at
+    once with the CDS's message. Every error is one line naming the request (variable, year,
+    month). ``variable`` is the NetCDF short name expected in the file (default: from the
+    request). Nothing is ever left at ``target`` unless complete and readable; a partial
+    transfer is deleted with its temporary name.
     """
     target = Path(target)
     key = getattr(client, "key", None)
@@ -299,41 +418,80 @@ def retrieve(
     if not variable:
         raise InputDataError(f"{target}: cannot tell which variable to expect; pass variable=")
     target.parent.mkdir(parents=True, exist_ok=True)
-    attempts = max(1, int(attempts))
-    what = f"{dataset} {variable} {request.get('year', '')}{'-' + request['month'] if isinstance(request.get('month'), str) else ''}"
+    what = describe_request(dataset, request)
+    delays = policy.delays()
+    attempts = len(delays) + 1
     for attempt in range(1, attempts + 1):
         try:
-            with atomic_output(target) as tmp:
-                client.retrieve(dataset, request, str(tmp))
+            with _key_kept_out_of_logs(key), atomic_output(target) as tmp:
+                try:
+                    client.retrieve(dataset, request, str(tmp))
+                finally:
+                    # multiurl streams into '<tmp>.download' first: never leave it behind
+                    Path(f"{tmp}.download").unlink(missing_ok=True)
                 if not tmp.is_file():
-                    raise CdsRequestError(f"{target}: CDS client returned without writing a file")
+                    raise CdsRequestError(f"CDS {what}: the client returned without writing a file")
                 if zipfile.is_zipfile(tmp):
                     unzip_single_netcdf(tmp)
-                check_netcdf(tmp, variable, label=str(target))
+                check_netcdf(tmp, variable, label=f"CDS {what}")
             return target
         except InputDataError as err:
-            # Unreadable / wrong content: a truncated transfer is worth another try.
-            last = redact(_one_line(err), key)
-            transient = "not readable" in str(err)
-            if not transient or attempt == attempts:
-                raise CdsRequestError(redact(_one_line(err), key)) from None
+            failure = redact(_one_line(err), key)
+            # an unreadable file is most often a transfer cut short: worth another try
+            if "not readable" not in failure:
+                raise CdsRequestError(failure) from None
         except Exception as err:  # the network layer raises many types
-            message = redact(_one_line(err), key)
-            status = _http_status(err)
-            prefix = f"HTTP {status}: " if status and str(status) not in message else ""
+            failure = _failure_text(err, key)
             if not is_transient(err):
-                raise CdsRequestError(f"CDS refused {what}: {prefix}{message}") from None
-            if attempt == attempts:
-                raise CdsRequestError(
-                    f"CDS request {what} still failing after {attempts} attempts: {prefix}{message}"
-                ) from None
-            last = message
-        delay = backoff_s * 2 ** (attempt - 1)
+                raise CdsRequestError(f"CDS refused {what}: {failure}{_hint(err)}") from None
+        if attempt == attempts:
+            raise CdsRequestError(f"CDS {what} still failing after {attempts} attempts: {failure}") from None
         LOG.warning(
-            "CDS %s: attempt %d/%d failed (%s); retrying in %.0f s", what, attempt, attempts, last, delay
+            "CDS %s: attempt %d/%d failed (%s); retrying in %.3g s",
+            what,
+            attempt,
+            attempts,
+            failure,
+            delays[attempt - 1],
         )
-        sleep(delay)
+        sleep(delays[attempt - 1])
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _hint(err: BaseException) -> str:
+    """What the user can do about a permanent refusal, where the status says it."""
+    status = _http_status(err)
+    if status == 401:
+        return f" (check the personal access token: {CONFIG_HINT})"
+    if status == 403 and re.search(r"licen[cs]e|terms|polic", str(err), re.IGNORECASE):
+        return " (accept the dataset's licence once on its CDS page, tab 'Download')"
+    return ""
+
+
+def download(
+    short_name: str,
+    year: int,
+    month: int | None,
+    target: str | os.PathLike,
+    mode: str,
+    area: list[float] | tuple[float, ...],
+    policy: RetryPolicy,
+    timeout_s: float,
+    poll_max_s: float,
+    sleep: Callable[[float], Any] = time.sleep,
+) -> Path:
+    """One ERA5-Land request (variable x month, or x year in ``daily`` mode) from the CDS to
+    ``target``: the request built from the dataset's form, the client, the retries."""
+    dataset, request = build_request(short_name, year, month, mode=mode, area=area)
+    LOG.info(
+        "CDS %s, area %s; up to %d attempts, %.0f s of waits at most",
+        describe_request(dataset, request),
+        request["area"],
+        len(policy.delays()) + 1,
+        policy.max_wait_s,
+    )
+    client = make_client(timeout_s=timeout_s, poll_max_s=poll_max_s)
+    return retrieve(client, dataset, request, target, policy, sleep=sleep, variable=short_name)
 
 
 # --------------------------------------------------------------------------- hourly -> daily
