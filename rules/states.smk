@@ -19,5 +19,6 @@ rule extract_cell_states:
         # periods: validation too: its discharge simulation is scored (and shifted states reach back into it)
         periods=[config["periods"][name] for name in ("train", "validation", "test")],
         batch_windows=config["states"]["batch_windows"],
+        mode=config["states"]["mode"],
     script:
         "../workflow_scripts/extract_cell_states.py"

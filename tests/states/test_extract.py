@@ -138,3 +138,47 @@ def test_failed_extraction_leaves_the_previous_store_and_no_partial_one(tmp_path
         extract_cell_states(path, ds, [("2001-01-20", "2001-04-20")], out, batch_windows=16, threads=1)
     np.testing.assert_array_equal(xr.open_zarr(out, consolidated=False)["c"].values, before)
     assert not any(p.name.startswith(".tmp-") for p in tmp_path.iterdir())
+
+
+def test_continuous_mode_is_one_pass_over_the_series_with_the_window_modes_valid_days(tmp_path):
+    ds, norm, model, path = make_case(tmp_path)
+    periods = [("2001-01-01", "2001-04-30")]
+    window = xr.open_zarr(
+        extract_cell_states(path, ds, periods, tmp_path / "w.zarr", batch_windows=7, threads=1),
+        consolidated=False,
+    )
+    cont = xr.open_zarr(
+        extract_cell_states(path, ds, periods, tmp_path / "c.zarr", 7, threads=1, mode="continuous"),
+        consolidated=False,
+    )
+    assert cont.attrs["mode"] == "continuous" and window.attrs["mode"] == "window"
+    assert set(cont.data_vars) == set(window.data_vars) and cont["c"].dims == window["c"].dims
+    c_w, c_c = window["c"].values, cont["c"].values
+    # the same days have a state: SEQ complete days behind them (the gap in basin 13 included)
+    np.testing.assert_array_equal(np.isnan(c_w), np.isnan(c_c))
+
+    data = build_window_data(ds, norm)
+    times = pd.DatetimeIndex(ds.time.values)
+    first = SEQ - 1  # the first day with a full window: both modes ran SEQ steps from zero
+    np.testing.assert_allclose(c_c[first], c_w[first], rtol=1e-5, atol=1e-6)
+    # later days carry the whole series: c at day t = the hand-rolled loop over days 0..t
+    for j, t in [(0, 40), (1, 119), (2, 69), (2, 100)]:
+        if t == 69:  # the day before basin 13's gap: still one unbroken run from day 0
+            ref = hand_rolled_c(model, data.x[j, : t + 1])
+        elif j == 2:  # after the gap the state restarted at zero on day 71
+            ref = hand_rolled_c(model, data.x[j, 71 : t + 1])
+        else:
+            ref = hand_rolled_c(model, data.x[j, : t + 1])
+        np.testing.assert_allclose(c_c[t, j], ref.numpy(), rtol=1e-5, atol=1e-5)
+    assert np.nanmax(np.abs(c_c[60] - c_w[60])) > 1e-4  # memory beyond one window shows
+    assert times[0] == pd.Timestamp("2001-01-01")
+    # the prediction is the head on the continuous h, as in the window mode
+    sim = [v for v in cont.data_vars if v.endswith("_sim")][0]
+    np.testing.assert_array_equal(np.isnan(cont[sim].values), np.isnan(c_c[..., 0]))
+
+
+def test_unknown_extraction_mode_names_the_config_key(tmp_path):
+    ds, _, _, path = make_case(tmp_path)
+    with pytest.raises(ValueError, match="states.mode"):
+        extract_cell_states(path, ds, [("2001-01-01", "2001-01-31")], tmp_path / "x.zarr", 7, mode="fast")
+    assert not (tmp_path / "x.zarr").exists()

@@ -11,6 +11,10 @@ Incomplete windows → NaN.
 
 The same pass also yields the hidden state h_t and the model's prediction of its target at t
 (the head applied to h_t, in original units), so discharge skill needs no second pass.
+
+``mode="continuous"`` instead runs each basin's series once, day by day with the state carried
+over (``hydroprobe.states.continuous``): ``seq_length`` times fewer LSTM steps, and a state that
+remembers beyond one window. Same store layout.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from hydroprobe.io import atomic_output
 from hydroprobe.model.device import configure_cpu
 from hydroprobe.model.normalisation import Normalisation
 from hydroprobe.periods import in_periods
+from hydroprobe.states.continuous import continuous_states
 from hydroprobe.states.inference import (
     final_states_streamed,
     iter_window_batches,
@@ -42,6 +47,13 @@ from hydroprobe.states.inference import (
 INPUT_GROUP_BYTES = 64 * 2**20
 #: days of a window fed to the LSTM per call (state carried over)
 STEP_CHUNK = 32
+#: how each day's state is obtained: its own zero-state window, or one pass over the series
+MODES = {
+    "window": "LSTM cell state after the last step of the seq_length-day window ending at each "
+    "day, from a zero initial state",
+    "continuous": "LSTM cell state at each day of one pass over the basin's series, from a zero "
+    "state seq_length days before the first day (restarted after a gap in the inputs)",
+}
 
 
 def extract_cell_states(
@@ -52,10 +64,14 @@ def extract_cell_states(
     batch_windows: int,
     threads: int | None = None,
     device: str | torch.device | None = "auto",
+    mode: str = "window",
 ) -> Path:
     """Write ``c`` and ``h`` float32 (time, basin, dim) and ``<target>_sim`` (time, basin) to the
     zarr store ``out_path`` for the days of ``periods`` (inclusive (start, end) pairs, their
-    union); returns the path."""
+    union); returns the path. ``mode``: "window" (each day's state from its own window, the
+    paper's definition) or "continuous" (one pass per basin)."""
+    if mode not in MODES:
+        raise InputDataError(f"config key 'states.mode': {mode!r} is not one of {sorted(MODES)}")
     if not periods:
         raise InputDataError("extract_cell_states needs at least one period")
     configure_cpu(threads)
@@ -102,8 +118,8 @@ def extract_cell_states(
             "checkpoint": str(checkpoint_path),
             "seed": int(ckpt["seed"]),
             "seq_length": seq_length,
-            "description": "LSTM cell state after the last step of the seq_length-day window "
-            "ending at each day, from a zero initial state",
+            "mode": mode,
+            "description": MODES[mode],
         },
     )
     with atomic_output(out_path) as tmp:
@@ -122,33 +138,50 @@ def extract_cell_states(
                 block.fill(np.nan)
 
         clip_at_zero = bool(ckpt["model_config"]["clip_target_at_zero"])
+
+        def in_target_units(h_n: torch.Tensor) -> np.ndarray:
+            y = model.head(h_n).squeeze(-1).float().cpu().numpy()
+            y = y * norm.target_std + norm.target_mean
+            return np.maximum(y, 0.0) if clip_at_zero else y
+
         with torch.inference_mode():
-            for group_start in range(0, n_b, basins_per_group):
-                data = group_inputs(group_start, min(n_b, group_start + basins_per_group))
-                x = data.x.to(device)  # ≤ INPUT_GROUP_BYTES; on a GPU, windows are gathered there
-                for basin_idx, pos in iter_window_batches(data, seq_length, end_idx, batch_windows):
-                    h_n, c_n = final_states_streamed(
-                        model, x, basin_idx, end_idx[pos], seq_length, device, STEP_CHUNK
-                    )
-                    c = c_n.float().cpu().numpy()
-                    h = h_n.float().cpu().numpy()
-                    y = model.head(h_n).squeeze(-1).float().cpu().numpy()
-                    y = y * norm.target_std + norm.target_mean
-                    if clip_at_zero:
-                        y = np.maximum(y, 0.0)
-                    batch_basins, rows = basin_idx.numpy(), pos.numpy()
-                    cuts = [0, *(np.flatnonzero(np.diff(batch_basins)) + 1).tolist(), len(batch_basins)]
-                    for lo, hi in zip(cuts[:-1], cuts[1:]):
-                        i = group_start + int(batch_basins[lo])
-                        if i != current_basin:
-                            if current_basin >= 0:
-                                write_basin(current_basin)
-                            # basins without any complete window stay at the NaN fill value
-                            current_basin = i
-                        blocks["c"][rows[lo:hi]] = c[lo:hi]
-                        blocks["h"][rows[lo:hi]] = h[lo:hi]
-                        blocks[sim_name][rows[lo:hi]] = y[lo:hi]
-                del data, x
-            if current_basin >= 0:
-                write_basin(current_basin)
+            if mode == "continuous":
+                # a group's outputs (time, basin, dim), c and h, also stay under INPUT_GROUP_BYTES
+                group = max(1, min(basins_per_group, int(INPUT_GROUP_BYTES // max(1, n_t * hidden * 8))))
+                for lo in range(0, n_b, group):
+                    hi = min(n_b, lo + group)
+                    data = group_inputs(lo, hi)
+                    c, h, ok = continuous_states(model, data, seq_length, end_idx, device)
+                    y = in_target_units(torch.from_numpy(h).to(device))
+                    nan = ~ok  # (time, basin): no complete spin-up behind the day
+                    c[nan], h[nan], y[nan] = np.nan, np.nan, np.nan
+                    store["c"][:, lo:hi] = c
+                    store["h"][:, lo:hi] = h
+                    store[sim_name][:, lo:hi] = y
+            else:
+                for group_start in range(0, n_b, basins_per_group):
+                    data = group_inputs(group_start, min(n_b, group_start + basins_per_group))
+                    x = data.x.to(device)  # ≤ INPUT_GROUP_BYTES; on a GPU, windows are gathered there
+                    for basin_idx, pos in iter_window_batches(data, seq_length, end_idx, batch_windows):
+                        h_n, c_n = final_states_streamed(
+                            model, x, basin_idx, end_idx[pos], seq_length, device, STEP_CHUNK
+                        )
+                        c = c_n.float().cpu().numpy()
+                        h = h_n.float().cpu().numpy()
+                        y = in_target_units(h_n)
+                        batch_basins, rows = basin_idx.numpy(), pos.numpy()
+                        cuts = [0, *(np.flatnonzero(np.diff(batch_basins)) + 1).tolist(), len(batch_basins)]
+                        for lo, hi in zip(cuts[:-1], cuts[1:]):
+                            i = group_start + int(batch_basins[lo])
+                            if i != current_basin:
+                                if current_basin >= 0:
+                                    write_basin(current_basin)
+                                # basins without any complete window stay at the NaN fill value
+                                current_basin = i
+                            blocks["c"][rows[lo:hi]] = c[lo:hi]
+                            blocks["h"][rows[lo:hi]] = h[lo:hi]
+                            blocks[sim_name][rows[lo:hi]] = y[lo:hi]
+                    del data, x
+                if current_basin >= 0:
+                    write_basin(current_basin)
     return Path(out_path)
