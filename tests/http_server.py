@@ -54,7 +54,8 @@ class LocalServer:
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        # a short poll interval: stopping the server waits for one poll
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
 
     def serve(self, path: str, body: bytes | str = b"", status: int = 200, **route) -> str:
         """Answer ``path`` with ``body`` (replacing any earlier route there); returns its URL."""
