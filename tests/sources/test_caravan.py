@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import caravan_sample
 import numpy as np
 import pandas as pd
 import pytest
@@ -14,6 +15,7 @@ from hydroprobe.errors import InputDataError
 from hydroprobe.io import write_zarr_atomic
 from hydroprobe.sources.caravan import (
     CARAVAN_FORCING,
+    LAYOUTS,
     build_caravan_dataset,
     list_basins,
     read_attributes,
@@ -62,7 +64,7 @@ def test_read_timeseries_real_values(df):
     assert row["snow_depth_water_equivalent_mean"] == 17.48
     assert row["volumetric_soil_water_layer_1_mean"] == 0.39
     assert row["total_precipitation_sum"] == 6.02
-    assert row["potential_evaporation_sum"] == 0.76
+    assert row["potential_evaporation_sum_ERA5_LAND"] == 0.76
     assert np.isnan(row["streamflow"])
     row = df.loc["1985-11-01"]  # first day with flow
     assert row["streamflow"] == 0.49
@@ -71,7 +73,7 @@ def test_read_timeseries_real_values(df):
     assert row["volumetric_soil_water_layer_4_mean"] == 0.36
     row = df.loc["2000-06-15"]
     assert row["streamflow"] == 1.35
-    assert row["potential_evaporation_sum"] == 8.45
+    assert row["potential_evaporation_sum_ERA5_LAND"] == 8.45
     assert df.loc["2020-12-31", "snow_depth_water_equivalent_mean"] == 12.11
     assert df["snow_depth_water_equivalent_mean"].max() == 128.96
     # the extra, non-Caravan column of the Hy2DL copy is kept as is
@@ -119,11 +121,11 @@ def test_read_attributes_merge():
         "gauge_lon",
         "area",
         "p_mean",
-        "pet_mean",
-        "aridity",
+        "pet_mean_ERA5_LAND",
+        "aridity_ERA5_LAND",
         "frac_snow",
-        "moisture_index",
-        "seasonality",
+        "moisture_index_ERA5_LAND",
+        "seasonality_ERA5_LAND",
         "high_prec_freq",
         "high_prec_dur",
         "low_prec_freq",
@@ -141,7 +143,9 @@ def test_caravan_climate_indices_match_the_series(df):
     """The Caravan climate indices were computed from these very series (1981-2020)."""
     attrs = read_attributes(CARAVAN, "camelsch").loc[BASIN]
     assert df["total_precipitation_sum"].mean() == pytest.approx(attrs["p_mean"], rel=1e-9)
-    assert df["potential_evaporation_sum"].mean() == pytest.approx(attrs["pet_mean"], rel=1e-9)
+    assert df["potential_evaporation_sum_ERA5_LAND"].mean() == pytest.approx(
+        attrs["pet_mean_ERA5_LAND"], rel=1e-9
+    )
 
 
 def test_build_dataset_contract(ds, df):
@@ -258,3 +262,160 @@ def test_dataset_writes_to_zarr(tmp_path, ds):
     assert back["basin"].dtype == np.int32
     assert list(back["gauge_id"].values) == [BASIN]
     np.testing.assert_array_equal(back["sd"].values, ds["sd"].values)
+
+
+# --- Caravan >= 1.5 names and bad input, on camelsgb files in the real layout (tests/caravan_sample.py)
+
+GB = ["camelsgb_96004", "camelsgb_97002"]
+SHORT_END = "1983-12-31"  # three years are enough to show bad input
+
+
+@pytest.fixture(scope="module")
+def generations(tmp_path_factory):
+    """The same camelsgb basins written once with Caravan 1.4 names and once with 1.5 names."""
+    root = tmp_path_factory.mktemp("generations")
+    return {g: caravan_sample.write_caravan(root / g, generation=g, layouts=LAYOUTS) for g in ("1.4", "1.5")}
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_both_generations_read_under_the_current_names(generations, layout):
+    old = read_timeseries(generations["1.4"], GB[0], layout)
+    new = read_timeseries(generations["1.5"], GB[0], layout)
+    assert "potential_evaporation_sum" not in old.columns
+    assert old.attrs["renamed"] == ["potential_evaporation_sum"]
+    assert new.attrs["renamed"] == []
+    assert "potential_evaporation_sum_FAO_PENMAN_MONTEITH" in new.columns
+    assert "potential_evaporation_sum_FAO_PENMAN_MONTEITH" not in old.columns
+    pet = "potential_evaporation_sum_ERA5_LAND"
+    pd.testing.assert_series_equal(old[pet], new[pet])
+    raw = caravan_sample.caravan_values(generations["1.4"], 96004, "potential_evaporation_sum", layout)
+    np.testing.assert_array_equal(old[pet].to_numpy(), raw.to_numpy())
+    assert old[pet].notna().all() and old[pet].max() > 3  # real daily PET, not a placeholder
+    # an old name in a request still finds the column of a current copy
+    asked = read_timeseries(generations["1.5"], GB[0], layout, columns=["potential_evaporation_sum"])
+    assert list(asked.columns) == [pet]
+
+
+def test_both_generations_build_the_same_dataset(generations, caplog):
+    statics = ["p_mean", "pet_mean", "aridity", "area"]
+    with caplog.at_level("INFO", logger="hydroprobe"):
+        old = build_caravan_dataset(generations["1.4"], "camelsgb", None, DYNAMIC, "streamflow", statics)
+    assert (
+        "names of Caravan < 1.5 (potential_evaporation_sum) read as potential_evaporation_sum_ERA5_LAND"
+        in (caplog.text)
+    )
+    assert "aridity, moisture_index, pet_mean, seasonality read as aridity_ERA5_LAND," in caplog.text
+    caplog.clear()
+    with caplog.at_level("INFO", logger="hydroprobe"):
+        new = build_caravan_dataset(generations["1.5"], "camelsgb", None, DYNAMIC, "streamflow", statics)
+    assert "names of Caravan >= 1.5" in caplog.text
+    xr.testing.assert_identical(old.drop_attrs(), new.drop_attrs())
+    assert list(new["gauge_id"].values) == GB
+    # the real Caravan ERA5-Land indices of Strathmore at Allnabad, asked by their pre-1.5 names
+    assert float(new["pet_mean"].sel(basin=96004)) == np.float32(4.500117051132857)
+    assert float(new["aridity"].sel(basin=96004)) == np.float32(1.1881116563317329)
+    assert new["pet"].attrs["caravan_column"] == "potential_evaporation_sum_ERA5_LAND"
+    # FAO Penman-Monteith PET and its indices exist only in a current copy
+    fao = build_caravan_dataset(
+        generations["1.5"], "camelsgb", None, ["pet"], "streamflow", ["aridity_FAO_PM"],
+        forcing={"pet": "potential_evaporation_sum_FAO_PENMAN_MONTEITH"},
+    )  # fmt: skip
+    assert float(fao["aridity_FAO_PM"].sel(basin=96004)) == np.float32(1.1881116563317329 * 0.65)
+    with pytest.raises(InputDataError, match=r"camelsgb_96004\.csv: missing column\(s\) .*FAO.*>= 1\.5"):
+        build_caravan_dataset(
+            generations["1.4"], "camelsgb", None, ["pet"], "streamflow", [],
+            forcing={"pet": "potential_evaporation_sum_FAO_PENMAN_MONTEITH"},
+        )  # fmt: skip
+    with pytest.raises(InputDataError, match=r"'aridity_FAO_PM'.*>= 1\.5 name"):
+        build_caravan_dataset(generations["1.4"], "camelsgb", None, DYNAMIC, "streamflow", ["aridity_FAO_PM"])
+
+
+@pytest.fixture
+def broken(tmp_path, request):
+    """A fresh camelsgb copy in one layout and a function to rewrite basin 97002's file."""
+    layout = request.param
+    root = caravan_sample.write_caravan(tmp_path / "caravan", layouts=(layout,), end=SHORT_END)
+
+    def rewrite(change):
+        frame = change(caravan_sample.caravan_series(97002, end=SHORT_END))
+        return caravan_sample.write_series(root, 97002, frame, layout)
+
+    return root, layout, rewrite
+
+
+def _one_line_error(root, layout, statics=()) -> str:
+    with pytest.raises(InputDataError) as err:
+        build_caravan_dataset(
+            root, "camelsgb", [96004, 97002], DYNAMIC, "streamflow", list(statics), layout=layout
+        )
+    message = str(err.value)
+    assert "\n" not in message
+    return message
+
+
+@pytest.mark.parametrize("broken", LAYOUTS, indirect=True)
+def test_missing_file_for_a_listed_basin(broken):
+    root, layout, _ = broken
+    caravan_sample.series_path(root, 97002, layout).unlink()
+    message = _one_line_error(root, layout)
+    assert "camelsgb_97002" in message and str(root / "timeseries" / layout / "camelsgb") in message
+
+
+@pytest.mark.parametrize("broken", LAYOUTS, indirect=True)
+def test_missing_column(broken):
+    root, layout, rewrite = broken
+    path = rewrite(lambda f: f.drop(columns="volumetric_soil_water_layer_3_mean"))
+    message = _one_line_error(root, layout)
+    assert message == f"{path}: missing column(s) volumetric_soil_water_layer_3_mean"
+
+
+@pytest.mark.parametrize("broken", LAYOUTS, indirect=True)
+def test_non_numeric_value(broken):
+    root, layout, rewrite = broken
+
+    def spoil(frame):
+        frame["temperature_2m_mean"] = frame["temperature_2m_mean"].map("{:.2f}".format).astype(object)
+        frame.loc[100, "temperature_2m_mean"] = "12.5C"
+        return frame
+
+    path = rewrite(spoil)
+    message = _one_line_error(root, layout)
+    assert message == f"{path}: non-numeric value in column(s) temperature_2m_mean"
+
+
+@pytest.mark.parametrize("broken", LAYOUTS, indirect=True)
+def test_duplicate_dates(broken):
+    root, layout, rewrite = broken
+    path = rewrite(lambda f: pd.concat([f.iloc[:501], f.iloc[500:]], ignore_index=True))
+    message = _one_line_error(root, layout)
+    assert message == f"{path}: date 1982-05-16 appears more than once"
+
+
+@pytest.mark.parametrize("broken", ["csv"], indirect=True)
+def test_date_that_is_not_a_day(broken):
+    root, layout, rewrite = broken
+
+    def spoil(frame):
+        frame.loc[3, "date"] = "1981-13-04"
+        return frame
+
+    path = rewrite(spoil)
+    assert _one_line_error(root, layout) == f"{path}: date '1981-13-04' on data row 4 is not YYYY-MM-DD"
+
+
+@pytest.mark.parametrize("broken", LAYOUTS, indirect=True)
+def test_attribute_missing_for_a_basin_says_missing(broken):
+    root, layout, _ = broken
+    table = root / "attributes" / "camelsgb" / "attributes_caravan_camelsgb.csv"
+    frame = pd.read_csv(table, dtype={"gauge_id": str})
+    frame.loc[frame["gauge_id"] == "camelsgb_97002", "p_mean"] = np.nan
+    frame.to_csv(table, index=False)  # an empty field, as a published table leaves it
+    message = _one_line_error(root, layout, statics=["p_mean"])
+    assert message.startswith("basin camelsgb_97002: static attribute 'p_mean' missing in the Caravan")
+    assert "NaN" not in message
+    # a basin absent from every table is missing too
+    frame[frame["gauge_id"] != "camelsgb_97002"].to_csv(table, index=False)
+    other = root / "attributes" / "camelsgb" / "attributes_other_camelsgb.csv"
+    o = pd.read_csv(other, dtype={"gauge_id": str})
+    o[o["gauge_id"] != "camelsgb_97002"].to_csv(other, index=False)
+    assert _one_line_error(root, layout, statics=["p_mean"]).startswith("basin camelsgb_97002: missing from")

@@ -19,10 +19,19 @@ Units (Caravan README): precipitation / potential evaporation mm/day (daily sums
 degC, soil water m3/m3, snow water equivalent **mm**, streamflow mm/day. ERA5-Land's ``sd`` —
 the Lees et al. probe target — is in metres of water equivalent, so
 ``sd = snow_depth_water_equivalent_mean / 1000``.
+
+Two generations of names: Caravan 1.5 (kratzert/Caravan pull request "Update code for Caravan
+v1.5", code/caravan_utils.py) added FAO Penman-Monteith PET beside ERA5-Land's own, renaming
+``potential_evaporation_sum`` to ``potential_evaporation_sum_ERA5_LAND`` (new:
+``potential_evaporation_sum_FAO_PENMAN_MONTEITH``) and the PET-based climate indices
+``pet_mean, aridity, moisture_index, seasonality`` to ``<name>_ERA5_LAND`` (new: ``<name>_FAO_PM``).
+The readers return the current names whatever the copy: an older copy's columns are renamed on
+reading, and a config that asks for an old name gets the current column.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from pathlib import Path
@@ -35,11 +44,19 @@ from hydroprobe.basins.dataset import UNITS
 from hydroprobe.errors import InputDataError
 from hydroprobe.sources.columns import numeric_columns, static_arrays
 
+log = logging.getLogger("hydroprobe")
+
+#: Caravan < 1.5 name -> the name since 1.5 (time-series columns; the ERA5-Land PET kept its values).
+RENAMED_COLUMNS = {"potential_evaporation_sum": "potential_evaporation_sum_ERA5_LAND"}
+#: the same for the attribute tables (climate indices computed from ERA5-Land's PET).
+RENAMED_ATTRIBUTES = {
+    name: f"{name}_ERA5_LAND" for name in ("pet_mean", "aridity", "moisture_index", "seasonality")
+}
 #: model input name -> Caravan column (defaults; override with ``forcing``, config caravan.forcing).
 CARAVAN_FORCING = {
     "precipitation": "total_precipitation_sum",
     "temperature": "temperature_2m_mean",
-    "pet": "potential_evaporation_sum",
+    "pet": "potential_evaporation_sum_ERA5_LAND",
 }
 #: default target column (mm/day, like CAMELS-GB ``discharge_spec``).
 CARAVAN_TARGET = "streamflow"
@@ -134,49 +151,98 @@ def _subdataset_of(basin_id: str) -> str:
     return src
 
 
+def current_name(name: str, renamed: dict[str, str]) -> str:
+    """The name a Caravan >= 1.5 copy uses for `name` (an older name mapped to its new one)."""
+    return renamed.get(name, name)
+
+
+def _to_current_names(table: pd.DataFrame, renamed: dict[str, str]) -> pd.DataFrame:
+    """`table` with older Caravan names renamed to the current ones; ``attrs["renamed"]`` lists the
+    old names found (empty for a current copy). A column present under both names keeps the new."""
+    old = {o: n for o, n in renamed.items() if o in table.columns and n not in table.columns}
+    table = table.rename(columns=old)
+    table.attrs["renamed"] = sorted(old)
+    return table
+
+
+def _timeseries_path(caravan_dir: Path, basin_id: str, layout: str) -> Path:
+    folder = _timeseries_dir(caravan_dir, _subdataset_of(basin_id), layout)
+    return folder / f"{basin_id}{_SUFFIX[layout]}"
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    try:
+        df = pd.read_csv(path, dtype={"date": str})
+    except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as err:
+        raise InputDataError(f"{path}: cannot parse Caravan csv ({err})") from None
+    if "date" not in df.columns:
+        raise InputDataError(f"{path}: missing column date")
+    dates = pd.to_datetime(df["date"], format="%Y-%m-%d", errors="coerce")
+    if dates.isna().any():
+        row = int(np.flatnonzero(dates.isna().to_numpy())[0])
+        raise InputDataError(f"{path}: date {df['date'].iloc[row]!r} on data row {row + 1} is not YYYY-MM-DD")
+    return df.drop(columns="date").set_index(pd.DatetimeIndex(dates, name="date"))
+
+
+def _read_netcdf(path: Path) -> pd.DataFrame:
+    try:
+        with xr.open_dataset(path) as ds:
+            dim = "date" if "date" in ds.dims else "time" if "time" in ds.dims else None
+            if dim is None:
+                raise InputDataError(
+                    f"{path}: no 'date' (or 'time') dimension (has {', '.join(map(str, ds.dims))})"
+                )
+            if not np.issubdtype(ds[dim].dtype, np.datetime64):
+                raise InputDataError(f"{path}: the {dim!r} coordinate is not a date ({ds[dim].dtype})")
+            names = [str(n) for n, v in ds.data_vars.items() if v.dims == (dim,)]
+            index = pd.DatetimeIndex(ds[dim].values, name="date")
+            return pd.DataFrame({n: ds[n].values for n in names}, index=index)
+    except (OSError, ValueError) as err:
+        raise InputDataError(f"{path}: cannot read Caravan netCDF ({err})") from None
+
+
 def read_timeseries(
     caravan_dir: str | os.PathLike,
     basin_id: str,
     layout: str = "csv",
     columns: list[str] | None = None,
 ) -> pd.DataFrame:
-    """Daily series of one Caravan basin, exactly as stored (Caravan column names and units).
+    """Daily series of one Caravan basin, as stored (Caravan units), under the current names.
 
     Returns float64 columns on a datetime64[ns] DatetimeIndex named ``date``. Missing values (empty csv
     fields, NaN in netCDF) are NaN. The sub-dataset folder is taken from the id prefix
     (``camelsch_4001`` -> ``timeseries/<layout>/camelsch/camelsch_4001.<csv|nc>``).
-    Columns that are not Caravan's (e.g. an extra ``eobs`` in some copies) are kept.
+    Columns that are not Caravan's (e.g. an extra ``eobs`` in some copies) are kept. Columns of a
+    Caravan < 1.5 copy are renamed to the 1.5 names (:data:`RENAMED_COLUMNS`; the old names found
+    are in ``attrs["renamed"]``), and `columns` may use either. A missing file, a missing column,
+    a non-numeric value, or a date that is not a day, repeated or out of order, is an error
+    naming the file.
     """
     caravan_dir = Path(caravan_dir)
     _check_layout(layout)
     basin_id = str(basin_id)
-    folder = _timeseries_dir(caravan_dir, _subdataset_of(basin_id), layout)
-    path = folder / f"{basin_id}{_SUFFIX[layout]}"
+    path = _timeseries_path(caravan_dir, basin_id, layout)
     if not path.is_file():
-        raise InputDataError(f"basin {basin_id}: no Caravan time series {path.name} in {folder}")
-    if layout == "csv":
-        try:
-            df = pd.read_csv(path, parse_dates=["date"], index_col="date")
-        except (ValueError, pd.errors.ParserError) as err:
-            raise InputDataError(f"{path}: cannot parse Caravan csv ({err})") from None
-    else:
-        try:
-            with xr.open_dataset(path) as ds:
-                dim = "date" if "date" in ds.dims else "time" if "time" in ds.dims else None
-                if dim is None:
-                    raise InputDataError(
-                        f"{path}: no 'date' (or 'time') dimension (has {', '.join(map(str, ds.dims))})"
-                    )
-                names = [str(n) for n, v in ds.data_vars.items() if v.dims == (dim,)]
-                df = ds[names].to_dataframe() if names else pd.DataFrame(index=ds[dim].to_index())
-        except (OSError, ValueError) as err:
-            raise InputDataError(f"{path}: cannot read Caravan netCDF ({err})") from None
+        raise InputDataError(f"basin {basin_id}: no Caravan time series {path.name} in {path.parent}")
+    df = _read_csv(path) if layout == "csv" else _read_netcdf(path)
     # one time unit whatever the reader (pandas >= 3 parses csv dates as datetime64[us])
     df.index = pd.DatetimeIndex(df.index).as_unit("ns")
     df.index.name = "date"
-    df = numeric_columns(df, path, columns)
-    if df.index.hasnans or not df.index.is_monotonic_increasing or df.index.has_duplicates:
-        raise InputDataError(f"{path}: dates are missing, unsorted or duplicated")
+    df = _to_current_names(df, RENAMED_COLUMNS)
+    renamed = df.attrs["renamed"]
+    wanted = None if columns is None else [current_name(c, RENAMED_COLUMNS) for c in columns]
+    df = numeric_columns(df, path, wanted)
+    df.attrs["renamed"] = renamed
+    if df.index.hasnans:
+        raise InputDataError(f"{path}: a date is missing (NaT)")
+    if df.index.has_duplicates:
+        raise InputDataError(
+            f"{path}: date {df.index[df.index.duplicated()][0]:%Y-%m-%d} appears more than once"
+        )
+    if not df.index.is_monotonic_increasing:
+        raise InputDataError(f"{path}: dates are not in increasing order")
+    if (df.index != df.index.normalize()).any():
+        raise InputDataError(f"{path}: dates carry a time of day; Caravan series are daily")
     return df
 
 
@@ -186,6 +252,7 @@ def read_attributes(caravan_dir: str | os.PathLike, subdataset: str) -> pd.DataF
     Indexed by the string Caravan id (``gauge_id``). Tables are merged outer, in the order
     other, caravan, hydroatlas, then any further ones alphabetically; a column present in two
     tables keeps the first table's values. Whatever subset of the tables exists is used.
+    A Caravan < 1.5 copy's PET-based indices get their 1.5 names (:data:`RENAMED_ATTRIBUTES`).
     """
     folder = Path(caravan_dir) / "attributes" / subdataset
     files = sorted(folder.glob(f"attributes_*_{subdataset}.csv")) if folder.is_dir() else []
@@ -214,6 +281,14 @@ def read_attributes(caravan_dir: str | os.PathLike, subdataset: str) -> pd.DataF
             new = [c for c in table.columns if c not in merged.columns]
             merged = merged.join(table[new], how="outer")
     merged.index.name = "gauge_id"
+    merged = _to_current_names(merged, RENAMED_ATTRIBUTES)
+    if merged.attrs["renamed"]:
+        log.info(
+            "Caravan < 1.5 attribute names in %s: %s read as %s",
+            folder,
+            ", ".join(merged.attrs["renamed"]),
+            ", ".join(RENAMED_ATTRIBUTES[n] for n in merged.attrs["renamed"]),
+        )
     return merged
 
 
@@ -234,12 +309,25 @@ def _statics(caravan_dir, subdataset, basin_ids, static_inputs) -> dict[str, np.
         return {}
     attrs = read_attributes(caravan_dir, subdataset)
     folder = Path(caravan_dir) / "attributes" / subdataset
-    for col in static_inputs:
+    where = f"Caravan attribute tables in {folder}"
+    wanted = [current_name(c, RENAMED_ATTRIBUTES) for c in static_inputs]
+    for asked, col in zip(static_inputs, wanted):
         if col not in attrs.columns:
+            hint = " (a Caravan >= 1.5 name; this copy is older)" if col.endswith("_FAO_PM") else ""
             raise InputDataError(
-                f"static attribute {col!r}: not in any attributes_*_{subdataset}.csv in {folder}"
+                f"static attribute {asked!r}: not in any attributes_*_{subdataset}.csv in {folder}{hint}"
             )
-    return static_arrays(attrs, basin_ids, static_inputs, f"Caravan attribute tables in {folder}")
+    for b in basin_ids:
+        if b not in attrs.index:
+            raise InputDataError(f"basin {b}: missing from the {where}")
+        # an empty field: the basin has no value in the published table (not a computed NaN)
+        empty = [asked for asked, col in zip(static_inputs, wanted) if pd.isna(attrs.at[b, col])]
+        if empty:
+            raise InputDataError(f"basin {b}: static attribute {empty[0]!r} missing in the {where}")
+    values = static_arrays(
+        attrs.rename(columns=dict(zip(wanted, static_inputs))), basin_ids, static_inputs, where
+    )
+    return values
 
 
 def _units(name: str, column: str) -> str | None:
@@ -249,6 +337,23 @@ def _units(name: str, column: str) -> str | None:
         if column.startswith(prefix):
             return unit
     return UNITS.get(name)
+
+
+def log_generation(frames: list[pd.DataFrame], subdataset: str) -> str:
+    """Log once which generation of Caravan names the basins' files use; returns it."""
+    old = sorted({name for df in frames for name in df.attrs.get("renamed", [])})
+    if old:
+        log.info(
+            "Caravan %s: names of Caravan < 1.5 (%s) read as %s",
+            subdataset,
+            ", ".join(old),
+            ", ".join(RENAMED_COLUMNS[n] for n in old),
+        )
+        return "<1.5"
+    if any(new in df.columns for df in frames for new in RENAMED_COLUMNS.values()):
+        log.info("Caravan %s: names of Caravan >= 1.5", subdataset)
+        return ">=1.5"
+    return "unknown"  # no column whose name changed: nothing to tell the generations apart
 
 
 def build_caravan_dataset(
@@ -306,21 +411,25 @@ def build_caravan_dataset(
         raise InputDataError(f"Caravan ids {basin_ids} do not have distinct numeric parts")
 
     names = list(dict.fromkeys([*dynamic_inputs, "pet", target]))
-    columns = {n: fmap.get(n, n) for n in names}
+    columns = {n: current_name(fmap.get(n, n), RENAMED_COLUMNS) for n in names}
     for name, (col, _) in CARAVAN_PROBE_TARGETS.items():
         if name in columns:
             raise InputDataError(f"{name!r} is a probe target and cannot also be an input or the target")
         columns[name] = col
 
     frames = []
+    required = [c for n, c in columns.items() if n != "pet" or "pet" in dynamic_inputs or target == "pet"]
     for b in basin_ids:
         df = read_timeseries(caravan_dir, b, layout)
-        required = [c for n, c in columns.items() if n != "pet" or "pet" in dynamic_inputs or target == "pet"]
         missing = [c for c in required if c not in df.columns]
         if missing:
-            path = _timeseries_dir(caravan_dir, subdataset, layout) / f"{b}{_SUFFIX[layout]}"
-            raise InputDataError(f"{path}: missing column(s) {', '.join(missing)}")
+            path = _timeseries_path(caravan_dir, b, layout)
+            hint = (
+                " (a Caravan >= 1.5 column; this copy is older)" if any("FAO" in c for c in missing) else ""
+            )
+            raise InputDataError(f"{path}: missing column(s) {', '.join(missing)}{hint}")
         frames.append(df)
+    log_generation(frames, subdataset)
     if columns["pet"] not in frames[0].columns and "pet" not in dynamic_inputs and target != "pet":
         del columns["pet"]  # optional diagnostic series, as in the CAMELS-GB builder
 
