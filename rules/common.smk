@@ -30,7 +30,9 @@ wildcard_constraints:
     model=probe_grid.one_of(MODELS),
     probe=probe_grid.one_of(config["probes"]["kinds"]),
     target=probe_grid.one_of(config["probes"]["targets"]),
-    features=probe_grid.one_of([*probe_grid.FEATURE_VARIABLES, probe_grid.INPUT_FEATURES]),
+    features=probe_grid.one_of(
+        [*probe_grid.FEATURE_VARIABLES, probe_grid.INPUT_FEATURES, *probe_grid.JOINT_FEATURES]
+    ),
     control=probe_grid.one_of([probe_grid.NO_CONTROL, *probe_grid.CONTROLS]),
 
 

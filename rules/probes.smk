@@ -48,6 +48,32 @@ rule fit_input_probe:
         "../workflow_scripts/fit_probe.py"
 
 
+# The joint probe: the state together with the inputs_all lags (features cell+inputs_all, control
+# none), trained and untrained LSTM; compared with the inputs_all baseline in
+# results/tables/probe_joint_gain.csv. One job fits every target on features built once (the
+# lagged inputs are the costly part), writing each target's score file.
+rule fit_joint_probe:
+    input:
+        states="results/cell_states/{model}/seed{seed}.zarr",
+        dataset="results/basin_dataset.zarr",
+    output:
+        expand(probe_grid.PROBE_SCORE_PATTERN, target=config["probes"]["targets"], allow_missing=True),
+    log:
+        "logs/fit_probe/{model}_seed{seed}_{features}_{probe}_{control}.log",
+    benchmark:
+        "results/benchmarks/fit_probe/{model}_seed{seed}_{features}_{probe}_{control}.tsv"
+    wildcard_constraints:
+        features=probe_grid.one_of(probe_grid.JOINT_FEATURES),
+        control=probe_grid.NO_CONTROL,
+    conda:
+        "../envs/hydroprobe.yaml"
+    params:
+        **probe_params(),
+        targets=list(config["probes"]["targets"]),
+    script:
+        "../workflow_scripts/fit_probe.py"
+
+
 # What the states hold, dimension by dimension: per (model, seed, features) the pooled linear
 # probe's standardised weights per target, each dimension's correlation with each target and a
 # PCA of the states; then weight-strip figures and one PCA table (rules/report.smk). Reads each

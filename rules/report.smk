@@ -17,6 +17,11 @@ rule summarise_probes:
         ),
         selectivity_basins="results/tables/probe_selectivity_basins.csv",
         ensemble="results/tables/probe_ensemble.csv",
+        joint_gain=report(
+            "results/tables/probe_joint_gain.csv",
+            caption="../report/probe_joint_gain.rst",
+            category="Controls",
+        ),
     log:
         "logs/summarise_probes.log",
     benchmark:

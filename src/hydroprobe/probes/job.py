@@ -3,8 +3,9 @@ fitted probe -> per-basin scores with status and subset columns."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 import xarray as xr
 
@@ -18,7 +19,7 @@ from hydroprobe.probes.fit import (
     select_features,
     with_status,
 )
-from hydroprobe.probes.grid import INPUT_MODEL
+from hydroprobe.probes.grid import INPUT_MODEL, JOINT_FEATURES, JOINT_INPUTS, state_features
 
 # a probe job's per-basin scores: the job, the basin subset, the basin and its status, the scores
 PROBE_KEYS = ["seed", "model", "probe", "control", "target", "features", "subset"]
@@ -61,14 +62,20 @@ def probe_features(
     """The probe's input on (time, basin, dim).
 
     model `inputs`: the last `input_lags` days of precipitation (control `inputs`) or of every
-    dynamic input (`inputs_all`) on the probe periods; otherwise the LSTM's `features` (cell or
-    hidden) state, with basin labels permuted (`shuffle`) or shifted `shift_days` (`shift`).
+    dynamic input (`inputs_all`) on the probe periods; a joint features name (`cell+inputs_all`):
+    the state followed by the `inputs_all` lags (`joint_probe_features`); otherwise the LSTM's
+    `features` (cell or hidden) state, with basin labels permuted (`shuffle`) or shifted
+    `shift_days` (`shift`).
     """
     if model == INPUT_MODEL:
         variables = "all" if control == "inputs_all" else ("precipitation",)
         all_times = pd.DatetimeIndex(dataset["time"].values)
         times = all_times[in_periods(all_times, periods)]
         return input_features(dataset.load(), variables, lags=input_lags, times=times)
+    if features in JOINT_FEATURES:
+        return joint_probe_features(
+            dataset, select_features(states, state_features(features)), periods, input_lags
+        )
     values = select_features(states, features).load()
     if control == "shuffle":
         return shuffle_basins(values, seed)
@@ -77,16 +84,40 @@ def probe_features(
     return values
 
 
-def _fit_probe_job(dataset, states, job, *, ridge, target_scaling, seed, shift_days, input_lags, periods):
-    """The probe of one job fitted on the train period: (features on (time, basin, dim), target
-    on (basin, time), per-basin test scores, fitted probe)."""
-    model, features, probe, control, target = (
-        job[k] for k in ("model", "features", "probe", "control", "target")
+def joint_probe_features(dataset: xr.Dataset, state: xr.DataArray, periods, input_lags: int) -> xr.DataArray:
+    """The joint probe's input on (time, basin, dim): the state's dims (as stored) followed by the
+    last `input_lags` days of every dynamic input (`JOINT_INPUTS`, the same block as that
+    baseline's), on the state's days within `periods` and its basins. The probe standardises
+    every column, so the state enters as in the state-only probe and the lags as in the baseline."""
+    times = pd.DatetimeIndex(state["time"].values)
+    times = times[in_periods(times, periods)]
+    basins = state["basin"].values
+    missing = np.setdiff1d(basins, dataset["basin"].values)
+    if missing.size:
+        raise InputDataError(
+            f"joint probe: the states hold basin {missing[0]}, which the basin dataset does not"
+        )
+    inputs = input_features(dataset.load(), "all", lags=input_lags, times=times).sel(basin=basins)
+    state = state.sel(time=times).transpose("time", "basin", "dim").values
+    values = np.concatenate([state.astype(np.float32), inputs.values], axis=-1)
+    return xr.DataArray(
+        values,
+        dims=("time", "basin", "dim"),
+        coords={
+            "time": times,
+            "basin": basins,
+            "dim": np.arange(values.shape[-1]),
+            "block": ("dim", np.repeat(["state", JOINT_INPUTS], [state.shape[-1], inputs.sizes["dim"]])),
+        },
+        name="joint",
     )
+
+
+def _fit_probe_job(dataset, x, job, *, ridge, target_scaling, seed, periods):
+    """The probe of one job fitted on the train period on the features `x` (time, basin, dim, from
+    `probe_features`): (target on (basin, time), per-basin test scores, fitted probe)."""
+    probe, target = job["probe"], job["target"]
     train_period, test_period = periods
-    x = probe_features(
-        dataset, states, model, features, control, [train_period, test_period], input_lags, seed, shift_days
-    )
     y = dataset[target].load()
     options = {"target_scaling": target_scaling}
     if probe in ("linear", "linear_offsets"):
@@ -94,7 +125,22 @@ def _fit_probe_job(dataset, states, job, *, ridge, target_scaling, seed, shift_d
     else:
         options["seed"] = seed
     scores, fitted = run_probe(probe, x, y, train_period, test_period, **options)
-    return x, y, scores, fitted
+    return y, scores, fitted
+
+
+def _job_features(dataset, states, job, *, seed, shift_days, input_lags, periods) -> xr.DataArray:
+    """`probe_features` of one job on the train and test `periods`."""
+    return probe_features(
+        dataset,
+        states,
+        job["model"],
+        job["features"],
+        job["control"],
+        list(periods),
+        input_lags,
+        seed,
+        shift_days,
+    )
 
 
 def run_probe_job(
@@ -118,23 +164,60 @@ def run_probe_job(
     of the config (rules/common.smk `probe_params`); `seed` is the probes' own seed (config
     probes.seed: the shuffle permutation and the mlp / sgd_elasticnet fits), not the LSTM's.
     `states` is None for the raw-input baselines (model `inputs`)."""
-    model, features, probe, control, target = (
-        job[k] for k in ("model", "features", "probe", "control", "target")
-    )
-    train_period, test_period = tuple(train_period), tuple(test_period)
-    x, y, scores, _ = _fit_probe_job(
-        dataset,
-        states,
-        job,
+    settings = dict(
         ridge=ridge,
         target_scaling=target_scaling,
         seed=seed,
         shift_days=shift_days,
         input_lags=input_lags,
-        periods=(train_period, test_period),
+        snow_threshold=snow_threshold,
+        train_period=train_period,
+        test_period=test_period,
+    )
+    return run_probe_jobs(dataset, states, [job], **settings)[0]
+
+
+def run_probe_jobs(
+    dataset: xr.Dataset,
+    states: xr.Dataset | None,
+    jobs: Sequence[Mapping[str, str]],
+    *,
+    ridge: float,
+    target_scaling: str,
+    seed: int,
+    shift_days: int,
+    input_lags: int,
+    snow_threshold: float,
+    train_period,
+    test_period,
+) -> list[pd.DataFrame]:
+    """`run_probe_job` for each of `jobs`, building the features of each (model, features,
+    control) once: the joint probe's rule fits every target on one set of features."""
+    train_period, test_period = tuple(train_period), tuple(test_period)
+    periods = (train_period, test_period)
+    frac_snow = dataset["frac_snow"].to_series() if "frac_snow" in dataset else None
+    built: dict[tuple[str, str, str], xr.DataArray] = {}
+    out = []
+    for job in jobs:
+        setting = (job["model"], job["features"], job["control"])
+        if setting not in built:
+            built[setting] = _job_features(
+                dataset, states, job, seed=seed, shift_days=shift_days, input_lags=input_lags, periods=periods
+            )
+        x = built[setting]
+        y, scores, _ = _fit_probe_job(
+            dataset, x, job, ridge=ridge, target_scaling=target_scaling, seed=seed, periods=periods
+        )
+        out.append(_labelled(scores, job, y, x, test_period, frac_snow, snow_threshold))
+    return out
+
+
+def _labelled(scores, job, y, x, test_period, frac_snow, snow_threshold) -> pd.DataFrame:
+    """Per-basin scores with their status, subsets and the job's keys (`PROBE_SCORE_COLUMNS`)."""
+    model, features, probe, control, target = (
+        job[k] for k in ("model", "features", "probe", "control", "target")
     )
     scores = with_status(scores, basin_status_in_period(y, x["basin"].values, test_period))
-    frac_snow = dataset["frac_snow"].to_series() if "frac_snow" in dataset else None
     scores = with_subsets(scores, target, frac_snow, snow_threshold)
     for name, value in [
         ("features", features),
@@ -170,24 +253,20 @@ def probe_job_prediction(
     needed = {
         "seed": control == "shuffle" or probe not in ("linear", "linear_offsets"),
         "shift_days": control == "shift",
-        "input_lags": job["model"] == INPUT_MODEL,
+        "input_lags": job["model"] == INPUT_MODEL or job["features"] in JOINT_FEATURES,
     }
     given = {"seed": seed, "shift_days": shift_days, "input_lags": input_lags}
     for name, need in needed.items():
         if need and given[name] is None:
             raise InputDataError(f"probe job {dict(job)}: the prediction needs {name}")
-    train_period, test_period = tuple(train_period), tuple(test_period)
-    x, y, _, fitted = _fit_probe_job(
-        dataset,
-        states,
-        job,
-        ridge=ridge,
-        target_scaling=target_scaling,
-        seed=seed,
-        shift_days=shift_days,
-        input_lags=input_lags,
-        periods=(train_period, test_period),
+    periods = (tuple(train_period), tuple(test_period))
+    x = _job_features(
+        dataset, states, job, seed=seed, shift_days=shift_days, input_lags=input_lags, periods=periods
     )
+    y, _, fitted = _fit_probe_job(
+        dataset, x, job, ridge=ridge, target_scaling=target_scaling, seed=seed, periods=periods
+    )
+    test_period = periods[1]
     x_test, _ = aligned_rows(x, y, test_period)
     test = x.sel(time=period_slice(test_period))
     return xr.DataArray(
