@@ -18,8 +18,10 @@ from types import SimpleNamespace
 
 import pandas as pd
 import pytest
+import yaml
 from http_server import http_server_fixture  # noqa: F401  (provides the http_server fixture)
 from shapely.geometry import box
+from workflow_helpers import run_snakemake
 
 from hydroprobe.errors import InputDataError
 from hydroprobe.sources.camels_gb import ATTRIBUTE_GROUPS, list_gauge_ids, read_attributes, read_boundaries
@@ -248,3 +250,25 @@ def test_rule_script(http_server, tmp_path, published):
     http_server.serve("/camels.zip", published)
     _assert_complete(_run_rule_script(tmp_path, url, hashlib.sha256(published).hexdigest()))
     assert "CAMELS-GB ready in" in (tmp_path / "logs" / "download_camels_gb.log").read_text()
+
+
+@pytest.mark.workflow
+def test_snakemake_rule_fails_cleanly_then_succeeds(http_server, tmp_path, published):
+    """The rule download_camels_gb, run by snakemake with camels_gb.download.url at the server."""
+    config = yaml.safe_load((ROOT / "configs" / "test_tiny.yaml").read_text())
+    url = http_server.serve("/camels.zip", "<!DOCTYPE html><html>Please log in</html>")
+    (tmp_path / "era5").mkdir()
+    config.update(
+        source="download",
+        camels_gb={"path": None, "download": {"url": url, "sha256": None}},
+        era5_land={**config.get("era5_land", {}), "path": str(tmp_path / "era5")},
+    )
+    configfile = tmp_path / "config.yaml"
+    configfile.write_text(yaml.safe_dump(config))
+    failed = run_snakemake(tmp_path, configfile, "--cores", "1", "resources/camels_gb", check=False)
+    assert failed.returncode != 0
+    assert f"ERROR InputDataError: {url}: the server sent a web page" in failed.stdout + failed.stderr
+    assert not (tmp_path / "resources").exists() or list((tmp_path / "resources").iterdir()) == []
+    http_server.serve("/camels.zip", published)
+    run_snakemake(tmp_path, configfile, "--cores", "1", "resources/camels_gb")
+    _assert_complete(tmp_path / "resources" / "camels_gb")
