@@ -1,6 +1,7 @@
 # ERA5-Land grids -> catchment means (zarr); CAMELS-GB + those means -> one basin dataset.
 # Caravan is already basin-averaged: its basin dataset is built directly (no weights, no
-# aggregation).
+# aggregation), and a CAMELS-GB run may take its probe targets from Caravan's camelsgb means
+# instead of ERA5-Land (probe_target_source: caravan; then no ERA5-Land is read at all).
 
 if config["source"] == "caravan":
 
@@ -29,47 +30,49 @@ if config["source"] == "caravan":
 
 else:
 
-    rule catchment_weights:
-        input:
-            camels_gb=source_paths.camels_gb_dir(config),
-            era5_land=source_paths.era5_land_input(config),
-        output:
-            "results/catchment_weights.nc",
-        log:
-            "logs/catchment_weights.log",
-        benchmark:
-            "results/benchmarks/catchment_weights.tsv"
-        conda:
-            "../envs/hydroprobe.yaml"
-        params:
-            method=config["aggregation"]["method"],
-            basins=config["basins"],
-            variables=config["era5_land"]["variables"],
-        script:
-            "../workflow_scripts/catchment_weights.py"
+    if source_paths.uses_era5_land(config):
 
-    rule aggregate_era5_land:
-        input:
-            weights="results/catchment_weights.nc",
-            era5_land=source_paths.era5_land_input(config),
-        output:
-            directory("results/era5_land_basins.zarr"),
-        log:
-            "logs/aggregate_era5_land.log",
-        benchmark:
-            "results/benchmarks/aggregate_era5_land.tsv"
-        conda:
-            "../envs/hydroprobe.yaml"
-        threads: 2
-        params:
-            variables=config["era5_land"]["variables"],
-        script:
-            "../workflow_scripts/aggregate_era5_land.py"
+        rule catchment_weights:
+            input:
+                camels_gb=source_paths.camels_gb_dir(config),
+                era5_land=source_paths.era5_land_input(config),
+            output:
+                "results/catchment_weights.nc",
+            log:
+                "logs/catchment_weights.log",
+            benchmark:
+                "results/benchmarks/catchment_weights.tsv"
+            conda:
+                "../envs/hydroprobe.yaml"
+            params:
+                method=config["aggregation"]["method"],
+                basins=config["basins"],
+                variables=config["era5_land"]["variables"],
+            script:
+                "../workflow_scripts/catchment_weights.py"
+
+        rule aggregate_era5_land:
+            input:
+                weights="results/catchment_weights.nc",
+                era5_land=source_paths.era5_land_input(config),
+            output:
+                directory("results/era5_land_basins.zarr"),
+            log:
+                "logs/aggregate_era5_land.log",
+            benchmark:
+                "results/benchmarks/aggregate_era5_land.tsv"
+            conda:
+                "../envs/hydroprobe.yaml"
+            threads: 2
+            params:
+                variables=config["era5_land"]["variables"],
+            script:
+                "../workflow_scripts/aggregate_era5_land.py"
 
     rule build_basin_dataset:
         input:
+            **source_paths.probe_target_input(config),
             camels_gb=source_paths.camels_gb_dir(config),
-            era5_basins="results/era5_land_basins.zarr",
         output:
             directory("results/basin_dataset.zarr"),
         log:
@@ -84,5 +87,7 @@ else:
             target=config["model"]["target"],
             static_inputs=config["model"]["static_inputs"],
             periods=config["periods"],
+            probe_targets=config["era5_land"]["variables"],
+            caravan_layout=config["caravan"]["layout"],
         script:
             "../workflow_scripts/build_basin_dataset.py"

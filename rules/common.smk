@@ -87,6 +87,8 @@ def map_source_inputs():
     (its land cells), or the Caravan folder (gauge coordinates)."""
     if config["source"] == "caravan":
         return dict(caravan=source_paths.caravan_dir(config))
+    if not source_paths.uses_era5_land(config):  # probe targets from Caravan: polygons, no land cells
+        return dict(camels_gb=source_paths.camels_gb_dir(config))
     return dict(
         camels_gb=source_paths.camels_gb_dir(config),
         era5_land=source_paths.era5_land_input(config),

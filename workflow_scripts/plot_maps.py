@@ -40,9 +40,11 @@ with rule_log(snakemake.log[0]):
         from hydroprobe.sources.paths import era5_land_input_dir
 
         geometries = scale_geometries(read_boundaries(snakemake.input.camels_gb, basins), 1e-3)
-        land = era5_land_grid(era5_land_input_dir(snakemake.input.era5_land))
+        # no ERA5-Land in a run whose probe targets come from Caravan: the polygons alone
+        has_era5 = hasattr(snakemake.input, "era5_land")
+        land = era5_land_grid(era5_land_input_dir(snakemake.input.era5_land)) if has_era5 else None
         crs = BNG
-        if land is None:
+        if has_era5 and land is None:
             print("the first ERA5-Land time step has no finite cell: no land drawn")
 
     frac_snow = dataset["frac_snow"].to_series() if "frac_snow" in dataset else None

@@ -111,8 +111,16 @@ def _with_sorted_keys(value):
 
 def _check_consistency(config: dict) -> None:
     """Rules the schema cannot express."""
+    from_caravan = config["probe_target_source"] == "caravan"
+    if from_caravan and config["source"] not in ("local", "download"):
+        raise ConfigError(
+            "config key 'probe_target_source': caravan serves a CAMELS-GB run (source local or "
+            f"download), not source '{config['source']}'"
+        )
+    if from_caravan and config["caravan"]["subdataset"] not in (None, "camelsgb"):
+        raise ConfigError("config key 'caravan.subdataset': probe targets of CAMELS-GB come from camelsgb")
     if config["source"] == "local":
-        for section in ("camels_gb", "era5_land"):
+        for section in ("camels_gb",) if from_caravan else ("camels_gb", "era5_land"):
             if not config[section]["path"]:
                 raise ConfigError(f"config key '{section}.path': required when source is 'local'")
     if config["source"] == "caravan":

@@ -3,7 +3,9 @@
 ``config["source"]`` picks the data: ``synthetic`` (the embedded world, written under
 `SYNTHETIC_DIR`), ``local`` (the user's CAMELS-GB and ERA5-Land folders), ``download``
 (CAMELS-GB from the EIDC and ERA5-Land from the CDS, each only where its ``path`` is null) or
-``caravan`` (the user's Caravan folder, or Zenodo's where ``caravan.path`` is null).
+``caravan`` (the user's Caravan folder, or Zenodo's where ``caravan.path`` is null). A CAMELS-GB
+run may take its probe targets from Caravan's camelsgb basin means instead of ERA5-Land
+(``probe_target_source: caravan``): then it reads no ERA5-Land at all.
 
 An ERA5-Land folder holds one sub-folder per variable, ``<folder>/<short>/*.nc``, the layout
 `hydroprobe.sources.era5_land.open_era5_land` reads. Downloaded ERA5-Land is one file per CDS
@@ -26,9 +28,22 @@ ERA5_LAND_DOWNLOAD_DIR = "resources/era5_land"  # daily files, the layout open_e
 ERA5_LAND_HOURLY_DIR = "resources/era5_land_hourly"  # raw hourly months (temporary), outside the folder above
 
 
+def probe_targets_from_caravan(config: dict) -> bool:
+    """Whether a CAMELS-GB run (source local or download) takes its probe targets from Caravan's
+    camelsgb basin means instead of ERA5-Land grids (config ``probe_target_source: caravan``)."""
+    return config["source"] in ("local", "download") and config.get("probe_target_source") == "caravan"
+
+
+def uses_era5_land(config: dict) -> bool:
+    """Whether the run reads ERA5-Land grids (for the probe targets and the maps' land cells)."""
+    return config["source"] != "caravan" and not probe_targets_from_caravan(config)
+
+
 def downloads_caravan(config: dict) -> bool:
-    """Whether Caravan is downloaded from Zenodo (source caravan, ``caravan.path`` null)."""
-    return config["source"] == "caravan" and not config["caravan"].get("path")
+    """Whether Caravan is downloaded from Zenodo (source caravan, or probe targets from Caravan,
+    with ``caravan.path`` null)."""
+    wanted = config["source"] == "caravan" or probe_targets_from_caravan(config)
+    return wanted and not config["caravan"].get("path")
 
 
 def downloads_camels_gb(config: dict) -> bool:
@@ -37,8 +52,9 @@ def downloads_camels_gb(config: dict) -> bool:
 
 
 def downloads_era5_land(config: dict) -> bool:
-    """Whether ERA5-Land is downloaded from the CDS (source download, ``era5_land.path`` null)."""
-    return config["source"] == "download" and not config["era5_land"].get("path")
+    """Whether ERA5-Land is downloaded from the CDS (source download, ``era5_land.path`` null,
+    probe targets not from Caravan)."""
+    return config["source"] == "download" and uses_era5_land(config) and not config["era5_land"].get("path")
 
 
 def caravan_dir(config: dict) -> str:
@@ -93,6 +109,14 @@ def era5_land_input(config: dict) -> str | list[str]:
         str(era5_land_file(ERA5_LAND_DOWNLOAD_DIR, short, year, month))
         for short, year, month in era5_land_pieces(config)
     ]
+
+
+def probe_target_input(config: dict) -> dict[str, str]:
+    """The input rule build_basin_dataset takes its probe targets from: the ERA5-Land basin series,
+    or (probe targets from Caravan) the Caravan folder."""
+    if probe_targets_from_caravan(config):
+        return {"caravan": caravan_dir(config)}
+    return {"era5_basins": "results/era5_land_basins.zarr"}
 
 
 def era5_land_input_dir(era5_input: str | os.PathLike | Sequence[str | os.PathLike]) -> str:
