@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from hydroprobe.sources.camels_gb import (
     read_boundaries,
     read_timeseries,
 )
+from hydroprobe.sources.columns import static_arrays
 
 CAMELS = Path(__file__).resolve().parents[1] / "data" / "camels_gb"
 COLUMNS = TIMESERIES_COLUMNS[1:]  # every column but the date index
@@ -115,7 +117,7 @@ def test_read_boundaries(tmp_path):
     assert isinstance(polys[97002], shapely.Polygon)
     only = read_boundaries(tmp_path, [97002])
     assert list(only) == [97002]
-    with pytest.raises(InputDataError, match="12345"):
+    with pytest.raises(InputDataError, match=r"\.shp: no polygon for basin\(s\) 12345$"):
         read_boundaries(tmp_path, [96004, 12345])
 
 
@@ -135,3 +137,115 @@ def test_read_boundaries_wrong_projection(tmp_path):
 def test_read_boundaries_missing(tmp_path):
     with pytest.raises(InputDataError, match="CAMELS_GB_catchment_boundaries"):
         read_boundaries(tmp_path)
+
+
+@pytest.mark.parametrize(("suffix", "why"), [(".prj", "projection"), (".dbf", "gauge ids")])
+def test_read_boundaries_without_prj_or_dbf(tmp_path, suffix, why):
+    _write_shapefile(tmp_path / "CAMELS_GB_catchment_boundaries")
+    part = tmp_path / "CAMELS_GB_catchment_boundaries" / f"CAMELS_GB_catchment_boundaries{suffix}"
+    part.unlink()
+    with pytest.raises(InputDataError, match=rf"^{re.escape(str(part))} is missing: .*{why}"):
+        read_boundaries(tmp_path)
+
+
+def _spoilt_copy(tmp_path, spoil):
+    """A copy of the CAMELS-GB fixture whose basin 96004 file has lines changed by `spoil`."""
+    root = tmp_path / "c"
+    shutil.copytree(CAMELS, root)
+    path = next((root / "timeseries").glob("*_96004_*.csv"))
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join(spoil(lines)) + "\n")
+    return root, path
+
+
+def _replace_line(number, text):
+    def spoil(lines):
+        lines[number - 1] = text
+        return lines
+
+    return spoil
+
+
+def test_non_numeric_value_names_column_and_date(tmp_path):
+    # line 3 is 1970-10-02
+    root, path = _spoilt_copy(
+        tmp_path, _replace_line(3, "1970-10-02,13.80,1.57,6,67,NaN,NaN,1.91,4.60,85.71,292.95,10.15")
+    )
+    with pytest.raises(InputDataError) as err:
+        read_timeseries(root, 96004)
+    assert str(err.value) == (
+        f"{path}: cannot parse CAMELS-GB time series (Error tokenizing data. C error: Expected 11 fields "
+        "in line 3, saw 12)"
+    )
+    root, path = _spoilt_copy(
+        tmp_path / "b", _replace_line(3, "1970-10-02,13.80,1.57,six,NaN,NaN,1.91,4.60,85.71,292.95,10.15")
+    )
+    with pytest.raises(InputDataError) as err:
+        read_timeseries(root, 96004, ["precipitation", "temperature"])
+    assert str(err.value) == f"{path}: non-numeric value 'six' in column temperature at 1970-10-02 (line 3)"
+    # a column not asked for is not read as numbers
+    assert read_timeseries(root, 96004, ["precipitation"])["precipitation"].iloc[1] == pytest.approx(13.8)
+
+
+def test_duplicate_date_is_refused_naming_file_and_date(tmp_path):
+    root, path = _spoilt_copy(tmp_path, lambda lines: lines[:101] + lines[100:])  # line 101 twice
+    with pytest.raises(InputDataError) as err:
+        read_timeseries(root, 96004)
+    assert str(err.value) == f"{path}: date 1971-01-08 appears more than once (lines 101 and 102)"
+
+
+def test_dates_out_of_order_or_unreadable(tmp_path):
+    root, path = _spoilt_copy(tmp_path, lambda lines: [lines[0], lines[2], lines[1], *lines[3:]])
+    with pytest.raises(InputDataError) as err:
+        read_timeseries(root, 96004)
+    assert str(err.value) == f"{path}: dates out of order: 1970-10-01 on line 3 follows 1970-10-02"
+    root, path = _spoilt_copy(tmp_path / "b", _replace_line(5, "04/10/1970,1,1,1,1,1,1,1,1,1,1"))
+    with pytest.raises(InputDataError, match=r"date '04/10/1970' on line 5 is not YYYY-MM-DD$"):
+        read_timeseries(root, 96004)
+    root, path = _spoilt_copy(tmp_path / "c", lambda lines: ["day" + lines[0][4:], *lines[1:]])
+    with pytest.raises(InputDataError, match=rf"^{re.escape(str(path))}: missing column date"):
+        read_timeseries(root, 96004)
+
+
+def _attributes_without(tmp_path, table, gauge_id):
+    root = tmp_path / "c"
+    shutil.copytree(CAMELS, root)
+    path = root / f"CAMELS_GB_{table}_attributes.csv"
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join(line for line in lines if not line.startswith(f"{gauge_id},")) + "\n")
+    return root, path
+
+
+def test_basin_missing_from_one_attribute_file_is_named(tmp_path):
+    root, climatic = _attributes_without(tmp_path, "climatic", 97002)
+    attrs = read_attributes(root, ["grass_perc", "p_mean"])
+    assert np.isnan(attrs.loc[97002, "p_mean"])  # the outer join keeps the basin's other tables
+    statics = static_arrays(attrs, [96004], ["grass_perc", "p_mean"], "CAMELS-GB attribute tables")
+    assert statics["p_mean"][0] == pytest.approx(6.92)
+    with pytest.raises(InputDataError) as err:
+        static_arrays(attrs, [96004, 97002], ["grass_perc", "p_mean"], "CAMELS-GB attribute tables")
+    assert str(err.value) == f"basin 97002 missing from {climatic} (static attribute 'p_mean')"
+    with pytest.raises(InputDataError) as err:
+        static_arrays(attrs, [96004, 12345], ["grass_perc", "p_mean"], "CAMELS-GB attribute tables")
+    assert str(err.value) == f"basin 12345 missing from {root / 'CAMELS_GB_landcover_attributes.csv'}"
+
+
+def test_nan_attribute_is_named_with_its_file(tmp_path):
+    root, climatic = _attributes_without(tmp_path, "climatic", 97002)
+    with climatic.open("a") as f:
+        f.write("97002,NaN,1.14,0.38,0.1,0.01,20.1,1.2,son,230.1,3.5,jja\n")
+    attrs = read_attributes(root, ["p_mean", "aridity"])
+    assert attrs.loc[97002, "aridity"] == pytest.approx(0.38)
+    with pytest.raises(InputDataError) as err:
+        static_arrays(attrs, [96004, 97002], ["aridity", "p_mean"], "CAMELS-GB attribute tables")
+    assert str(err.value) == f"basin 97002: static attribute 'p_mean' is NaN in {climatic}"
+
+
+def test_bad_gauge_id_in_an_attribute_file(tmp_path):
+    root, climatic = _attributes_without(tmp_path, "climatic", 97002)
+    with climatic.open("a") as f:
+        f.write("97002a,1,1.14,0.38,0.1,0.01,20.1,1.2,son,230.1,3.5,jja\n")
+    with pytest.raises(
+        InputDataError, match=rf"^{re.escape(str(climatic))}: gauge_id '97002a' on line \d+ is not"
+    ):
+        read_attributes(root)

@@ -18,10 +18,11 @@ import os
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from hydroprobe.errors import InputDataError
-from hydroprobe.sources.columns import numeric_columns
+from hydroprobe.sources.columns import SOURCE_FILES, column_sources, daily_dates, numeric_columns
 
 # The published v1 layout: the columns of every time-series file, the attribute table groups.
 TIMESERIES_COLUMNS = [
@@ -86,7 +87,9 @@ def read_timeseries(
     """Daily hydro-meteorological series of one catchment.
 
     Returns float64 columns on a DatetimeIndex named ``date`` (1970-10-01...2015-09-30 in v1).
-    Missing flow is written ``NaN`` in the files and stays NaN here.
+    Missing flow is written ``NaN`` in the files and stays NaN here. A missing file or column,
+    a non-numeric value (named with its column and date), or a date that does not parse,
+    repeats or is out of order is an error naming the file.
     """
     camels_dir = Path(camels_dir)
     path = _timeseries_files(camels_dir).get(int(gauge_id))
@@ -96,12 +99,17 @@ def read_timeseries(
             f"{camels_dir}/timeseries"
         )
     try:
-        df = pd.read_csv(path, na_values=["NaN"], parse_dates=["date"], index_col="date")
-    except (ValueError, pd.errors.ParserError) as err:
-        raise InputDataError(f"{path}: cannot parse CAMELS-GB time series ({err})") from None
-    df = numeric_columns(df, path, columns)
-    df.index = pd.DatetimeIndex(df.index, name="date")
-    return df
+        df = pd.read_csv(path, na_values=["NaN"], dtype={"date": str})
+    except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as err:
+        raise InputDataError(f"{path}: cannot parse CAMELS-GB time series ({_first_line(err)})") from None
+    if "date" not in df.columns:
+        raise InputDataError(f"{path}: missing column date (has {', '.join(map(str, df.columns[:5]))}, ...)")
+    df = df.set_index(daily_dates(df["date"], path)).drop(columns="date")
+    return numeric_columns(df, path, columns)
+
+
+def _first_line(err: Exception) -> str:
+    return (str(err).strip().splitlines() or [type(err).__name__])[0]
 
 
 def _attribute_files(camels_dir: Path) -> list[Path]:
@@ -117,19 +125,16 @@ def read_attributes(camels_dir: str | os.PathLike, columns: list[str] | None = N
     """All CAMELS-GB attribute tables merged on ``gauge_id`` (int index).
 
     Tables are outer-joined so a catchment missing from one table keeps its other attributes
-    (NaN where absent). With ``columns``, only those are returned, in that order.
+    (NaN where absent); ``attrs[SOURCE_FILES]`` records which file each column came from and
+    which basins it lists, so `hydroprobe.sources.columns.static_arrays` can name the file a
+    basin is missing from. With ``columns``, only those are returned, in that order.
     """
     camels_dir = Path(camels_dir)
     files = _attribute_files(camels_dir)
     if not files:
         raise InputDataError(f"no CAMELS_GB_*_attributes.csv found in {camels_dir} or its attributes/")
-    frames = []
-    for path in files:
-        df = pd.read_csv(path, na_values=["NaN"])
-        if "gauge_id" not in df.columns:
-            raise InputDataError(f"{path}: no gauge_id column")
-        df["gauge_id"] = df["gauge_id"].astype("int64")
-        frames.append(df.set_index("gauge_id"))
+    tables = {path: _attribute_table(path) for path in files}
+    frames = list(tables.values())
     merged = frames[0]
     for df in frames[1:]:
         new = [c for c in df.columns if c not in merged.columns]
@@ -144,7 +149,27 @@ def read_attributes(camels_dir: str | os.PathLike, columns: list[str] | None = N
                 f"files of {camels_dir}"
             )
         merged = merged[list(columns)]
+    sources = column_sources(tables)
+    merged.attrs[SOURCE_FILES] = {c: sources[c] for c in merged.columns}
     return merged
+
+
+def _attribute_table(path: Path) -> pd.DataFrame:
+    df = pd.read_csv(path, na_values=["NaN"])
+    if "gauge_id" not in df.columns:
+        raise InputDataError(f"{path}: no gauge_id column")
+    ids = pd.to_numeric(df["gauge_id"], errors="coerce")
+    if ids.isna().any() or (ids % 1 != 0).any():
+        row = int(np.flatnonzero((ids.isna() | (ids % 1 != 0)).to_numpy())[0])
+        raise InputDataError(
+            f"{path}: gauge_id {df['gauge_id'].iloc[row]!r} on line {row + 2} is not a gauge id"
+        )
+    df["gauge_id"] = ids.astype("int64")
+    if df["gauge_id"].duplicated().any():
+        raise InputDataError(
+            f"{path}: gauge_id {df['gauge_id'][df['gauge_id'].duplicated()].iloc[0]} appears twice"
+        )
+    return df.set_index("gauge_id")
 
 
 def _boundary_shapefile(camels_dir: Path) -> Path:
@@ -161,18 +186,25 @@ def read_boundaries(camels_dir: str | os.PathLike, gauge_ids: list[int] | None =
     """Catchment polygons keyed by gauge id, as shapely geometries in EPSG:27700 (metres).
 
     The key is the ``ID_STRING`` field (the one Lees et al. rasterised on), else ``ID``.
-    If a ``.prj`` sits beside the shapefile it must describe British National Grid; no
-    reprojection is done here.
+    The ``.prj`` beside the shapefile must describe British National Grid (no reprojection is
+    done here), and the ``.dbf`` must be there (it holds the ids).
     """
     import shapefile  # pyshp
     from shapely.geometry import shape
 
     path = _boundary_shapefile(Path(camels_dir))
     prj = path.with_suffix(".prj")
-    if prj.is_file():
-        text = prj.read_text(errors="replace").lower()
-        if not any(marker in text for marker in _BNG_MARKERS):
-            raise InputDataError(f"{prj}: projection is not British National Grid (EPSG:27700)")
+    if not prj.is_file():
+        # without it the coordinates could be anything; polygons in another system would land
+        # off the ERA5-Land grid with a message about the grid, not about this file
+        raise InputDataError(
+            f"{prj} is missing: the boundaries' projection (British National Grid) is unknown"
+        )
+    text = prj.read_text(errors="replace").lower()
+    if not any(marker in text for marker in _BNG_MARKERS):
+        raise InputDataError(f"{prj}: projection is not British National Grid (EPSG:27700)")
+    if not path.with_suffix(".dbf").is_file():
+        raise InputDataError(f"{path.with_suffix('.dbf')} is missing: it holds the gauge ids of the polygons")
     try:
         reader = shapefile.Reader(str(path))
     except shapefile.ShapefileException as err:
@@ -197,5 +229,5 @@ def read_boundaries(camels_dir: str | os.PathLike, gauge_ids: list[int] | None =
         return dict(sorted(boundaries.items()))
     missing = [int(g) for g in gauge_ids if int(g) not in boundaries]
     if missing:
-        raise InputDataError(f"{path}: no boundary for basin(s) {', '.join(map(str, missing))}")
+        raise InputDataError(f"{path}: no polygon for basin(s) {', '.join(map(str, missing))}")
     return {int(g): boundaries[int(g)] for g in gauge_ids}
