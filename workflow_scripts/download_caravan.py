@@ -9,5 +9,7 @@ with rule_log(snakemake.log[0]) as log:
     if not params.record:
         log.info("caravan.zenodo_record null: Caravan %s, the %s record", CARAVAN_VERSION, params.layout)
     log.info("Caravan (Kratzert et al. 2023, CC-BY-4.0) from Zenodo record %s", record)
-    dest = fetch_caravan(snakemake.output[0], record=record, layout=params.layout, archive=params.archive)
+    dest = fetch_caravan(
+        snakemake.output[0], record=record, layout=params.layout, archive=params.archive, log=log
+    )
     log.info("Caravan ready in %s", dest)

@@ -237,7 +237,8 @@ def test_web_page_instead_of_the_archive(zenodo, archives, tmp_path):
 def test_unsafe_entry(zenodo, archives, tmp_path):
     members = {**caravan_members("Caravan-csv", ("csv",), tmp_path), "Caravan-csv/../../evil.txt": b"x"}
     match = (
-        r"Caravan-csv.tar.gz: refusing entry 'Caravan-csv/../../evil.txt' \(path escapes the destination\)"
+        r"Caravan-csv.tar.gz: refusing entry 'Caravan-csv/../../evil.txt' \(path escapes the destination\) "
+        r"\(removed Caravan-csv.tar.gz: the next run downloads it again\)$"
     )
     _fails_then_recovers(
         zenodo, archives, tmp_path, match, {"Caravan-csv.tar.gz": archive_bytes(members, "gz")}
@@ -257,6 +258,22 @@ def test_truncated_transfer(zenodo, archives, tmp_path):
     assert list((tmp_path / "out").iterdir()) == []
     zenodo.server.serve(content, data)
     _assert_caravan(fetch_caravan(tmp_path / "out" / "caravan"), "csv")
+
+
+def test_a_kept_archive_matching_the_listing_is_reused(zenodo, archives, tmp_path):
+    """An archive left by a run stopped after its download is unpacked without fetching it again."""
+    zenodo.publish("15530022", {"Caravan-csv.tar.gz": archives["csv-1.6"]})
+    (tmp_path / "Caravan-csv.tar.gz").write_bytes(archives["csv-1.6"])
+    _assert_caravan(fetch_caravan(tmp_path / "caravan"), "csv")
+    assert zenodo.server.requests == ["/api/records/15530022"]
+
+
+def test_a_kept_archive_not_matching_the_listing_is_downloaded_again(zenodo, archives, tmp_path):
+    data = archives["csv-1.6"]
+    zenodo.publish("15530022", {"Caravan-csv.tar.gz": data})
+    (tmp_path / "Caravan-csv.tar.gz").write_bytes(data[:-1] + bytes([data[-1] ^ 1]))  # same size, md5 differs
+    _assert_caravan(fetch_caravan(tmp_path / "caravan"), "csv")
+    assert zenodo.server.requests[-1] == "/api/records/15530022/files/Caravan-csv.tar.gz/content"
 
 
 @pytest.mark.parametrize("status", [404, 500])

@@ -15,7 +15,7 @@ from hydroprobe.errors import InputDataError
 from hydroprobe.sources.download.transfer import (
     archive_kind,
     download,
-    file_sha256,
+    file_mismatch,
     require_archive,
     safe_extract,
     safe_extract_tar,
@@ -258,4 +258,18 @@ def test_verify_zip_finds_a_damaged_member(tmp_path):
     assert verify_zip(path) == "member 'data/a.csv' is damaged"
     path.write_bytes(b"<html>")
     assert verify_zip(path).startswith("not a readable zip")
-    assert file_sha256(path) == hashlib.sha256(b"<html>").hexdigest()
+
+
+def test_file_mismatch_makes_the_checks_of_download(tmp_path):
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"payload")
+    md5 = "md5:" + hashlib.md5(b"payload").hexdigest()
+    assert (
+        file_mismatch(path, size=7, sha256=hashlib.sha256(b"payload").hexdigest().upper(), checksum=md5)
+        is None
+    )
+    assert file_mismatch(path, size=8) == "size 7 bytes, expected 8"
+    assert file_mismatch(path, sha256="0" * 64).startswith("SHA-256 ")
+    assert (
+        file_mismatch(path, checksum="md5:" + "0" * 32) == f"md5 {md5[4:]} does not match expected {'0' * 32}"
+    )

@@ -30,7 +30,7 @@ from hydroprobe.errors import InputDataError
 from hydroprobe.io import atomic_output
 from hydroprobe.sources.download.transfer import (
     download,
-    file_sha256,
+    file_mismatch,
     require_archive,
     safe_extract_zip,
     verify_zip,
@@ -120,12 +120,7 @@ def normalise_layout(extracted_root: str | os.PathLike, dest: str | os.PathLike)
 
 def _reusable(zip_path: Path, sha256: str | None) -> str | None:
     """Why a zip left by an earlier run must not be reused, or None (see `fetch`)."""
-    problem = verify_zip(zip_path)
-    if problem is None and sha256 is not None:
-        digest = file_sha256(zip_path)
-        if digest != sha256.lower():
-            problem = f"SHA-256 {digest} does not match expected {sha256.lower()}"
-    return problem
+    return verify_zip(zip_path) or file_mismatch(zip_path, sha256=sha256)
 
 
 def fetch(

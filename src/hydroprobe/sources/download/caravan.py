@@ -5,7 +5,8 @@ with ``key``, ``size``, ``checksum`` ``"md5:<hex>"`` and ``links.self``, the fil
 nothing about the archive's name or hash is hard-coded. The archive (zip, or tar compressed
 with gzip or xz) is downloaded through a temporary file, checked against that size and md5,
 extracted safely into a temporary folder beside the destination, and the folder holding
-``attributes/`` and ``timeseries/<layout>/`` is moved into place only when complete.
+``attributes/`` and ``timeseries/<layout>/`` is moved into place only when complete (see
+`fetch_caravan` for what a rerun does with an archive left by a stopped run).
 
 Since version 1.4 the netCDF and csv time series come as separate archives, and since 1.6 in
 separate records; `CARAVAN_RECORDS` holds the records of the current release (1.6, May 2025:
@@ -28,7 +29,7 @@ from typing import Any
 
 from hydroprobe.errors import InputDataError
 from hydroprobe.io import atomic_output
-from hydroprobe.sources.download.transfer import download, require_archive, safe_extract
+from hydroprobe.sources.download.transfer import download, file_mismatch, require_archive, safe_extract
 
 ZENODO_API = "https://zenodo.org/api/records/{record}"
 CARAVAN_VERSION = "1.6"
@@ -128,6 +129,7 @@ def fetch_caravan(
     layout: str = "csv",
     archive: str | None = None,
     opener: Callable[..., Any] = urllib.request.urlopen,
+    log: Any = None,
 ) -> Path:
     """Download Caravan's archive from Zenodo and unpack it so that `dest` is the Caravan folder.
 
@@ -135,9 +137,14 @@ def fetch_caravan(
     `CARAVAN_RECORDS`); `archive` names the record's file to fetch (config ``caravan.archive``),
     None picks it by `layout` (see `choose_archive`).
 
-    The archive is downloaded and unpacked in a temporary folder beside `dest`, and the Caravan
-    folder is moved into place only when complete; `dest` must not exist or be empty. Nothing is
-    kept after a failure: every run starts from the record's listing.
+    The archive lands beside `dest`, under its name in the record, only once it is complete and
+    matches the listed size and md5; it is unpacked in a temporary folder there, and the Caravan
+    folder is moved into place only when complete; `dest` must not exist or be empty. The
+    archive is removed after success. A run stopped after the download (killed, disk full)
+    leaves it, and the next run reuses it if it still matches the listing (it is tens of GB),
+    downloading it again otherwise; an archive whose contents are refused (not an archive, an
+    unsafe entry, no Caravan folder of the layout) is removed at once, so a rerun downloads it
+    afresh.
     """
     dest = Path(dest)
     if dest.exists() and any(dest.iterdir()):
@@ -146,29 +153,41 @@ def fetch_caravan(
     if record is None:
         raise InputDataError(f"config key 'caravan.layout': {layout!r} unknown (csv or netcdf)")
     chosen = choose_archive(record_files(record, opener), layout, archive, record)
+    url, size, checksum = chosen["url"], chosen.get("size"), chosen.get("checksum")
     dest.parent.mkdir(parents=True, exist_ok=True)
-    with (
-        atomic_output(dest) as staged,
-        tempfile.TemporaryDirectory(dir=dest.parent, prefix=".tmp-caravan-") as work,
-    ):
-        downloaded = download(
-            chosen["url"],
-            Path(work) / chosen["name"],
-            opener=opener,
-            size=chosen.get("size"),
-            checksum=chosen.get("checksum"),
-        )
-        require_archive(downloaded, chosen["url"])
-        unpacked = safe_extract(downloaded, Path(work) / "unpacked")
-        downloaded.unlink()  # the archive's space, before the folder is moved
-        root = find_caravan_root(unpacked)
-        if root is None:
-            raise InputDataError(f"{chosen['url']}: no folder with attributes/ and timeseries/ inside")
-        if not (root / "timeseries" / layout).is_dir():
-            held = sorted(p.name for p in (root / "timeseries").iterdir() if p.is_dir())
-            raise InputDataError(
-                f"{chosen['url']}: the archive has timeseries/{{{','.join(held)}}}/, not timeseries/{layout}/; "
-                "set caravan.layout to match"
-            )
-        root.rename(staged)
+    kept = dest.parent / chosen["name"]
+    if kept.is_file():
+        problem = file_mismatch(kept, size=size, checksum=checksum)
+        if log is not None:
+            log.info("%s from an earlier run: %s", kept, problem or "matches the listing, reused")
+        if problem is not None:
+            kept.unlink()
+    if not kept.is_file():
+        download(url, kept, opener=opener, size=size, checksum=checksum)
+    try:
+        require_archive(kept, url)
+        with (
+            atomic_output(dest) as staged,
+            tempfile.TemporaryDirectory(dir=dest.parent, prefix=".tmp-caravan-") as work,
+        ):
+            unpacked = safe_extract(kept, Path(work) / "unpacked")
+            _caravan_folder(unpacked, layout, url).rename(staged)
+    except InputDataError as err:
+        kept.unlink(missing_ok=True)
+        raise InputDataError(f"{err} (removed {kept.name}: the next run downloads it again)") from None
+    kept.unlink()
     return dest
+
+
+def _caravan_folder(unpacked: Path, layout: str, url: str) -> Path:
+    """The Caravan folder inside an unpacked archive, holding ``timeseries/<layout>/``."""
+    root = find_caravan_root(unpacked)
+    if root is None:
+        raise InputDataError(f"{url}: no folder with attributes/ and timeseries/ inside")
+    if not (root / "timeseries" / layout).is_dir():
+        held = sorted(p.name for p in (root / "timeseries").iterdir() if p.is_dir())
+        raise InputDataError(
+            f"{url}: the archive has timeseries/{{{','.join(held)}}}/, not timeseries/{layout}/; "
+            "set caravan.layout to match"
+        )
+    return root

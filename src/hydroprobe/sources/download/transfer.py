@@ -35,6 +35,37 @@ from hydroprobe.errors import InputDataError
 from hydroprobe.io import atomic_output
 
 
+class _Digests:
+    """Byte count, SHA-256 and an optional ``"<algorithm>:<hex>"`` checksum of a stream of blocks,
+    and what about them fails the expected values: one comparison for fresh and kept files."""
+
+    def __init__(self, checksum: str | None, name: str):
+        self.written = 0
+        self.sha256 = hashlib.sha256()
+        self.check_algo, _, self.check_hex = (checksum or "").partition(":")
+        try:
+            self.check = hashlib.new(self.check_algo) if checksum else None
+        except ValueError:
+            raise InputDataError(f"{name}: unknown checksum algorithm {self.check_algo!r}") from None
+
+    def update(self, block: bytes) -> None:
+        self.written += len(block)
+        self.sha256.update(block)
+        if self.check is not None:
+            self.check.update(block)
+
+    def problem(self, size: int | None, sha256: str | None) -> str | None:
+        if size is not None and self.written != int(size):
+            return f"size {self.written} bytes, expected {size}"
+        if sha256 is not None and self.sha256.hexdigest() != sha256.lower():
+            return f"SHA-256 {self.sha256.hexdigest()} does not match expected {sha256.lower()}"
+        if self.check is not None and self.check.hexdigest() != self.check_hex.lower():
+            return (
+                f"{self.check_algo} {self.check.hexdigest()} does not match expected {self.check_hex.lower()}"
+            )
+        return None
+
+
 def download(
     url: str,
     target: str | os.PathLike,
@@ -54,13 +85,7 @@ def download(
     file-like object (a context manager, like `urllib.request.urlopen`'s response).
     """
     target = Path(target)
-    digest = hashlib.sha256()
-    check_algo, _, check_hex = (checksum or "").partition(":")
-    try:
-        check = hashlib.new(check_algo) if checksum else None
-    except ValueError:
-        raise InputDataError(f"{url}: unknown checksum algorithm {check_algo!r}") from None
-    written = 0
+    digests = _Digests(checksum, url)
     try:
         with atomic_output(target) as tmp:
             try:
@@ -71,32 +96,35 @@ def download(
                 headers = getattr(response, "headers", None)
                 announced = headers.get("Content-Length") if headers is not None else None
                 with open(tmp, "wb") as out:
-                    while True:
-                        block = response.read(chunk)
-                        if not block:
-                            break
+                    while block := response.read(chunk):
                         out.write(block)
-                        digest.update(block)
-                        if check is not None:
-                            check.update(block)
-                        written += len(block)
-            if announced is not None and str(announced).isdigit() and written != int(announced):
-                raise InputDataError(f"{url}: incomplete download ({written} of {announced} bytes)")
-            if size is not None and written != int(size):
-                raise InputDataError(f"{url}: size {written} bytes, expected {size}")
-            if sha256 is not None and digest.hexdigest().lower() != sha256.lower():
-                raise InputDataError(
-                    f"{url}: SHA-256 {digest.hexdigest()} does not match expected {sha256.lower()}"
-                )
-            if check is not None and check.hexdigest().lower() != check_hex.lower():
-                raise InputDataError(
-                    f"{url}: {check_algo} {check.hexdigest()} does not match expected {check_hex.lower()}"
-                )
+                        digests.update(block)
+            if announced is not None and str(announced).isdigit() and digests.written != int(announced):
+                raise InputDataError(f"{url}: incomplete download ({digests.written} of {announced} bytes)")
+            problem = digests.problem(size, sha256)
+            if problem is not None:
+                raise InputDataError(f"{url}: {problem}")
     except InputDataError:
         raise
     except Exception as err:
         raise InputDataError(f"{url}: download to {target} failed ({err})") from None
     return target
+
+
+def file_mismatch(
+    path: str | os.PathLike,
+    size: int | None = None,
+    sha256: str | None = None,
+    checksum: str | None = None,
+    chunk: int = 1 << 20,
+) -> str | None:
+    """Why the file at ``path`` fails the checks `download` makes (``size``, ``sha256``,
+    ``checksum``), or None: whether a file kept from an earlier run can be trusted."""
+    digests = _Digests(checksum, str(path))
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            digests.update(block)
+    return digests.problem(size, sha256)
 
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
@@ -201,15 +229,6 @@ def require_archive(path: str | os.PathLike, url: str, kinds: tuple[str, ...] = 
             f"{url}: the server sent a web page, not a {expected} archive (a login, licence or error page?)"
         )
     raise InputDataError(f"{url}: the downloaded file is not a readable {expected} archive")
-
-
-def file_sha256(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
-    """The SHA-256 of a file on disk, in lower-case hex."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def verify_zip(path: str | os.PathLike) -> str | None:
