@@ -149,7 +149,7 @@ def test_test_period_without_probe_targets_stops(camels_dataset):
     with pytest.raises(
         ConfigError,
         match=r"^config key 'periods.test': 2011-01-01…2012-12-31 has no day of "
-        r"the probe targets swvl1, swvl2, swvl3, swvl4, sd in the CAMELS-GB .* "
+        r"the probe targets sd, swvl1, swvl2, swvl3, swvl4 "
         r"\(they have 1985-01-01…2010-12-31\)$",
     ):
         check_against_periods(camels_dataset, periods, DATA, "build_basin_dataset")

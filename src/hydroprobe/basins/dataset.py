@@ -160,7 +160,7 @@ def check_against_periods(ds: xr.Dataset, periods: dict, data: str, stage: str) 
     times = pd.DatetimeIndex(ds["time"].values)
     check_within(periods, times[0], times[-1], data)
     found: list[data_warnings.DataWarning] = []
-    probe_targets = list(ds.attrs.get("probe_targets", []))
+    probe_targets = sorted(ds.attrs.get("probe_targets", []))
     probe_days = _dates_with_data(ds, probe_targets)
     for name in ("train", "test"):
         start, end = (pd.Timestamp(day) for day in periods[name])
@@ -169,7 +169,7 @@ def check_against_periods(ds: xr.Dataset, periods: dict, data: str, stage: str) 
         if used is None:
             raise ConfigError(
                 f"config key 'periods.{name}': {start:%Y-%m-%d}…{end:%Y-%m-%d} has no day of the "
-                f"probe targets {', '.join(probe_targets)} in the {data} (they have {span})"
+                f"probe targets {', '.join(probe_targets)} (they have {span})"
             )
         if used != (start, end):
             data_warnings.warn(
