@@ -187,6 +187,14 @@ def test_download_over_http(http_server, tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["f.bin"]
 
 
+def test_redirect_is_followed(http_server, tmp_path):
+    """Data portals answer their stable address with a redirect to the file's current place."""
+    final = http_server.serve("/store/f.bin", b"payload")
+    url = http_server.serve("/f.bin", status=302, headers={"Location": final})
+    assert download(url, tmp_path / "f.bin", size=7).read_bytes() == b"payload"
+    assert http_server.requests == ["/f.bin", "/store/f.bin"]
+
+
 @pytest.mark.parametrize("status", [404, 500])
 def test_http_error_names_the_url_and_leaves_nothing(http_server, tmp_path, status):
     url = http_server.serve("/f.zip", "<html>gone</html>", status=status)
