@@ -1,6 +1,6 @@
 """Rule catchment_weights: each catchment's weights on the ERA5-Land grid, built once."""
 
-from hydroprobe.basins.weights import compute_catchment_weights
+from hydroprobe.basins.weights import compute_catchment_weights, land_cells
 from hydroprobe.config import check_basins_in_data
 from hydroprobe.io import write_netcdf_atomic
 from hydroprobe.rule_log import rule_log
@@ -14,10 +14,10 @@ with rule_log(snakemake.log[0]) as log:
     # the first job that sees the basins: an unknown id stops here, named with the data folder
     check_basins_in_data(params.basins, list_gauge_ids(camels_dir), f"CAMELS-GB time series in {camels_dir}")
     boundaries = read_boundaries(camels_dir, gauge_ids=params.basins)
-    fields = open_era5_land(era5_land_input_dir(snakemake.input.era5_land), [params.variables[0]])
-    # One time step marks the valid (land) cells; sea is NaN in every ERA5-Land file.
-    grid = fields[params.variables[0]].isel(time=0).load()
-    weights = compute_catchment_weights(boundaries, grid, method=params.method)
+    fields = open_era5_land(era5_land_input_dir(snakemake.input.era5_land), params.variables)
+    land = land_cells(fields)
+    log.info("%d of %d ERA5-Land cells have data", int(land.sum()), land.size)
+    weights = compute_catchment_weights(boundaries, land, method=params.method)
     log.info(
         "%d basins, %d basin-cell pairs, method %s", len(boundaries), weights.sizes["entry"], params.method
     )

@@ -8,7 +8,7 @@ import shapely
 import xarray as xr
 from pyproj import Transformer
 
-from hydroprobe.basins.weights import cell_areas, compute_catchment_weights
+from hydroprobe.basins.weights import cell_areas, compute_catchment_weights, land_cells
 from hydroprobe.errors import InputDataError
 
 LAT = np.round(np.arange(57.0, 57.55, 0.1), 1)  # ascending, cell centres on 0.1° multiples
@@ -111,3 +111,41 @@ def test_descending_latitude_grid_gives_same_weights():
 def test_bad_method():
     with pytest.raises(InputDataError, match="nearest"):
         compute_catchment_weights({1: _bng_box(-3.85, 57.15, -3.75, 57.30)}, _grid(), "nearest")
+
+
+def test_catchment_off_the_grid_is_named():
+    inside = _bng_box(-3.85, 57.15, -3.75, 57.30)
+    away = _bng_box(-2.05, 55.0, -1.95, 55.1)  # Northumberland, south-east of the grid
+    with pytest.raises(InputDataError) as err:
+        compute_catchment_weights({1: inside, 39001: away}, _grid(), "exact")
+    message = str(err.value)
+    assert message.startswith("basin 39001: catchment (lon -2.05..-1.95, lat 55.00..55.10) lies outside")
+    assert message.endswith("the ERA5-Land grid (lon -4.05..-3.45, lat 56.95..57.55)")
+
+
+def test_catchment_over_sea_only_is_named():
+    box = _bng_box(-3.85, 57.15, -3.75, 57.25)
+    with pytest.raises(InputDataError, match="^basin 8: catchment covers only ERA5-Land cells without data"):
+        compute_catchment_weights({8: box}, _grid(nan_cells=[(57.2, -3.8)]), "exact")
+
+
+def test_land_cells_are_cells_with_a_value_at_any_step_of_any_variable():
+    time = np.arange(3)
+    swvl1 = np.ones((3, LAT.size, LON.size))
+    swvl1[:, 0, 0] = np.nan  # sea
+    swvl1[0, 1, 1] = np.nan  # one missing value at the first step
+    sd = swvl1.copy()
+    swvl1[:, 2, 2] = np.nan  # no soil water here, but snow: a cell of sd
+    fields = xr.Dataset(
+        {name: (("time", "latitude", "longitude"), v) for name, v in {"swvl1": swvl1, "sd": sd}.items()},
+        coords={"time": time, "latitude": LAT, "longitude": LON},
+    ).chunk({"time": 1})
+    land = land_cells(fields)
+    assert land.dtype == bool and land.dims == ("latitude", "longitude")
+    assert not land[0, 0] and land[1, 1] and land[2, 2] and int(land.sum()) == land.size - 1
+    # a mask gives the weights a grid with NaN over the same cells gives
+    box = {1: _bng_box(-4.05, 56.95, -3.85, 57.15)}  # the four south-west cells
+    from_mask = compute_catchment_weights(box, land, "exact")
+    from_nan = compute_catchment_weights(box, fields["sd"].isel(time=1).where(land), "exact")
+    xr.testing.assert_identical(from_mask, from_nan)
+    assert _as_dict(from_mask, 1)[(57.0, -4.0)][0] == 0.0

@@ -4,7 +4,9 @@ The basin series is ``sum_cells w·x / sum_cells w`` over the cells of the catch
 (weights from :mod:`hydroprobe.basins.weights`). The denominator is re-evaluated per
 time step over the cells that are finite at that step, so a cell that is occasionally NaN
 does not turn the basin NaN and the weights stay normalised; a step where every cell is NaN
-(e.g. outside the downloaded years) stays NaN. Everything stays dask-backed until written:
+(e.g. outside the downloaded years) stays NaN, and days a variable's folder lacks within the
+span of the data (a missing year) are said out loud as data warnings carried by the result
+(`hydroprobe.data_warnings`). Everything stays dask-backed until written:
 ERA5-Land over GB for decades is many GB, the output is only (basin, time).
 """
 
@@ -16,8 +18,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from hydroprobe import data_warnings
 from hydroprobe.errors import InputDataError
 from hydroprobe.io import write_zarr_atomic
+from hydroprobe.sources.era5_land import missing_time
 
 TIME_CHUNK = 3653  # ~10 years of days per zarr chunk: 671 basins -> ~10 MB float32
 
@@ -54,7 +58,8 @@ def aggregate_to_basins(fields: xr.Dataset, weights: xr.Dataset) -> xr.Dataset:
     """Weighted basin means ``(basin, time)`` float32 of every variable of `fields`.
 
     `fields` is ``(time, latitude, longitude)`` (e.g. from ``open_era5_land``); `weights` follows
-    the ``catchment_weights.nc`` contract. The result is lazy if `fields` is dask-backed.
+    the ``catchment_weights.nc`` contract. The result is lazy if `fields` is dask-backed, and
+    carries a data warning per variable whose folder lacks days (`missing_time`).
     """
     for dim in ("time", "latitude", "longitude"):
         if dim not in fields.dims:
@@ -74,7 +79,10 @@ def aggregate_to_basins(fields: xr.Dataset, weights: xr.Dataset) -> xr.Dataset:
     ds = xr.Dataset(out)
     ds = ds.assign_coords(basin=ds["basin"].astype(np.int32))
     ds.attrs["weighting"] = str(weights.attrs.get("method", "unknown"))
-    return ds
+    found: list[data_warnings.DataWarning] = []
+    for name, missing in missing_time(fields).items():
+        data_warnings.warn(found, "aggregate_era5_land", name, f"{missing}: NaN in the basin series")
+    return data_warnings.attach(ds, found)
 
 
 def write_basin_series(ds: xr.Dataset, path: str | os.PathLike) -> None:

@@ -7,8 +7,10 @@ the many GB catchments smaller than a few cells; the default here (method ``"exa
 each cell by the fraction of it inside the polygon (exactextract) times its area on the
 sphere, so the basin value is the true area-weighted mean of the gridded field.
 
-Either way, cells that are NaN in the grid (sea, lakes masked by ERA5-Land) get weight 0 and
-the remaining weights are renormalised to sum to 1 per basin.
+Either way, cells without data (sea, lakes masked by ERA5-Land) get weight 0 and the remaining
+weights are renormalised to sum to 1 per basin. A cell has data if any variable has a value
+there at any time step (`land_cells`): a value missing on some day leaves the cell out of that
+day's mean only (see :mod:`hydroprobe.basins.aggregate`), not out of every day.
 """
 
 from __future__ import annotations
@@ -44,6 +46,20 @@ def cell_areas(latitude: np.ndarray, dlat: float, dlon: float) -> np.ndarray:
     phi1 = np.deg2rad(latitude - dlat / 2)
     phi2 = np.deg2rad(latitude + dlat / 2)
     return EARTH_RADIUS_M**2 * np.deg2rad(dlon) * (np.sin(phi2) - np.sin(phi1))
+
+
+def land_cells(fields: xr.Dataset) -> xr.DataArray:
+    """(latitude, longitude) True where any variable of `fields` has a value at any time step.
+
+    One time step is not enough: a value missing there (a gap in one file) would drop the cell
+    from every day of every variable. Reads the fields once, chunk by chunk.
+    """
+    has_data = [da.notnull().any("time") for da in fields.data_vars.values()]
+    return xr.concat(has_data, dim="variable").any("variable").compute()
+
+
+def _bounds_text(lon0: float, lat0: float, lon1: float, lat1: float) -> str:
+    return f"lon {lon0:.2f}..{lon1:.2f}, lat {lat0:.2f}..{lat1:.2f}"
 
 
 def _coverage(boundaries: dict, lat_desc: np.ndarray, lon: np.ndarray, dlat: float, dlon: float):
@@ -88,8 +104,9 @@ def compute_catchment_weights(
 ) -> xr.Dataset:
     """Cell weights per basin on dim ``entry`` (see docs/contracts.md §2).
 
-    `boundaries`: gauge id -> polygon in EPSG:27700. `grid`: one time slice on a regular
-    (latitude, longitude) grid in degrees; its NaNs mark invalid (sea) cells.
+    `boundaries`: gauge id -> polygon in EPSG:27700. `grid`: a regular (latitude, longitude)
+    grid in degrees, either the boolean mask of cells with data (`land_cells`) or one field
+    whose NaNs mark the cells without (sea).
     Returns ``basin`` (int32), ``latitude``/``longitude`` (cell centre), ``coverage`` (fraction
     of the cell inside the polygon), ``weight`` (float64, sums to 1 per basin over valid cells).
     """
@@ -102,7 +119,8 @@ def compute_catchment_weights(
     lat = grid["latitude"].values.astype(np.float64)
     lon = grid["longitude"].values.astype(np.float64)
     dlat, dlon = _spacing(lat, "latitude"), _spacing(lon, "longitude")
-    valid = np.isfinite(np.asarray(grid.values, dtype=np.float64))
+    values = np.asarray(grid.values)
+    valid = values if values.dtype == bool else np.isfinite(values.astype(np.float64))
     area = cell_areas(lat, dlat, dlon)
 
     coverage = _coverage(boundaries, lat, lon, dlat, dlon)
@@ -118,8 +136,16 @@ def compute_catchment_weights(
             raw = np.ones_like(cov)
         raw = np.where(ok, raw, 0.0)
         total = raw.sum()
+        if rows.size == 0:
+            lonlat = shapely.transform(boundaries[basin], _TO_LONLAT.transform, interleaved=False)
+            raise InputDataError(
+                f"basin {basin}: catchment ({_bounds_text(*lonlat.bounds)}) lies outside the ERA5-Land grid "
+                f"({_bounds_text(lon[0] - dlon / 2, lat[-1] - dlat / 2, lon[-1] + dlon / 2, lat[0] + dlat / 2)})"
+            )
         if not total > 0:
-            raise InputDataError(f"basin {basin}: catchment covers no valid (non-NaN) ERA5-Land cell")
+            raise InputDataError(
+                f"basin {basin}: catchment covers only ERA5-Land cells without data (sea) in every time step"
+            )
         columns["basin"].append(np.full(rows.size, int(basin), dtype=np.int32))
         columns["latitude"].append(lat[rows])
         columns["longitude"].append(lon[cols])
