@@ -118,11 +118,6 @@ def normalise_layout(extracted_root: str | os.PathLike, dest: str | os.PathLike)
     return dest
 
 
-def _reusable(zip_path: Path, sha256: str | None) -> str | None:
-    """Why a zip left by an earlier run must not be reused, or None (see `fetch`)."""
-    return verify_zip(zip_path) or file_mismatch(zip_path, sha256=sha256)
-
-
 def fetch(
     dest: str | os.PathLike,
     url: str | None = None,
@@ -150,7 +145,7 @@ def fetch(
     dest.parent.mkdir(parents=True, exist_ok=True)
     zip_path = Path(zip_path) if zip_path is not None else dest.parent / f"{dest.name}.zip"
     if zip_path.is_file():
-        problem = _reusable(zip_path, sha256)
+        problem = verify_zip(zip_path) or file_mismatch(zip_path, sha256=sha256)
         if log is not None:
             log.info("%s from an earlier run: %s", zip_path, problem or "verified, reused")
         if problem is not None:
@@ -159,6 +154,12 @@ def fetch(
         download(url, zip_path, sha256=sha256, **download_kwargs)
     try:
         require_archive(zip_path, url, kinds=("zip",))
+    except InputDataError as err:  # the EIDC's licence page, or another answer than the zip
+        zip_path.unlink()
+        raise InputDataError(
+            f"{err}; download it from {CATALOGUE_URL} and set camels_gb.path to the unzipped folder"
+        ) from None
+    try:
         with (
             atomic_output(dest) as staged,
             tempfile.TemporaryDirectory(dir=dest.parent, prefix=".tmp-camels-") as extracted,
@@ -171,10 +172,6 @@ def fetch(
                 raise InputDataError(f"{url}: in the zip, {inside}") from None
     except InputDataError as err:
         zip_path.unlink(missing_ok=True)
-        if "web page" in str(err):
-            raise InputDataError(
-                f"{err}; download it from {CATALOGUE_URL} and set camels_gb.path to the unzipped folder"
-            ) from None
         raise InputDataError(f"{err} (removed {zip_path.name}: the next run downloads it again)") from None
     if not keep_zip:
         zip_path.unlink()
