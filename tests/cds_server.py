@@ -20,7 +20,8 @@ a request may hold only the fields of its dataset's CDS form (else 400, as the C
 invalid request). A successful job serves a NetCDF file in the new-CDS layout (``valid_time``,
 latitude, longitude) of the requested variable, days and hours.
 
-``server.script`` lists what happens to each submitted job in turn (then ``success``):
+``server.script`` lists what happens to each submitted job in turn (then ``then``, by default
+``success``):
 
 ``success``; ``slow`` (one poll ``running`` first); ``rate_limited`` (429 on submit);
 ``queue_limited`` (accepted, then rejected: the CDS's per-user queue limit); ``bad_request``
@@ -28,10 +29,13 @@ latitude, longitude) of the requested variable, days and hours.
 ``unauthorized`` (401 on submit, the key echoed, as a careless service may); ``job_failed``
 (accepted, then failed with the server's error); ``server_error`` (500 on submit);
 ``truncated`` (the file's Content-Length larger than the bytes sent, then the connection drops);
-``zipped`` (the NetCDF file delivered inside a zip, as the CDS may do).
+``zipped`` (the NetCDF file delivered inside a zip, as the CDS may do); ``gathered`` (the job
+stays ``running`` until ``gather`` jobs have been in flight at once, or no job was submitted
+for `GATHER_QUIET_S`: so `max_in_flight` shows the most requests a client lets run together).
 
 ``server.hits`` counts calls per route (``messages``, ``process``, ``execute``, ``status``,
-``results``, ``download``); ``server.submitted`` holds each submitted ``(dataset, inputs)``.
+``results``, ``download``); ``server.submitted`` holds each submitted ``(dataset, inputs)``;
+``server.max_in_flight`` is the most jobs that were ever submitted and not yet done at once.
 Use it as ``with cds_server(key) as server:``; `unused_url` gives an address where nothing
 listens (connection refused).
 """
@@ -46,6 +50,7 @@ import re
 import socket
 import tempfile
 import threading
+import time
 import uuid
 import zipfile
 import zlib
@@ -100,6 +105,8 @@ BAD_REQUEST_MESSAGE = "Request has not produced a valid combination of values, p
 COST_LIMIT_MESSAGE = "Your request is too large, please reduce your selection."
 JOB_FAILED_MESSAGE = "The job failed with: MARS returned no data (the archive answered an empty field list)"
 
+GATHER_QUIET_S = 6.0
+
 BEHAVIOURS = (
     "success",
     "slow",
@@ -113,18 +120,26 @@ BEHAVIOURS = (
     "server_error",
     "truncated",
     "zipped",
+    "gathered",
 )
 
 
 class CdsServer:
     """The running local CDS; `url` is what ``CDSAPI_URL`` should be."""
 
-    def __init__(self, key: str, script: list[str] | None = None) -> None:
+    def __init__(
+        self, key: str, script: list[str] | None = None, then: str = "success", gather: int = 0
+    ) -> None:
         self.key = key
         self.script: collections.deque[str] = collections.deque(script or [])
+        self.then = then
+        self.gather = gather
         self.hits: collections.Counter[str] = collections.Counter()
         self.submitted: list[tuple[str, dict]] = []
         self.jobs: dict[str, dict] = {}
+        self.in_flight: set[str] = set()  # jobs submitted, their file not yet sent
+        self.max_in_flight = 0
+        self.last_submission = 0.0
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._httpd.daemon_threads = True
@@ -134,7 +149,7 @@ class CdsServer:
 
     def next_behaviour(self) -> str:
         with self._lock:
-            behaviour = self.script.popleft() if self.script else "success"
+            behaviour = self.script.popleft() if self.script else self.then
         if behaviour not in BEHAVIOURS:
             raise ValueError(f"unknown behaviour {behaviour!r} (choose from {', '.join(BEHAVIOURS)})")
         return behaviour
@@ -150,8 +165,10 @@ class CdsServer:
 
 
 @contextmanager
-def cds_server(key: str, script: list[str] | None = None) -> Iterator[CdsServer]:
-    server = CdsServer(key, script).start()
+def cds_server(
+    key: str, script: list[str] | None = None, then: str = "success", gather: int = 0
+) -> Iterator[CdsServer]:
+    server = CdsServer(key, script, then, gather).start()
     try:
         yield server
     finally:
@@ -164,6 +181,10 @@ def unused_url() -> str:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     return f"http://127.0.0.1:{port}/api"
+
+
+# HDF5 (under netCDF4) is not thread-safe: the server's threads write one file at a time
+_NETCDF_LOCK = threading.Lock()
 
 
 def era5_land_netcdf(dataset: str, inputs: dict) -> bytes:
@@ -200,7 +221,7 @@ def era5_land_netcdf(dataset: str, inputs: dict) -> bytes:
         coords={"valid_time": times, "latitude": lat, "longitude": lon, "number": 0},
         attrs={"GRIB_centre": "ecmf", "Conventions": "CF-1.7", "history": f"local CDS: {dataset}"},
     )
-    with tempfile.TemporaryDirectory() as tmp:
+    with _NETCDF_LOCK, tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "data.nc"
         ds.to_netcdf(path, engine="netcdf4")
         return path.read_bytes()
@@ -340,7 +361,11 @@ def _handler_for(server: CdsServer) -> type[BaseHTTPRequestHandler]:
                 "status": "accepted",
                 "running_polls": 1 if behaviour == "slow" else 0,
             }
-            server.jobs[job["id"]] = job
+            with server._lock:
+                server.jobs[job["id"]] = job
+                server.in_flight.add(job["id"])
+                server.last_submission = time.monotonic()
+                server.max_in_flight = max(server.max_in_flight, len(server.in_flight))
             return self._json(201, self._job_json(job))
 
         def _status(self, job: dict) -> None:
@@ -349,6 +374,11 @@ def _handler_for(server: CdsServer) -> type[BaseHTTPRequestHandler]:
                 job["status"] = "rejected"
             elif job["behaviour"] == "job_failed":
                 job["status"] = "failed"
+            elif job["behaviour"] == "gathered" and not (
+                server.max_in_flight >= server.gather
+                or time.monotonic() - server.last_submission > GATHER_QUIET_S
+            ):
+                job["status"] = "running"
             elif job["running_polls"] > 0:
                 job["running_polls"] -= 1
                 job["status"] = "running"
@@ -358,6 +388,9 @@ def _handler_for(server: CdsServer) -> type[BaseHTTPRequestHandler]:
 
         def _results(self, job: dict) -> None:
             server.hits["results"] += 1
+            if job["status"] in ("rejected", "failed"):
+                with server._lock:
+                    server.in_flight.discard(job["id"])
             if job["status"] == "rejected":
                 return self._json(400, _error("The job has been rejected", traceback=QUEUE_LIMIT_MESSAGE))
             if job["status"] == "failed":
@@ -380,6 +413,8 @@ def _handler_for(server: CdsServer) -> type[BaseHTTPRequestHandler]:
         def _download(self, job: dict) -> None:
             if self.command == "GET":
                 server.hits["download"] += 1
+                with server._lock:
+                    server.in_flight.discard(job["id"])
             data = job["data"]
             if job["behaviour"] != "truncated":
                 return self._send(200, data, "application/netcdf")

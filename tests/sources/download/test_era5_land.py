@@ -3,6 +3,7 @@ CDS (tests/cds_server.py) that speaks the new CDS API and misbehaves as the real
 
 from __future__ import annotations
 
+import calendar
 import logging
 import runpy
 import time
@@ -14,7 +15,9 @@ import pandas as pd
 import pytest
 import requests
 import xarray as xr
+import yaml
 from cds_server import COST_LIMIT_MESSAGE, JOB_FAILED_MESSAGE, QUEUE_LIMIT_MESSAGE, cds_server, unused_url
+from workflow_helpers import run_snakemake
 
 from hydroprobe.errors import InputDataError
 from hydroprobe.sources.download import era5_land as dl
@@ -420,6 +423,28 @@ def test_workflow_script_downloads_and_logs_without_the_key(cds, tmp_path):
     assert server.hits["execute"] == 2
     with xr.open_dataset(output) as ds:
         assert ds["swvl1"].sizes["valid_time"] == 29 * 24
+
+
+@pytest.mark.workflow
+def test_default_profile_caps_concurrent_cds_requests(tmp_path, monkeypatch):
+    """snakemake --cores 8 on 6 monthly downloads, as a user runs it (the workflow's default
+    profile applies): the local CDS holds each job until 6 are in flight or none came for a
+    few seconds, and sees at most the profile's 4 at once; every month arrives whole."""
+    config = yaml.safe_load((ROOT / "configs" / "lees2022.yaml").read_text())
+    config["era5_land"]["variables"] = config["probes"]["targets"] = ["swvl1"]
+    config["era5_land"]["download"].update(years=[2000, 2000], area=SMALL_AREA, poll_max_s=1, backoff_s=0.1)
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    targets = [f"resources/era5_land_hourly/swvl1/era5_land_swvl1_2000{m:02d}.nc" for m in range(1, 7)]
+    with cds_server(FAKE_KEY, then="gathered", gather=6) as server:
+        monkeypatch.setenv("CDSAPI_URL", server.url)
+        monkeypatch.setenv("CDSAPI_KEY", FAKE_KEY)
+        monkeypatch.setenv("CDSAPI_RC", str(tmp_path / "no.cdsapirc"))
+        # the targets after --cores, whose one value ends the list --configfile would take them into
+        run_snakemake(tmp_path, tmp_path / "config.yaml", "--cores", "8", *targets)
+    assert server.max_in_flight == 4 and server.hits["execute"] == 6
+    for target in targets:
+        with xr.open_dataset(tmp_path / target) as ds:
+            assert ds["swvl1"].sizes["valid_time"] == calendar.monthrange(2000, int(target[-5:-3]))[1] * 24
 
 
 # --------------------------------------------------------------------------- hourly -> daily
