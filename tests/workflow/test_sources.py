@@ -125,7 +125,8 @@ def test_slurm_profile_dry_run_default_config(tmp_path):
     )
     jobs = planned_jobs(result.stdout + result.stderr)
     # the default config: the pooled linear probe on trained and untrained states (5 targets
-    # each) plus the shuffle and shift controls on the trained states; no raw-input controls
+    # each) plus the shuffle and shift controls on the trained states; the joint probe (one job
+    # per LSTM for every target) and its inputs_all baseline (one job per target)
     expected = {
         "generate_synthetic_world": 1,
         "catchment_weights": 1,
@@ -133,8 +134,9 @@ def test_slurm_profile_dry_run_default_config(tmp_path):
         "build_basin_dataset": 1,
         **DOWNSTREAM,
         "fit_probe": 20,
+        "fit_input_probe": 5,
+        "fit_joint_probe": 2,
     }
-    del expected["fit_input_probe"]
     assert jobs == expected
 
 

@@ -33,8 +33,11 @@ class LinearProbe:
     intercept: float
 
     def predict(self, features: np.ndarray) -> np.ndarray:
-        z = (features - self.feature_mean) / self.feature_std
-        return (z @ self.weights + self.intercept) * self.target_std + self.target_mean
+        # the standardisation folded into the weights: one product, no standardised copy of the
+        # features (the joint probe's are rows x 256)
+        weights = self.weights / self.feature_std
+        intercept = self.intercept - float(self.feature_mean @ weights)
+        return (features @ weights + intercept) * self.target_std + self.target_mean
 
 
 def feature_scaler(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -60,19 +63,22 @@ def standardised_rows(features: np.ndarray, target: np.ndarray, name: str = "pro
     feature standardised with its own mean/std over these rows (`feature_scaler`), the target
     with one mean/std. `name` names the probe in the errors: too few complete rows (no more than
     there are features) or a target without variance."""
-    x = np.asarray(features, dtype=np.float64)
+    features = np.asarray(features)
     y = np.asarray(target, dtype=np.float64)
-    rows = np.isfinite(x).all(axis=1) & np.isfinite(y)
-    if rows.sum() <= x.shape[1]:
-        raise InputDataError(
-            f"{name}: only {int(rows.sum())} complete training rows for {x.shape[1]} features"
-        )
-    x, y = x[rows], y[rows]
+    rows = np.isfinite(features).all(axis=1) & np.isfinite(y)
+    n_dims = features.shape[1]
+    if rows.sum() <= n_dims:
+        raise InputDataError(f"{name}: only {int(rows.sum())} complete training rows for {n_dims} features")
+    # one float64 copy of the complete rows (never the caller's array), standardised in place
+    x = (features[rows] if not rows.all() else np.array(features)).astype(np.float64, copy=False)
+    y = y[rows]
     mean, std = feature_scaler(x)
     y_mean, y_std = float(y.mean()), float(y.std())
     if y_std == 0:
         raise InputDataError(f"{name}: the target has no variance in the training period")
-    return StandardisedRows((x - mean) / std, (y - y_mean) / y_std, mean, std, y_mean, y_std)
+    x -= mean
+    x /= std
+    return StandardisedRows(x, (y - y_mean) / y_std, mean, std, y_mean, y_std)
 
 
 def fit_linear_probe(features: np.ndarray, target: np.ndarray, ridge: float = 0.0) -> LinearProbe:
