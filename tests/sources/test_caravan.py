@@ -10,7 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
+import yaml
 
+from hydroprobe.config import ConfigError, validate_config
 from hydroprobe.errors import InputDataError
 from hydroprobe.io import write_zarr_atomic
 from hydroprobe.sources.caravan import (
@@ -20,6 +22,14 @@ from hydroprobe.sources.caravan import (
     list_basins,
     read_attributes,
     read_timeseries,
+)
+from hydroprobe.sources.paths import (
+    downloads_camels_gb,
+    downloads_caravan,
+    downloads_era5_land,
+    probe_target_input,
+    probe_targets_from_caravan,
+    uses_era5_land,
 )
 
 CARAVAN = Path(__file__).resolve().parents[1] / "data" / "caravan"
@@ -419,3 +429,55 @@ def test_attribute_missing_for_a_basin_says_missing(broken):
     o = pd.read_csv(other, dtype={"gauge_id": str})
     o[o["gauge_id"] != "camelsgb_97002"].to_csv(other, index=False)
     assert _one_line_error(root, layout, statics=["p_mean"]).startswith("basin camelsgb_97002: missing from")
+
+
+# --- Caravan as the probe targets of a CAMELS-GB run (configs/lees2022_caravan.yaml)
+
+
+def _preset(**changes) -> dict:
+    config = yaml.safe_load(
+        (Path(__file__).resolve().parents[2] / "configs" / "lees2022_caravan.yaml").read_text()
+    )
+    for key, value in changes.items():
+        section, _, name = key.partition(".")
+        if name:
+            config[section][name] = value
+        else:
+            config[section] = value
+    return validate_config(config)
+
+
+def test_preset_paths_read_no_era5_land():
+    config = _preset()
+    assert probe_targets_from_caravan(config) and not uses_era5_land(config)
+    assert downloads_camels_gb(config) and downloads_caravan(config) and not downloads_era5_land(config)
+    assert probe_target_input(config) == {"caravan": "resources/caravan"}
+    local = _preset(
+        **{"source": "local", "camels_gb.path": "/data/CAMELS-GB", "caravan.path": "/data/Caravan"}
+    )
+    assert not (downloads_camels_gb(local) or downloads_caravan(local) or downloads_era5_land(local))
+    assert probe_target_input(local) == {"caravan": "/data/Caravan"}  # no era5_land.path needed
+    paper = _preset(probe_target_source="era5_land")
+    assert uses_era5_land(paper) and downloads_era5_land(paper) and not downloads_caravan(paper)
+    assert probe_target_input(paper) == {"era5_basins": "results/era5_land_basins.zarr"}
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        (
+            {"source": "synthetic"},
+            "config key 'probe_target_source': caravan serves a CAMELS-GB run (source local or download), "
+            "not source 'synthetic'",
+        ),
+        (
+            {"caravan.subdataset": "camels"},
+            "config key 'caravan.subdataset': probe targets of CAMELS-GB come from camelsgb",
+        ),
+        ({"source": "local"}, "config key 'camels_gb.path': required when source is 'local'"),
+    ],
+)
+def test_preset_config_errors(changes, message):
+    with pytest.raises(ConfigError) as err:
+        _preset(**changes)
+    assert str(err.value) == message
