@@ -390,7 +390,8 @@ def test_non_numeric_value(broken):
 
     path = rewrite(spoil)
     message = _one_line_error(root, layout)
-    assert message == f"{path}: non-numeric value in column(s) temperature_2m_mean"
+    line = " (line 102)" if layout == "csv" else ""
+    assert message == f"{path}: non-numeric value '12.5C' in column temperature_2m_mean at 1981-04-11{line}"
 
 
 @pytest.mark.parametrize("broken", LAYOUTS, indirect=True)
