@@ -105,7 +105,7 @@ BAD_REQUEST_MESSAGE = "Request has not produced a valid combination of values, p
 COST_LIMIT_MESSAGE = "Your request is too large, please reduce your selection."
 JOB_FAILED_MESSAGE = "The job failed with: MARS returned no data (the archive answered an empty field list)"
 
-GATHER_QUIET_S = 6.0
+GATHER_QUIET_S = 10.0
 
 BEHAVIOURS = (
     "success",
