@@ -102,9 +102,9 @@ def final_outputs():
         "results/tables/probe_selectivity.csv",
         "results/tables/probe_ensemble.csv",
         "results/tables/discharge_scores.csv",
+        "results/tables/data_warnings.csv",
         "results/figures/probe_r_cdf.png",
         # what the states hold per dimension (rules/probes.smk): weight strips and PCA table
-        "results/tables/data_warnings.csv",
         *expand(
             "results/figures/probe_weights_seed{seed}_{features}.png",
             seed=config["seeds"],

@@ -139,11 +139,6 @@ rule discharge_table:
         "../workflow_scripts/discharge_table.py"
 
 
-# Maps of the catchments: CAMELS-GB polygons over the ERA5-Land land cells, or Caravan gauges.
-rule plot_maps:
-    input:
-        **map_source_inputs(),
-        scores="results/tables/probe_scores.csv",
 # The gaps in the input data the run went on with, as the basin dataset carries them
 # (hydroprobe.data_warnings): one row each, only the header when there are none.
 rule data_warnings_table:
@@ -161,6 +156,11 @@ rule data_warnings_table:
         "../workflow_scripts/data_warnings_table.py"
 
 
+# Maps of the catchments: CAMELS-GB polygons over the ERA5-Land land cells, or Caravan gauges.
+rule plot_maps:
+    input:
+        **map_source_inputs(),
+        scores="results/tables/probe_scores.csv",
         discharge="results/tables/discharge_scores.csv",
         dataset="results/basin_dataset.zarr",
     output:
