@@ -109,16 +109,21 @@ def _normalise(ds: xr.Dataset, path: Path, variable: str) -> xr.DataArray:
     return da.transpose("time", "latitude", "longitude")
 
 
-def _oriented(da: xr.DataArray, path: Path) -> xr.DataArray:
-    """Latitude ascending and longitude -180..180 ascending, whichever way round the file is:
-    the values follow their coordinates, so a file stored south->north reads the same as one
-    stored north->south (the CDS order)."""
+def _oriented_like(da: xr.DataArray, first: xr.DataArray | None, path: Path) -> xr.DataArray:
+    """`da` with latitude running the way it runs in `first` (the variable's first file), and
+    longitude in -180..180. The values follow their coordinates, so a file stored south->north
+    among north->south ones (the CDS order) is simply turned round; the whole variable is put
+    in ascending order once, after concatenation."""
     step = np.diff(da["latitude"].values)
-    if np.all(step < 0):
-        da = da.isel(latitude=slice(None, None, -1))
-    elif not np.all(step > 0):
+    if not (np.all(step > 0) or np.all(step < 0)):
         raise InputDataError(f"{path}: latitude is neither ascending nor descending")
-    return _wrap_longitude(da)
+    if float(da["longitude"].max()) > 180:
+        da = _wrap_longitude(da)
+    if first is not None and step.size and first.sizes["latitude"] > 1:
+        first_lat = first["latitude"].values
+        if (step[0] > 0) != (first_lat[1] > first_lat[0]):
+            da = da.isel(latitude=slice(None, None, -1))
+    return da
 
 
 def _axis_text(values: np.ndarray) -> str:
@@ -145,6 +150,9 @@ def _same_grid(da: xr.DataArray, reference: xr.DataArray, what: str, reference_n
     difference = _grid_difference(da, reference)
     if difference:
         raise InputDataError(f"{what}: grid differs from that of {reference_name}: {difference}")
+    same = all(np.array_equal(da[d].values, reference[d].values) for d in ("latitude", "longitude"))
+    if same:
+        return da
     return da.assign_coords(latitude=reference["latitude"].values, longitude=reference["longitude"].values)
 
 
@@ -186,7 +194,7 @@ def _open_variable(era5_dir: Path, variable: str, years: list[int] | None) -> xr
             da = da.sel(time=da["time"].dt.year.isin(years))
             if da.sizes["time"] == 0:
                 continue
-        da = _oriented(da, path)
+        da = _oriented_like(da, parts[0] if parts else None, path)
         if parts:
             da = _same_grid(da, parts[0], str(path), str(files[0]))
         da, change = to_era5_land_unit(da, variable, path)
@@ -317,7 +325,8 @@ def open_era5_land(
     years = None if years is None else [int(y) for y in years]
     arrays = {}
     for variable in variables:
-        da = daily_means(_open_variable(era5_dir, variable, years), "time")
+        da = _open_variable(era5_dir, variable, years)
+        da = daily_means(_wrap_longitude(da.sortby("latitude")), "time")
         if arrays:
             first_name, first = next(iter(arrays.items()))
             da = _same_grid(da, first, str(era5_dir / variable), f"{first_name} in {era5_dir / first_name}")
