@@ -7,6 +7,9 @@ import pandas as pd
 
 from hydroprobe.errors import InputDataError
 
+# DataFrame.attrs key of a merged attribute table: column -> {"file": path, "basins": set of ids}
+SOURCE_FILES = "source_files"
+
 
 def numeric_columns(df: pd.DataFrame, path, columns=None) -> pd.DataFrame:
     """`df` restricted to `columns` (all when None) as float64; errors name the file and column."""
@@ -95,10 +98,6 @@ def static_arrays(attrs: pd.DataFrame, basins: list, columns: list[str], where: 
             raise InputDataError(f"basin {basin}: static attribute {col!r} is NaN in {source['file']}")
         out[col] = values.astype(np.float32)
     return out
-
-
-# DataFrame.attrs key of a merged attribute table: column -> {"file": path, "basins": set of ids}
-SOURCE_FILES = "source_files"
 
 
 def column_sources(tables: dict) -> dict:
