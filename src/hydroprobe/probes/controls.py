@@ -68,13 +68,14 @@ def input_features(
     if (pos < 0).any():
         raise InputDataError("input features: a requested day lies outside the dataset's time axis")
     basins = dataset["basin"].values
-    out = np.full((len(out_times), len(basins), len(variables) * lags), np.nan, dtype=np.float32)
+    out = np.empty((len(out_times), len(basins), len(variables) * lags), dtype=np.float32)
     for i, name in enumerate(variables):
         series = dataset[name].transpose("time", "basin").reindex(time=full).values.astype(np.float32)
-        for lag in range(lags):
-            src = pos - lag
-            ok = src >= 0
-            out[ok, :, i * lags + lag] = series[src[ok]]
+        # NaN before the first day, then row t + lags − 1 of the padded series is day t: the window
+        # of `lags` rows ending there, reversed, is lag 0, 1, …, lags − 1 (one gather per variable)
+        padded = np.concatenate([np.full((lags - 1, len(basins)), np.nan, np.float32), series])
+        windows = np.lib.stride_tricks.sliding_window_view(padded, lags, axis=0)  # (time, basin, lags)
+        out[:, :, i * lags : (i + 1) * lags] = windows[pos, :, ::-1]
     return xr.DataArray(
         out,
         dims=("time", "basin", "dim"),

@@ -34,7 +34,7 @@ class LinearProbe:
 
     def predict(self, features: np.ndarray) -> np.ndarray:
         # the standardisation folded into the weights: one product, no standardised copy of the
-        # features (the joint probe's are rows x 256)
+        # features (the joint probe's are rows x 320 on the default run)
         weights = self.weights / self.feature_std
         intercept = self.intercept - float(self.feature_mean @ weights)
         return (features @ weights + intercept) * self.target_std + self.target_mean
