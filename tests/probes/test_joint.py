@@ -202,3 +202,9 @@ def test_a_basin_of_the_states_missing_from_the_dataset_is_named():
     dataset, states = hidden_store_world()
     with pytest.raises(InputDataError, match="basin 6"):
         joint_probe_features(dataset.isel(basin=slice(0, 5)), states["c"], [TRAIN, TEST], LAGS)
+
+
+def test_a_dataset_without_dynamic_inputs_is_named():
+    dataset, states = hidden_store_world()
+    with pytest.raises(InputDataError, match="none of the dynamic inputs precipitation, pet"):
+        joint_probe_features(dataset[["swvl1"]], states["c"], [TRAIN, TEST], LAGS)

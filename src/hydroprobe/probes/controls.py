@@ -59,8 +59,12 @@ def input_features(
         variables = [v for v in DYNAMIC_INPUTS if v in dataset] if variables == "all" else [variables]
     variables = list(variables)
     missing = [v for v in variables if v not in dataset]
-    if missing or not variables:
-        raise InputDataError(f"input features: dataset has no variable '{missing[0] if missing else None}'")
+    if missing:
+        raise InputDataError(f"input features: the basin dataset has no variable '{missing[0]}'")
+    if not variables:
+        raise InputDataError(
+            f"input features: the basin dataset has none of the dynamic inputs {', '.join(DYNAMIC_INPUTS)}"
+        )
     t_all = pd.DatetimeIndex(dataset["time"].values)
     full = pd.date_range(t_all.min(), t_all.max(), freq="D")  # contiguous daily axis
     out_times = full if times is None else pd.DatetimeIndex(times)
