@@ -399,7 +399,8 @@ def test_duplicate_dates(broken):
     root, layout, rewrite = broken
     path = rewrite(lambda f: pd.concat([f.iloc[:501], f.iloc[500:]], ignore_index=True))
     message = _one_line_error(root, layout)
-    assert message == f"{path}: date 1982-05-16 appears more than once"
+    lines = " (lines 502 and 503)" if layout == "csv" else ""
+    assert message == f"{path}: date 1982-05-16 appears more than once{lines}"
 
 
 @pytest.mark.parametrize("broken", ["csv"], indirect=True)
@@ -411,7 +412,7 @@ def test_date_that_is_not_a_day(broken):
         return frame
 
     path = rewrite(spoil)
-    assert _one_line_error(root, layout) == f"{path}: date '1981-13-04' on data row 4 is not YYYY-MM-DD"
+    assert _one_line_error(root, layout) == f"{path}: date '1981-13-04' on line 5 is not YYYY-MM-DD"
 
 
 @pytest.mark.parametrize("broken", LAYOUTS, indirect=True)

@@ -42,7 +42,7 @@ import xarray as xr
 
 from hydroprobe.basins.dataset import UNITS
 from hydroprobe.errors import InputDataError
-from hydroprobe.sources.columns import numeric_columns, static_arrays
+from hydroprobe.sources.columns import daily_dates, numeric_columns, static_arrays
 
 log = logging.getLogger("hydroprobe")
 
@@ -170,18 +170,16 @@ def _timeseries_path(caravan_dir: Path, basin_id: str, layout: str) -> Path:
     return folder / f"{basin_id}{_SUFFIX[layout]}"
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
+def _read_csv(path: Path, wanted: list[str] | None = None) -> pd.DataFrame:
+    """The csv's columns (only `wanted` ones, by their current names, when given) on its dates."""
+    keep = None if wanted is None else (lambda c: c == "date" or current_name(c, RENAMED_COLUMNS) in wanted)
     try:
-        df = pd.read_csv(path, dtype={"date": str})
+        df = pd.read_csv(path, dtype={"date": str}, usecols=keep)
     except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as err:
         raise InputDataError(f"{path}: cannot parse Caravan csv ({err})") from None
     if "date" not in df.columns:
         raise InputDataError(f"{path}: missing column date")
-    dates = pd.to_datetime(df["date"], format="%Y-%m-%d", errors="coerce")
-    if dates.isna().any():
-        row = int(np.flatnonzero(dates.isna().to_numpy())[0])
-        raise InputDataError(f"{path}: date {df['date'].iloc[row]!r} on data row {row + 1} is not YYYY-MM-DD")
-    return df.drop(columns="date").set_index(pd.DatetimeIndex(dates, name="date"))
+    return df.drop(columns="date").set_index(daily_dates(df["date"], path))
 
 
 def _read_netcdf(path: Path) -> pd.DataFrame:
@@ -224,13 +222,14 @@ def read_timeseries(
     path = _timeseries_path(caravan_dir, basin_id, layout)
     if not path.is_file():
         raise InputDataError(f"basin {basin_id}: no Caravan time series {path.name} in {path.parent}")
-    df = _read_csv(path) if layout == "csv" else _read_netcdf(path)
+    wanted = None if columns is None else [current_name(c, RENAMED_COLUMNS) for c in columns]
+    # a few columns of a 40-column file: the csv parser reads only those
+    df = _read_csv(path, wanted) if layout == "csv" else _read_netcdf(path)
     # one time unit whatever the reader (pandas >= 3 parses csv dates as datetime64[us])
     df.index = pd.DatetimeIndex(df.index).as_unit("ns")
     df.index.name = "date"
     df = _to_current_names(df, RENAMED_COLUMNS)
     renamed = df.attrs["renamed"]
-    wanted = None if columns is None else [current_name(c, RENAMED_COLUMNS) for c in columns]
     df = numeric_columns(df, path, wanted)
     df.attrs["renamed"] = renamed
     if df.index.hasnans:
