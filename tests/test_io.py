@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 import torch
 import xarray as xr
+from small_disk import small_disk
 
 from hydroprobe.io import (
     OutputWriteError,
@@ -141,22 +142,12 @@ def test_errors_about_other_files_pass_through_unchanged(tmp_path):
 
 
 @pytest.fixture
-def small_disk(tmp_path):
-    """A 256 KiB tmpfs: a real disk that fills up (needs root and a kernel that lets us mount)."""
-    mount_point = tmp_path / "disk"
-    mount_point.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount_point)], capture_output=True
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.decode().strip()}")
-    try:
-        yield mount_point
-    finally:
-        subprocess.run(["umount", str(mount_point)], check=True)
+def disk(tmp_path):
+    with small_disk(tmp_path / "disk") as mounted:
+        yield mounted
 
 
-def test_a_really_full_disk_names_each_kind_of_output(small_disk):
+def test_a_really_full_disk_names_each_kind_of_output(disk):
     big = np.random.default_rng(0).normal(size=(64, 4096))  # 2 MiB, eight times the disk
     writers = {
         "results/table.csv": lambda p: write_csv_atomic(pd.DataFrame(big), p),
@@ -165,15 +156,15 @@ def test_a_really_full_disk_names_each_kind_of_output(small_disk):
         "results/models/seed1/trained.pt": lambda p: save_checkpoint({"w": torch.from_numpy(big)}, p),
     }
     for relative, write in writers.items():
-        target = small_disk / relative
+        target = disk / relative
         with pytest.raises(OSError) as caught:
             write(target)
         assert caught.value.errno == errno.ENOSPC, f"{relative}: {caught.value!r}"
         assert isinstance(caught.value, OutputWriteError), f"{relative}: {caught.value!r}"
         _one_line_naming(caught.value, target)
-    leftovers = [p.relative_to(small_disk) for p in small_disk.rglob("*") if p.is_file()]
+    leftovers = [p.relative_to(disk) for p in disk.rglob("*") if p.is_file()]
     assert leftovers == [], leftovers
-    write_csv_atomic(pd.DataFrame({"r": [1.0]}), small_disk / "results/table.csv")  # space is back
+    write_csv_atomic(pd.DataFrame({"r": [1.0]}), disk / "results/table.csv")  # space is back
 
 
 _WRITE_AS_NOBODY = """

@@ -14,6 +14,7 @@ import logging
 import os
 import re
 import shutil
+import time
 import uuid
 import warnings
 from contextlib import contextmanager
@@ -62,6 +63,19 @@ def _remove(path: Path) -> None:
         shutil.rmtree(path)
     else:
         path.unlink()
+
+
+def _discard(tmp: Path) -> None:
+    """Remove a failed write's temporary. A zarr store's chunks are written concurrently and
+    those still in flight when one fails land after it (in the room its removal frees on a full
+    disk), so a folder is removed again until it stays away."""
+    for settle_s in (0.05, 0.2, 0.5) if tmp.is_dir() else ():
+        with contextlib.suppress(OSError):
+            _remove(tmp)
+        time.sleep(settle_s)
+    if tmp.exists() or tmp.is_symlink():
+        with contextlib.suppress(OSError):
+            _remove(tmp)
 
 
 def remove_stale_temporaries(path: str | os.PathLike) -> list[Path]:
@@ -130,9 +144,8 @@ def atomic_output(path: str | os.PathLike):
                 _remove(path)
             os.replace(tmp, path)
     finally:
-        if tmp.exists():
-            with contextlib.suppress(OSError):
-                _remove(tmp)
+        if tmp.exists() or tmp.is_symlink():
+            _discard(tmp)
 
 
 def write_zarr_atomic(ds: xr.Dataset, path: str | os.PathLike, **to_zarr_kwargs) -> Path:

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from hydroprobe.errors import InputDataError
+from hydroprobe.io import OutputWriteError
 
 
 @contextlib.contextmanager
@@ -15,8 +16,10 @@ def rule_log(log_path: str | Path):
     """Route stdout, stderr and `logging` of a rule script into `log_path`.
 
     An exception is logged as its one-line message (with its type), so the log names the file,
-    basin or key at fault and Snakemake marks the job failed. Bad input (`InputDataError`) then
-    exits with status 1 and no traceback; any other exception propagates with its traceback.
+    basin or key at fault and Snakemake marks the job failed. Bad input (`InputDataError`) and an
+    output the machine cannot take (`OutputWriteError`: a full disk, a folder without write
+    permission) then exit with status 1 and no traceback; any other exception propagates with
+    its traceback.
     """
     log_path = Path(log_path)
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -29,9 +32,9 @@ def rule_log(log_path: str | Path):
         try:
             with contextlib.redirect_stdout(log_file), contextlib.redirect_stderr(log_file):
                 yield logging.getLogger("hydroprobe")
-        except InputDataError as err:
-            # bad input, not a bug: its one line in the log (the profiles' show-failed-logs prints
-            # it on snakemake's stderr), no traceback and no second copy here
+        except (InputDataError, OutputWriteError) as err:
+            # bad input or a full disk, not a bug: its one line in the log (the profiles'
+            # show-failed-logs prints it on snakemake's stderr), no traceback and no second copy here
             log_file.write(f"ERROR {type(err).__name__}: {err}\n")
             raise SystemExit(1) from None
         except Exception as err:
