@@ -11,10 +11,9 @@ ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 
 
-def run_snakemake(
-    workdir: Path, configfile: Path, *args: str, check: bool = True
-) -> subprocess.CompletedProcess:
-    command = SNAKEMAKE + [
+def snakemake_command(workdir: Path, configfile: Path, *args: str) -> list[str]:
+    """The command line of a user's snakemake run of this workflow in `workdir`."""
+    return SNAKEMAKE + [
         "--snakefile",
         str(ROOT / "Snakefile"),
         "--directory",
@@ -23,6 +22,12 @@ def run_snakemake(
         str(configfile),
         *args,
     ]
+
+
+def run_snakemake(
+    workdir: Path, configfile: Path, *args: str, check: bool = True
+) -> subprocess.CompletedProcess:
+    command = snakemake_command(workdir, configfile, *args)
     result = subprocess.run(command, capture_output=True, text=True, cwd=workdir)
     if check and result.returncode != 0:
         raise AssertionError(
