@@ -184,3 +184,20 @@ def test_basins_not_in_the_data_are_named_with_the_data():
     assert str(err.value) == (
         "config key 'basins': basin(s) 99999, 5 not in the CAMELS-GB time series in /data (2 basins there)"
     )
+
+
+def test_command_line_lists_of_numbers_are_read_as_numbers(default_config, schema):
+    # snakemake --config 'seeds=[1,2,3]' hands the list over as strings
+    config = validate_config({**default_config, "seeds": ["1", "2", "3"], "basins": ["39001"]}, schema)
+    assert config["seeds"] == [1, 2, 3]
+    assert config["basins"] == [39001]
+    assert validate_config({**default_config, "training": {"epochs": "3"}}, schema)["training"]["epochs"] == 3
+    caravan = {
+        **default_config,
+        "source": "caravan",
+        "caravan": {"subdataset": "camels"},
+        "basins": ["01013500"],
+    }
+    assert validate_config(caravan, schema)["basins"] == ["01013500"]  # a leading zero keeps an id a string
+    with pytest.raises(ConfigError, match=r"config key 'seeds.1'"):
+        validate_config({**default_config, "seeds": ["1", "two"]}, schema)

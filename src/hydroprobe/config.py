@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import re
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -80,10 +81,50 @@ def load_schema(path: Path = SCHEMA_PATH) -> dict:
         return yaml.safe_load(f)
 
 
+_TYPES = {
+    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+    "boolean": lambda v: isinstance(v, bool),
+    "null": lambda v: v is None,
+    "array": lambda v: isinstance(v, list),
+    "object": lambda v: isinstance(v, dict),
+    "string": lambda v: isinstance(v, str),
+}
+_PLAIN_INTEGER = re.compile(r"^-?(0|[1-9][0-9]*)$")  # "007" stays a string (a Caravan id)
+
+
+def _from_command_line(value, schema: dict, root: dict):
+    """`value` with the strings Snakemake's ``--config`` leaves inside lists and mappings (it
+    reads ``seeds=[1,2,3]`` as ``['1', '2', '3']``) read as YAML where the schema wants a number,
+    boolean or null there; anything that does not then fit is left for validation to report."""
+    if "$ref" in schema:
+        schema = root["definitions"][schema["$ref"].rsplit("/", 1)[-1]]
+    types = schema.get("type", [])
+    types = [types] if isinstance(types, str) else types
+    if isinstance(value, str) and (
+        "string" not in types or ("integer" in types and _PLAIN_INTEGER.match(value))
+    ):
+        try:
+            parsed = yaml.safe_load(value)
+        except yaml.YAMLError:
+            return value
+        return parsed if any(_TYPES[t](parsed) for t in types if t != "string") else value
+    if isinstance(value, dict):
+        properties = schema.get("properties", {})
+        other = schema.get("additionalProperties")
+        other = other if isinstance(other, dict) else {}
+        return {
+            key: _from_command_line(item, properties.get(key, other), root) for key, item in value.items()
+        }
+    if isinstance(value, list) and isinstance(schema.get("items"), dict):
+        return [_from_command_line(item, schema["items"], root) for item in value]
+    return value
+
+
 def validate_config(config: dict, schema: dict | None = None) -> dict:
     """Return a validated copy of `config` with defaults filled in; raise ConfigError otherwise."""
-    config = copy.deepcopy(dict(config))
     schema = schema or load_schema()
+    config = _from_command_line(copy.deepcopy(dict(config)), schema, schema)
     validator = _with_defaults(jsonschema.Draft202012Validator)(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
     if errors:

@@ -148,3 +148,9 @@ def test_basins_and_basins_file_exclude_each_other(tmp_path):
     result = run_snakemake(tmp_path, configfile, "-n", check=False)
     assert result.returncode != 0
     assert "config key 'basins_file': give either basins or basins_file" in result.stdout + result.stderr
+
+
+def test_seeds_from_the_command_line(tmp_path):
+    config = _preset("test_tiny.yaml")
+    jobs = _dry_run(tmp_path, config, "--config", "seeds=[1,2,3]")
+    assert jobs["train_lstm"] == 3
