@@ -41,10 +41,10 @@ LOCKED = "Error: Directory cannot be locked."
 
 
 def _fault_config() -> dict:
-    """The tiny config, smaller still: one target, no controls, and three epochs so that a run
+    """The tiny config, smaller still: one target, no controls, and two epochs so that a run
     can be killed between the checkpoint of epoch 1 and the trained model."""
     config = yaml.safe_load((ROOT / "configs" / "test_tiny.yaml").read_text())
-    config["training"]["epochs"] = 3
+    config["training"]["epochs"] = 2
     config["probes"].update(targets=["swvl1"], controls=[])
     config["report"]["extra_figure_formats"] = []
     return config
