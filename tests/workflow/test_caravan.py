@@ -1,16 +1,19 @@
 """The whole workflow end to end on one real Caravan basin (camelsch_4001, CC-BY-4.0).
 
 Train an LSTM on Caravan's ERA5-Land forcing and the observed streamflow, extract its cell
-states, probe them for Caravan's ERA5-Land soil water and snow, and write the tables.
+states, probe them for Caravan's ERA5-Land soil water and snow, and write the tables. Then the
+paper's CAMELS-GB model with Caravan's camelsgb probe targets (configs/lees2022_caravan.yaml,
+tiny), and bad Caravan input stopping the basin dataset job.
 """
 
 import caravan_sample
 import numpy as np
 import pandas as pd
 import pytest
-import xarray as xr
 import yaml
 from workflow_helpers import ROOT, planned_jobs, run_snakemake
+
+from hydroprobe.io import open_zarr
 
 pytestmark = pytest.mark.workflow
 
@@ -90,7 +93,7 @@ def test_preset_reads_no_era5_land(preset_run):
 
 def test_preset_probe_targets_are_caravan_values(preset_run):
     workdir, _, caravan = preset_run
-    ds = xr.open_zarr(workdir / "results/basin_dataset.zarr", consolidated=False)
+    ds = open_zarr(workdir / "results/basin_dataset.zarr")
     assert list(ds["basin"].values) == [96004, 97002]
     for k in range(1, 5):
         raw = caravan_sample.caravan_values(caravan, 96004, f"volumetric_soil_water_layer_{k}_mean")
