@@ -41,10 +41,12 @@ LOCKED = "Error: Directory cannot be locked."
 
 
 def _fault_config() -> dict:
-    """The tiny config, smaller still: one target, no controls, and two epochs so that a run
-    can be killed between the checkpoint of epoch 1 and the trained model."""
+    """The tiny config, smaller still: one target, no controls, short epochs and one-pass
+    extraction, and two epochs so that a run can be killed between the checkpoint of epoch 1 and
+    the trained model."""
     config = yaml.safe_load((ROOT / "configs" / "test_tiny.yaml").read_text())
-    config["training"]["epochs"] = 2
+    config["training"].update(epochs=2, samples_per_epoch=128)
+    config["states"]["mode"] = "continuous"
     config["probes"].update(targets=["swvl1"], controls=[])
     config["report"]["extra_figure_formats"] = []
     return config
@@ -92,17 +94,28 @@ def _snakemake_running(workdir: Path, *args: str) -> Iterator[subprocess.Popen]:
 
 
 def _kill_group(process: subprocess.Popen) -> None:
-    """SIGKILL snakemake and every job it started, and wait until none of them is left."""
+    """SIGKILL snakemake and every job it started, and wait until none of them runs."""
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            os.killpg(process.pid, 0)
-        except ProcessLookupError:
-            return
+    while _running_in_group(process.pid):
+        assert time.monotonic() < deadline, f"processes of group {process.pid} outlived SIGKILL"
         time.sleep(0.05)
-    raise AssertionError(f"processes of group {process.pid} outlived SIGKILL")
+
+
+def _running_in_group(group: int) -> list[int]:
+    """The processes of a process group that are not zombies (an init that does not reap
+    orphans, as in some containers, leaves the killed jobs as zombies)."""
+    running = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        state, process_group = fields[0], int(fields[2])
+        if process_group == group and state != "Z":
+            running.append(int(stat.parent.name))
+    return running
 
 
 def _kill_when(workdir: Path, ready: Callable[[], bool], what: str, timeout_s: float = 240) -> None:
