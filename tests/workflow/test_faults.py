@@ -205,6 +205,10 @@ def test_a_full_disk_fails_the_job_in_one_line_naming_the_output(uninterrupted, 
     assert "Traceback" not in log
     assert line in failed.stderr  # the profile's show-failed-logs puts it under snakemake's error
     assert left == [filler]  # no partial table, no temporary
+    locks = workdir / ".snakemake/locks"
+    assert not (locks.is_dir() and any(locks.iterdir())), (
+        "a failed job left the lock: rerun would need --unlock"
+    )
 
 
 def test_a_second_run_in_the_same_directory_is_refused(world, tmp_path):
