@@ -244,6 +244,33 @@ def _sklearn_probe(kind, estimator):
     return fit
 
 
+def sgd_elasticnet_estimator(seed: int = 0, alpha: float = 0.01, l1_ratio: float = 0.15):
+    """The sgd_elasticnet probe's unfitted estimator (`probe_sgd_elasticnet`)."""
+    from sklearn.linear_model import SGDRegressor
+
+    return SGDRegressor(
+        penalty="elasticnet", alpha=alpha, l1_ratio=l1_ratio, early_stopping=True, random_state=seed
+    )
+
+
+def mlp_estimator(seed: int = 0, hidden: tuple[int, ...] = (20, 10), max_iter: int = 200):
+    """The mlp probe's unfitted estimator (`probe_mlp`)."""
+    from sklearn.neural_network import MLPRegressor
+
+    return MLPRegressor(
+        hidden_layer_sizes=tuple(hidden), early_stopping=True, random_state=seed, max_iter=max_iter
+    )
+
+
+ROW_ESTIMATORS = {"sgd_elasticnet": sgd_elasticnet_estimator, "mlp": mlp_estimator}
+
+
+def fit_pooled_rows(kind: str, x: np.ndarray, y: np.ndarray, scaler: BasinScaler, seed: int) -> PooledProbe:
+    """The `kind` probe (a `ROW_ESTIMATORS` one, default settings) fitted on training rows x
+    (rows, dim) and the scaled target y (rows,), as `probe_sgd_elasticnet` / `probe_mlp` fit."""
+    return _sklearn_probe(kind, ROW_ESTIMATORS[kind](seed))(x, y, scaler)
+
+
 def probe_sgd_elasticnet(
     states,
     target,
@@ -256,11 +283,7 @@ def probe_sgd_elasticnet(
 ):
     """The paper's estimator: `SGDRegressor(penalty="elasticnet", alpha=0.01, l1_ratio=0.15,
     early_stopping=True, random_state=seed)` on standardised states and target."""
-    from sklearn.linear_model import SGDRegressor
-
-    est = SGDRegressor(
-        penalty="elasticnet", alpha=alpha, l1_ratio=l1_ratio, early_stopping=True, random_state=seed
-    )
+    est = sgd_elasticnet_estimator(seed, alpha, l1_ratio)
     return _run(
         states, target, train_period, test_period, target_scaling, _sklearn_probe("sgd_elasticnet", est)
     )
@@ -278,11 +301,7 @@ def probe_mlp(
 ):
     """Small non-linear probe: `MLPRegressor(hidden_layer_sizes=(20, 10), early_stopping=True,
     random_state=seed)` on standardised states and target."""
-    from sklearn.neural_network import MLPRegressor
-
-    est = MLPRegressor(
-        hidden_layer_sizes=tuple(hidden), early_stopping=True, random_state=seed, max_iter=max_iter
-    )
+    est = mlp_estimator(seed, hidden, max_iter)
     return _run(states, target, train_period, test_period, target_scaling, _sklearn_probe("mlp", est))
 
 

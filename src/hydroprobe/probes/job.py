@@ -11,15 +11,31 @@ import xarray as xr
 
 from hydroprobe.errors import InputDataError
 from hydroprobe.periods import in_periods, period_slice
+from hydroprobe.probes.blockwise import (
+    StateBlocks,
+    fit_linear_probes_blockwise,
+    pooled_predictor,
+    sample_train_rows,
+    score_blockwise,
+)
 from hydroprobe.probes.controls import input_features, shift_states, shuffle_basins
 from hydroprobe.probes.fit import (
+    ROW_ESTIMATORS,
+    PooledProbe,
     aligned_rows,
     basin_status_in_period,
+    fit_pooled_rows,
     run_probe,
     select_features,
     with_status,
 )
-from hydroprobe.probes.grid import INPUT_MODEL, JOINT_FEATURES, JOINT_INPUTS, state_features
+from hydroprobe.probes.grid import (
+    FEATURE_VARIABLES,
+    INPUT_MODEL,
+    JOINT_FEATURES,
+    JOINT_INPUTS,
+    state_features,
+)
 
 # a probe job's per-basin scores: the job, the basin subset, the basin and its status, the scores
 PROBE_KEYS = ["seed", "model", "probe", "control", "target", "features", "subset"]
@@ -156,6 +172,7 @@ def run_probe_job(
     snow_threshold: float,
     train_period,
     test_period,
+    max_train_rows: int | None = None,
 ) -> pd.DataFrame:
     """Per-basin scores (columns `PROBE_SCORE_COLUMNS`) of one probe job.
 
@@ -163,7 +180,9 @@ def run_probe_job(
     seed (the LSTM's), features, probe, control and target. The keywords are the probe settings
     of the config (rules/common.smk `probe_params`); `seed` is the probes' own seed (config
     probes.seed: the shuffle permutation and the mlp / sgd_elasticnet fits), not the LSTM's.
-    `states` is None for the raw-input baselines (model `inputs`)."""
+    `states` is None for the raw-input baselines (model `inputs`). `max_train_rows` (config
+    probes.max_train_rows; None: no limit) caps the training rows of the mlp / sgd_elasticnet
+    probes on states (see `run_probe_jobs`)."""
     settings = dict(
         ridge=ridge,
         target_scaling=target_scaling,
@@ -173,6 +192,7 @@ def run_probe_job(
         snow_threshold=snow_threshold,
         train_period=train_period,
         test_period=test_period,
+        max_train_rows=max_train_rows,
     )
     return run_probe_jobs(dataset, states, [job], **settings)[0]
 
@@ -190,15 +210,71 @@ def run_probe_jobs(
     snow_threshold: float,
     train_period,
     test_period,
+    max_train_rows: int | None = None,
 ) -> list[pd.DataFrame]:
-    """`run_probe_job` for each of `jobs`, building the features of each (model, features,
-    control) once: the joint probe's rule fits every target on one set of features."""
+    """`run_probe_job` for each of `jobs` (in their order).
+
+    Probes on an LSTM state (features cell / hidden, any control) of kind linear, mlp or
+    sgd_elasticnet read the states store block by block (`hydroprobe.probes.blockwise`), never
+    whole: the linear probes of every target of a (model, features, control) in one pass over
+    the train period (one Gram for all targets); mlp / sgd_elasticnet on the train rows, or on
+    `max_train_rows` of them drawn with the probes' `seed` when there are more; every kind scored
+    on the test period a basin group at a time. The other jobs (linear_offsets, the raw-input
+    baselines, the joint probe) build their features in memory, once per (model, features,
+    control)."""
     train_period, test_period = tuple(train_period), tuple(test_period)
     periods = (train_period, test_period)
     frac_snow = dataset["frac_snow"].to_series() if "frac_snow" in dataset else None
+    out: list[pd.DataFrame | None] = [None] * len(jobs)
+    streamed: dict[tuple[str, str, str, str], list[int]] = {}
+    for i, job in enumerate(jobs):
+        if _reads_blockwise(job, states):
+            streamed.setdefault((job["model"], job["features"], job["control"], job["probe"]), []).append(i)
+    for (_model, features, control, probe), positions in streamed.items():
+        blocks = StateBlocks.of(select_features(states, features), control, seed, shift_days)
+        targets = [jobs[i]["target"] for i in positions]
+        if probe == "linear":
+            fitted = fit_linear_probes_blockwise(
+                dataset, targets, blocks, train_period, ridge=ridge, target_scaling=target_scaling
+            )
+            probes = {
+                t: PooledProbe(
+                    "linear", lp, lp.feature_mean, lp.feature_std, lp.target_mean, lp.target_std, sc
+                )
+                for t, (lp, sc) in fitted.items()
+            }
+        else:
+            probes = {}
+            for t in targets:
+                x, y, scaler = sample_train_rows(
+                    dataset,
+                    t,
+                    blocks,
+                    train_period,
+                    max_rows=np.iinfo(np.int64).max if max_train_rows is None else max_train_rows,
+                    seed=seed,
+                    target_scaling=target_scaling,
+                )
+                probes[t] = fit_pooled_rows(probe, x, y, scaler, seed)
+                del x, y
+        scores = score_blockwise(
+            dataset, blocks, {t: pooled_predictor(p) for t, p in probes.items()}, test_period
+        )
+        for i in positions:
+            job = jobs[i]
+            out[i] = _labelled(
+                scores[job["target"]],
+                job,
+                dataset[job["target"]],
+                blocks.values,
+                test_period,
+                frac_snow,
+                snow_threshold,
+            )
     built: dict[tuple[str, str, str], xr.DataArray] = {}
-    out = []
-    for job in jobs:
+    for i, job in enumerate(jobs):
+        if out[i] is not None:
+            continue
         setting = (job["model"], job["features"], job["control"])
         if setting not in built:
             built[setting] = _job_features(
@@ -208,8 +284,18 @@ def run_probe_jobs(
         y, scores, _ = _fit_probe_job(
             dataset, x, job, ridge=ridge, target_scaling=target_scaling, seed=seed, periods=periods
         )
-        out.append(_labelled(scores, job, y, x, test_period, frac_snow, snow_threshold))
+        out[i] = _labelled(scores, job, y, x, test_period, frac_snow, snow_threshold)
     return out
+
+
+def _reads_blockwise(job: Mapping[str, str], states: xr.Dataset | None) -> bool:
+    """Whether a job's probe reads its states block by block (see `run_probe_jobs`)."""
+    return (
+        states is not None
+        and job["model"] != INPUT_MODEL
+        and job["features"] in FEATURE_VARIABLES
+        and (job["probe"] == "linear" or job["probe"] in ROW_ESTIMATORS)
+    )
 
 
 def _labelled(scores, job, y, x, test_period, frac_snow, snow_threshold) -> pd.DataFrame:

@@ -1,0 +1,236 @@
+"""Probes on a states store read block by block: memory bounded by a block, never the store.
+
+A block is a group of basins over one period's days (the extraction stores each basin's whole
+series as one zarr chunk, so a basin group reads whole chunks once). Controls are index maps,
+applied as each block is read: `shuffle` takes each basin's series from another basin (the same
+seeded derangement as `controls.shuffle_basins`), `shift` the state of `shift_days` earlier (by
+label, as `controls.shift_states`).
+
+- `fit_linear_probes_blockwise`: the pooled linear probe of every target in one pass over the
+  train period: one float64 Gram per block shared by all targets (`streaming.block_grams`),
+  solved from the summed moments; equal to `fit.fit_linear_probe` to rounding.
+- `sample_train_rows`: a seeded random subsample of the train rows, for the probes whose
+  estimators need their rows in memory (mlp, sgd_elasticnet).
+- `score_blockwise`: per-basin test scores, a basin group at a time: each basin's whole test
+  series is in one block, so the scores are exactly `fit.score_per_basin`'s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from hydroprobe.errors import InputDataError
+from hydroprobe.periods import in_periods
+from hydroprobe.probes.controls import derangement
+from hydroprobe.probes.fit import BasinScaler, LinearProbe, PooledProbe, score_per_basin
+from hydroprobe.probes.streaming import Moments, add_block, block_grams
+
+BLOCK_MB = 64.0  # float32 states per block; a few of these (casts, the gathered rows) are live at once
+
+
+@dataclass(frozen=True)
+class StateBlocks:
+    """The states (time, basin, dim) a probe job sees, under its control, read block by block.
+
+    `values` is the stored variable (lazy); the job's day i and basin j hold the stored state at
+    day `source_times[i]` (-1: none, NaN) and basin `source_basins[j]`."""
+
+    values: xr.DataArray
+    source_times: np.ndarray
+    source_basins: np.ndarray
+
+    @classmethod
+    def of(cls, states: xr.DataArray, control: str, seed: int = 0, shift_days: int = 0) -> StateBlocks:
+        """The states under `control` (none, shuffle with the probes' `seed`, shift by `shift_days`)."""
+        states = states.transpose("time", "basin", "dim")
+        times = pd.DatetimeIndex(states["time"].values)
+        source_times = np.arange(len(times))
+        source_basins = np.arange(states.sizes["basin"])
+        if control == "shuffle":
+            source_basins = derangement(len(source_basins), seed)
+        elif control == "shift":
+            source_times = times.get_indexer(times - pd.Timedelta(days=shift_days))
+        return cls(states, source_times, source_basins)
+
+    @property
+    def times(self) -> pd.DatetimeIndex:
+        return pd.DatetimeIndex(self.values["time"].values)
+
+    @property
+    def basins(self) -> np.ndarray:
+        return self.values["basin"].values
+
+    def days_in(self, period) -> np.ndarray:
+        """Positions of the job's days within `period` (inclusive dates)."""
+        return np.flatnonzero(in_periods(self.times, [tuple(period)]))
+
+    def basin_groups(self, n_days: int, max_block_mb: float = BLOCK_MB) -> Iterator[slice]:
+        """Consecutive basin groups whose `n_days` days of states fit `max_block_mb` (at least one
+        basin each: a basin's series is the smallest block)."""
+        per_basin_mb = max(n_days, 1) * self.values.sizes["dim"] * 4 / 2**20
+        size = max(1, int(max_block_mb // max(per_basin_mb, 1e-9)))
+        n_b = self.values.sizes["basin"]
+        for b0 in range(0, n_b, size):
+            yield slice(b0, min(b0 + size, n_b))
+
+    def block(self, days: np.ndarray, basins: slice) -> np.ndarray:
+        """The job's states on `days` (positions) and the `basins` group, float32 (time, basin, dim)."""
+        src_t = self.source_times[days]
+        src_b = self.source_basins[basins]
+        ok = src_t >= 0
+        out = np.full((len(days), len(src_b), self.values.sizes["dim"]), np.nan, dtype=np.float32)
+        if ok.any():
+            lo, hi = int(src_t[ok].min()), int(src_t[ok].max()) + 1
+            contiguous = (np.diff(src_b) == 1).all()
+            b_sel = slice(int(src_b[0]), int(src_b[-1]) + 1) if contiguous else src_b
+            raw = np.asarray(self.values.isel(time=slice(lo, hi), basin=b_sel).values)
+            out[ok] = raw[src_t[ok] - lo]
+        return out
+
+
+def block_targets(dataset: xr.Dataset, targets, blocks: StateBlocks, days, basins: slice) -> np.ndarray:
+    """The `targets` (time, basin, target) float64 on a block's days and basins, NaN where the
+    dataset has no value (as `fit.aligned_target`)."""
+    names = blocks.basins[basins]
+    times = blocks.times[days]
+    out = np.empty((len(times), len(names), len(targets)))
+    for k, target in enumerate(targets):
+        y = dataset[target].sel(basin=names).transpose("time", "basin").reindex(time=times)
+        out[..., k] = np.asarray(y.values, dtype=np.float64)
+    return out
+
+
+def _check_basins(dataset: xr.Dataset, targets, blocks: StateBlocks) -> None:
+    for target in targets:
+        missing = np.setdiff1d(blocks.basins, dataset[target]["basin"].values)
+        if missing.size:
+            raise InputDataError(f"probe target '{target}' has no series for basin {int(missing[0])}")
+
+
+def _train_blocks(dataset, targets, blocks, train_period, target_scaling, max_block_mb):
+    """Yield (basins, states, scaled targets, {target: scaler of these basins}) per train block."""
+    _check_basins(dataset, targets, blocks)
+    days = blocks.days_in(train_period)
+    if days.size == 0:
+        raise InputDataError(f"no state lies in the train period {tuple(train_period)}")
+    for basins in blocks.basin_groups(len(days), max_block_mb):
+        y = block_targets(dataset, targets, blocks, days, basins)
+        scalers = {t: BasinScaler.fit(y[..., k], target_scaling) for k, t in enumerate(targets)}
+        for k, t in enumerate(targets):
+            y[..., k] = scalers[t].forward(y[..., k])
+        yield basins, blocks.block(days, basins), y, scalers
+
+
+def _joined(parts: dict[str, list[BasinScaler]]) -> dict[str, BasinScaler]:
+    return {
+        t: BasinScaler(np.concatenate([s.mean for s in p]), np.concatenate([s.std for s in p]))
+        for t, p in parts.items()
+    }
+
+
+def fit_linear_probes_blockwise(
+    dataset: xr.Dataset,
+    targets,
+    blocks: StateBlocks,
+    train_period,
+    *,
+    ridge: float = 0.0,
+    target_scaling: str = "global",
+    max_block_mb: float = BLOCK_MB,
+) -> dict[str, tuple[LinearProbe, BasinScaler]]:
+    """The pooled linear probe of each of `targets` (variables of `dataset` on (basin, time)) on
+    the train period, from one pass over `blocks`: {target: (probe on the scaled target, the
+    per-basin target scaler)}, equal to `fit.probe_linear`'s fit to rounding."""
+    targets = list(targets)
+    moments: dict[str, Moments] = {}
+    scalers: dict[str, list[BasinScaler]] = {t: [] for t in targets}
+    work: dict = {}
+    for _, x, y, block_scalers in _train_blocks(
+        dataset, targets, blocks, train_period, target_scaling, max_block_mb
+    ):
+        add_block(moments, *block_grams(x, y, work), targets)
+        for t in targets:
+            scalers[t].append(block_scalers[t])
+    joined = _joined(scalers)
+    out = {}
+    for t in targets:
+        if t not in moments:
+            raise InputDataError(f"linear probe: no complete training rows for target '{t}'")
+        out[t] = (moments[t].solve(ridge), joined[t])
+    return out
+
+
+def sample_train_rows(
+    dataset: xr.Dataset,
+    target: str,
+    blocks: StateBlocks,
+    train_period,
+    *,
+    max_rows: int,
+    seed: int,
+    target_scaling: str = "global",
+    max_block_mb: float = BLOCK_MB,
+) -> tuple[np.ndarray, np.ndarray, BasinScaler]:
+    """(states rows (rows, dim) float32, scaled target (rows,), per-basin target scaler) of the
+    train period: every (day, basin) row when there are at most `max_rows`, in the order of the
+    in-memory probes (day-major), else `max_rows` rows drawn without replacement with
+    `numpy.random.default_rng(seed)` (kept in that order). Rows with a missing state or target
+    are kept here and dropped by the fit, so a subsample may hold fewer complete rows."""
+    n_days = len(blocks.days_in(train_period))
+    n_b = blocks.values.sizes["basin"]
+    n_rows = n_days * n_b
+    chosen = None
+    if n_rows > max_rows:
+        chosen = np.sort(np.random.default_rng(seed).choice(n_rows, size=max_rows, replace=False))
+    x_parts, y_parts, scalers, positions = [], [], [], []
+    for basins, x, y, block_scalers in _train_blocks(
+        dataset, [target], blocks, train_period, target_scaling, max_block_mb
+    ):
+        scalers.append(block_scalers[target])
+        # row (day, basin) of the whole period is day * n_b + basin
+        pos = (np.arange(n_days)[:, None] * n_b + np.arange(basins.start, basins.stop)[None, :]).ravel()
+        keep = np.ones(pos.size, bool) if chosen is None else np.isin(pos, chosen, assume_unique=True)
+        x_parts.append(x.reshape(-1, x.shape[-1])[keep])
+        y_parts.append(y[..., 0].reshape(-1)[keep])
+        positions.append(pos[keep])
+    order = np.argsort(np.concatenate(positions), kind="stable")  # day-major, as in memory
+    x_rows = np.concatenate(x_parts)[order]
+    y_rows = np.concatenate(y_parts)[order]
+    return x_rows, y_rows, _joined({target: scalers})[target]
+
+
+def score_blockwise(
+    dataset: xr.Dataset,
+    blocks: StateBlocks,
+    predictors: Mapping[str, Callable[[np.ndarray, slice], np.ndarray]],
+    test_period,
+    max_block_mb: float = BLOCK_MB,
+) -> dict[str, pd.DataFrame]:
+    """Per-basin test scores (`fit.score_per_basin`) of each target's predictor, a basin group
+    at a time. `predictors[target](states (time, basin, dim), basins slice)` gives the
+    prediction (time, basin) in target units."""
+    targets = list(predictors)
+    days = blocks.days_in(test_period)
+    parts: dict[str, list[pd.DataFrame]] = {t: [] for t in targets}
+    for basins in blocks.basin_groups(len(days), max_block_mb):
+        x = blocks.block(days, basins)
+        y = block_targets(dataset, targets, blocks, days, basins)
+        for k, t in enumerate(targets):
+            parts[t].append(score_per_basin(y[..., k], predictors[t](x, basins), blocks.basins[basins]))
+    return {t: pd.concat(p, ignore_index=True) for t, p in parts.items()}
+
+
+def pooled_predictor(probe: PooledProbe):
+    """The prediction of a pooled probe on a block (as `PooledProbe.predict` on the whole
+    states): its target scaler taken on the block's basins."""
+
+    def predict(x: np.ndarray, basins: slice) -> np.ndarray:
+        scaler = BasinScaler(probe.basin_scaler.mean[basins], probe.basin_scaler.std[basins])
+        return replace(probe, basin_scaler=scaler).predict(x.astype(np.float64))
+
+    return predict
