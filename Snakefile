@@ -19,9 +19,11 @@ include: "rules/model.smk"
 include: "rules/states.smk"
 include: "rules/probes.smk"
 include: "rules/report.smk"
+include: "rules/epochs.smk"
 
 
 rule all:
     default_target: True
     input:
         final_outputs(),
+        epoch_outputs(),

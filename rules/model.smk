@@ -1,4 +1,9 @@
-# One LSTM per seed; its initial weights are kept as the untrained control.
+# One LSTM per seed; its initial weights are kept as the untrained control, and the weights after
+# the epochs of training.keep_epochs between the first and the last (probed in rules/epochs.smk).
+from hydroprobe.model.checkpoints import intermediate_epochs
+
+with exit_on_bad_input():
+    KEPT_EPOCHS = intermediate_epochs(config["training"]["keep_epochs"], config["training"]["epochs"])
 
 
 rule train_lstm:
@@ -7,6 +12,7 @@ rule train_lstm:
     output:
         trained="results/models/seed{seed}/trained.pt",
         untrained="results/models/seed{seed}/untrained.pt",
+        kept=expand("results/models/seed{{seed}}/epoch{epoch}.pt", epoch=KEPT_EPOCHS),
     log:
         "logs/train_lstm/seed{seed}.log",
     benchmark:

@@ -1,10 +1,14 @@
-"""Rule train_lstm: train one seed; keep its initial weights as the untrained control."""
+"""Rule train_lstm: train one seed; keep its initial weights as the untrained control, and the
+weights after each epoch of training.keep_epochs between the first and the last."""
 
 from hydroprobe.io import open_zarr
+from hydroprobe.model.checkpoints import intermediate_epochs
 from hydroprobe.model.training import train_lstm
 from hydroprobe.rule_log import rule_log
 
 with rule_log(snakemake.log[0]) as log:
+    training_cfg = snakemake.params.training_cfg
+    kept = intermediate_epochs(training_cfg["keep_epochs"], training_cfg["epochs"])
     dataset = open_zarr(snakemake.input.dataset).load()
     train_lstm(
         dataset,
@@ -12,6 +16,7 @@ with rule_log(snakemake.log[0]) as log:
         seed=int(snakemake.wildcards.seed),
         trained_path=snakemake.output.trained,
         untrained_path=snakemake.output.untrained,
+        kept_paths=dict(zip(kept, snakemake.output.kept)),
         threads=snakemake.threads,
         log=log.info,
     )

@@ -12,6 +12,11 @@ written to ``<trained_path>.resume/epoch_NNN.pt``; only the latest is kept. A re
 ``train_lstm`` with the same fingerprint (configuration, seed, data) continues from it and, on
 CPU, ends with weights bit-identical to an uninterrupted run. The directory is removed once the
 trained model is written.
+
+Kept epochs (config ``training.keep_epochs``): the weights after each listed epoch, in the same
+layout as ``trained.pt`` so they load like any model. Epoch 0 is the initial weights
+(``untrained.pt``) and the last epoch the trained model (``trained.pt``); only the epochs in
+between get files of their own, ``epoch{N}.pt`` beside them.
 """
 
 from __future__ import annotations
@@ -101,6 +106,25 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
     if missing:
         raise InputDataError(f"checkpoint {path} lacks {', '.join(repr(k) for k in missing)}")
     return ckpt
+
+
+def kept_epoch_file(model_dir: str | os.PathLike, epoch: int, epochs: int) -> Path:
+    """The checkpoint of a seed's model after ``epoch`` of ``epochs`` in ``model_dir``: 0 is
+    ``untrained.pt``, ``epochs`` is ``trained.pt``, any other ``epoch{epoch}.pt``."""
+    names = {0: "untrained.pt", int(epochs): "trained.pt"}
+    return Path(model_dir) / names.get(int(epoch), f"epoch{int(epoch)}.pt")
+
+
+def intermediate_epochs(keep_epochs, epochs: int) -> list[int]:
+    """The kept epochs that get a file of their own (neither 0 nor the last), sorted; an epoch
+    past ``epochs`` is a one-line error naming the config key."""
+    keep = sorted({int(e) for e in keep_epochs})
+    past = [e for e in keep if e > int(epochs) or e < 0]
+    if past:
+        raise InputDataError(
+            f"config key 'training.keep_epochs': epoch {past[0]} is outside 0…training.epochs ({epochs})"
+        )
+    return [e for e in keep if 0 < e < int(epochs)]
 
 
 def rng_states(generator: torch.Generator) -> dict:

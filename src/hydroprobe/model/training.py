@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -97,6 +97,7 @@ def train_lstm(
     progress: bool = True,
     progress_file=None,
     progress_interval_s: float = 30.0,
+    kept_paths: Mapping[int, str | os.PathLike] | None = None,
 ) -> dict:
     """Train one LSTM; write ``untrained_path`` (initial weights) and ``trained_path``.
 
@@ -115,6 +116,11 @@ def train_lstm(
     (logged). The directory is removed once ``trained_path`` is written. ``progress`` shows a
     per-epoch tqdm bar (loss, samples/s) on ``progress_file`` (default stderr), refreshed at
     most every ``progress_interval_s`` seconds so logs are not flooded.
+
+    ``kept_paths`` maps epochs strictly between 0 and the last (``checkpoints.intermediate_epochs``
+    of ``training.keep_epochs``) to the file that gets the model's weights after that epoch, in
+    the layout of ``trained_path``. The resume checkpoint carries them too, so a resumed run
+    rewrites them identical even when the workflow removed the files of the interrupted job.
     """
     configure_cpu(threads)
     device = resolve_device(training_cfg["device"])
@@ -122,6 +128,12 @@ def train_lstm(
     np.random.seed(int(seed) % 2**32)
     shuffle_generator = torch.Generator().manual_seed(int(seed))
 
+    kept_paths = {int(e): p for e, p in (kept_paths or {}).items()}
+    if sorted(kept_paths) != checkpoints.intermediate_epochs(kept_paths, training_cfg["epochs"]):
+        raise InputDataError(
+            f"kept epochs {sorted(kept_paths)}: only epochs between 0 (untrained) and the last "
+            f"({training_cfg['epochs']}, trained) get files of their own"
+        )
     seq_length = int(model_cfg["seq_length"])
     predict_last_n = int(model_cfg["predict_last_n"])
     if not 1 <= predict_last_n <= seq_length:
@@ -155,10 +167,11 @@ def train_lstm(
     model_config = _model_config(model_cfg, training_cfg, data.n_features)
     model = build_model(model_config)
     checkpoint_fields = {"model_config": model_config, "normalisation": norm.to_dict(), "seed": int(seed)}
-    checkpoints.save_checkpoint(
-        {"state_dict": {k: v.detach().clone() for k, v in model.state_dict().items()}, **checkpoint_fields},
-        untrained_path,
-    )
+
+    def cpu_weights() -> dict:
+        return {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+
+    checkpoints.save_checkpoint({"state_dict": cpu_weights(), **checkpoint_fields}, untrained_path)
 
     val_data = None
     if val_period is not None:
@@ -212,8 +225,10 @@ def train_lstm(
         basins=[str(b) for b in data.basins],
         device=str(device),
         precision=history["precision"],
+        kept_epochs=sorted(kept_paths),  # a checkpoint must carry the weights of every kept epoch
     )
     first_epoch = 1
+    kept_weights: dict[int, dict] = {}  # epoch -> weights of the kept epochs trained so far
     if resume:
         state = checkpoints.load_latest(resume_directory, resume_fingerprint, log)
         if state is not None:
@@ -222,6 +237,13 @@ def train_lstm(
             checkpoints.restore_rng_states(state["rng"], shuffle_generator)
             history = state["history"]
             first_epoch = int(state["epoch"]) + 1
+            kept_weights = state.get("kept", {})
+            # the interrupted job's kept files may be gone (the workflow removes a failed job's
+            # outputs): write them again from the weights the checkpoint carries
+            for kept_epoch, weights in kept_weights.items():
+                checkpoints.save_checkpoint(
+                    {"state_dict": weights, **checkpoint_fields}, kept_paths[kept_epoch]
+                )
             log(
                 f"seed {seed}: resuming from the checkpoint of epoch {state['epoch']}/{epochs} "
                 f"in {resume_directory}"
@@ -292,6 +314,11 @@ def train_lstm(
         msg = f"seed {seed} epoch {epoch}/{epochs}: lr {lr:g} loss {total / max(count, 1):.4f} {rate:.0f} samples/s"
         if val_data is not None:
             msg += f" validation median NSE {val:.3f}"
+        if epoch in kept_paths:
+            kept_weights[epoch] = cpu_weights()
+            checkpoints.save_checkpoint(
+                {"state_dict": kept_weights[epoch], **checkpoint_fields}, kept_paths[epoch]
+            )
         if epoch < epochs:  # the last epoch is saved as the trained model right below
             checkpoints.save_epoch(
                 resume_directory,
@@ -302,14 +329,12 @@ def train_lstm(
                     "optimizer": optimizer.state_dict(),
                     "rng": checkpoints.rng_states(shuffle_generator),
                     "history": history,
+                    "kept": kept_weights,
                 },
             )
         log(msg)
 
     model.to("cpu")
-    checkpoints.save_checkpoint(
-        {"state_dict": {k: v.detach().clone() for k, v in model.state_dict().items()}, **checkpoint_fields},
-        trained_path,
-    )
+    checkpoints.save_checkpoint({"state_dict": cpu_weights(), **checkpoint_fields}, trained_path)
     checkpoints.clear(resume_directory)
     return history

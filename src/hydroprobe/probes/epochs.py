@@ -1,0 +1,115 @@
+"""When do the concepts form: the pooled linear probe of every target and the discharge skill
+of one seed's LSTM after one kept epoch of training (config training.keep_epochs).
+
+The states are read out in the continuous mode (one pass per basin, state carried over;
+``hydroprobe.states.extract``), seq_length times cheaper than the paper's window mode, into a
+temporary store that is removed once the probes are fitted: only the table row survives.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+import xarray as xr
+
+from hydroprobe.io import open_zarr
+from hydroprobe.model.checkpoints import intermediate_epochs
+from hydroprobe.probes.grid import NO_CONTROL
+from hydroprobe.probes.job import run_probe_jobs
+from hydroprobe.report.discharge import discharge_scores
+from hydroprobe.states.extract import extract_cell_states
+
+EPOCH_COLUMNS = ["seed", "epoch", "target", "median_r", "median_nse", "discharge_median_nse"]
+EPOCH_STATES_MODE = "continuous"
+
+
+def probed_epochs(keep_epochs, epochs: int) -> list[int]:
+    """The epochs probed when ``training.keep_epochs`` is set: 0 (untrained), the kept ones and
+    the last (trained); none when it is empty, so the default run has no epoch job."""
+    if not keep_epochs:
+        return []
+    return [0, *intermediate_epochs(keep_epochs, epochs), int(epochs)]
+
+
+def ok_median(scores: pd.DataFrame, column: str) -> float:
+    """The median over the basins of subset `all` with status ok (as in the probe summary)."""
+    ok = scores["subset"].eq("all") & scores["status"].eq("ok") & scores[column].notna()
+    return float(scores.loc[ok, column].median())
+
+
+def epoch_scores(
+    dataset: xr.Dataset,
+    states: xr.Dataset,
+    *,
+    seed: int,
+    epoch: int,
+    targets: Sequence[str],
+    validation_period,
+    probe_settings: dict,
+) -> pd.DataFrame:
+    """One row per target (columns `EPOCH_COLUMNS`): the linear probe of the cell state fitted on
+    the train period, median r and NSE over basins on the test period; the discharge simulation's
+    median NSE on the validation period (the same for every target)."""
+    jobs = [
+        dict(seed=seed, model=f"epoch{epoch}", features="cell", probe="linear", control=NO_CONTROL, target=t)
+        for t in targets
+    ]
+    scored = run_probe_jobs(dataset, states, jobs, **probe_settings)
+    target = next(name[: -len("_sim")] for name in states.data_vars if name.endswith("_sim"))
+    discharge = discharge_scores(dataset[target], states[f"{target}_sim"], {"validation": validation_period})
+    discharge_nse = float(discharge["nse"].median())
+    rows = [
+        {
+            "seed": int(seed),
+            "epoch": int(epoch),
+            "target": job["target"],
+            "median_r": ok_median(scores, "r"),
+            "median_nse": ok_median(scores, "nse"),
+            "discharge_median_nse": discharge_nse,
+        }
+        for job, scores in zip(jobs, scored)
+    ]
+    return pd.DataFrame(rows, columns=EPOCH_COLUMNS)
+
+
+def probe_epoch(
+    checkpoint_path: str | os.PathLike,
+    dataset: xr.Dataset,
+    *,
+    seed: int,
+    epoch: int,
+    targets: Sequence[str],
+    periods: dict,
+    batch_windows: int,
+    probe_settings: dict,
+    work_dir: str | os.PathLike,
+    threads: int | None = None,
+) -> pd.DataFrame:
+    """`epoch_scores` of the model in `checkpoint_path`, its states extracted (continuous mode) on
+    the train, validation and test `periods` into a temporary folder under `work_dir`.
+    `probe_settings` are the keywords of `run_probe_jobs` (rules/common.smk `probe_params`)."""
+    Path(work_dir).mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=work_dir, prefix=f"seed{seed}_epoch{epoch}.") as tmp:
+        store = extract_cell_states(
+            checkpoint_path,
+            dataset,
+            periods=[periods[name] for name in ("train", "validation", "test")],
+            out_path=Path(tmp) / "states.zarr",
+            batch_windows=batch_windows,
+            threads=threads,
+            mode=EPOCH_STATES_MODE,
+        )
+        states = open_zarr(store).load()
+    return epoch_scores(
+        dataset,
+        states,
+        seed=seed,
+        epoch=epoch,
+        targets=targets,
+        validation_period=periods["validation"],
+        probe_settings=probe_settings,
+    )
