@@ -71,8 +71,10 @@ def aggregate_to_basins(fields: xr.Dataset, weights: xr.Dataset) -> xr.Dataset:
             ["latitude", "longitude"], errors="ignore"
         )
         finite = cells.notnull()
-        num = xr.dot(cells.fillna(0.0), w, dim="cell")
-        den = xr.dot(finite.astype(np.float64), w, dim="cell")
+        # optimize=True: a matrix product (BLAS); plain einsum loops in C over every
+        # (time, basin, cell) and is ~15x slower here
+        num = xr.dot(cells.fillna(0.0), w, dim="cell", optimize=True)
+        den = xr.dot(finite.astype(np.float64), w, dim="cell", optimize=True)
         mean = (num / den.where(den > 0)).transpose("basin", "time").astype(np.float32)
         mean.attrs = dict(da.attrs)
         out[name] = mean
