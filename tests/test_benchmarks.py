@@ -102,3 +102,33 @@ def test_dag_dry_run_benchmark_counts_the_jobs_of_every_probe_setting():
     assert int(jobs["train_lstm"]) == 1
     assert int(jobs["fit_probe"]) > 20  # more than the preset's one kind and feature
     assert re.search(r"\d+ jobs planned in \d+\.\d s", out), out
+
+
+def test_aggregation_benchmark_runs_and_agrees_with_exactextract():
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(BENCHMARKS / "aggregation.py"),
+            "--years",
+            "1",
+            "--basins",
+            "25",
+            "--variables",
+            "swvl1",
+            "--ee-days",
+            "2",
+            "--hourly-days",
+            "2",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    ).stdout
+    assert re.search(r"ratio aggregation \(both rules\) / plain read: \d+\.\d+ wall", out), out
+    assert re.search(r"ratio hourly->daily / plain read of the hourly file: \d+\.\d+ wall", out), out
+    diff = float(
+        re.search(r"max \|hydroprobe - exactextract\| over 25 basins x 2 days of swvl1: (\S+)", out)[1]
+    )
+    assert diff <= 1e-6, out  # the same coverage x cell-area weighted mean, two implementations
+    assert "NaN mismatches 0;" in out, out
