@@ -180,8 +180,7 @@ def test_figure_draws_r_per_store_and_discharge_per_seed(tmp_path, keep_figure):
     )
     path = plot_probe_by_epoch(table, tmp_path / "by_epoch.png", [tmp_path / "by_epoch.svg"])
     assert path.stat().st_size > 0 and (tmp_path / "by_epoch.svg").stat().st_size > 0
-    ax = keep_figure[0].axes[0]
-    lines = {line.get_label(): line for line in ax.get_lines()}
+    lines = {line.get_label(): line for ax in keep_figure[0].axes for line in ax.get_lines()}
     assert {"swvl1 (0–7 cm)", "sd (snow water eq.)", "discharge NSE (validation)", "seed 1", "seed 2"} <= set(
         lines
     )

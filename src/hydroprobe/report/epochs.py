@@ -40,10 +40,11 @@ def probe_by_epoch_table(frames: Iterable[pd.DataFrame], sources: Iterable[str] 
 def plot_probe_by_epoch(
     table: pd.DataFrame, path: str | Path, extra_paths: Iterable[str | Path] = ()
 ) -> Path:
-    """Median r of the linear probe per store (one colour) and the discharge median NSE on the
-    validation period (black, dotted, squares) against the epoch (0 = untrained), one line style
-    per seed; both are unitless skill scores, so they share the axis."""
-    fig, ax = plt.subplots(figsize=(PAGE_WIDTH_IN * 0.6, 3.2))
+    """Median r of the linear probe per store (one colour, left axis) and the discharge median NSE
+    on the validation period (black, dotted, squares, right axis: an untrained model's NSE can lie
+    far below 0) against the epoch (0 = untrained), one line style per seed."""
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH_IN, 3.2))
+    nse_ax = ax.twinx()
     seeds = sorted(table["seed"].unique())
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for s, seed in enumerate(seeds):
@@ -62,7 +63,7 @@ def plot_probe_by_epoch(
                 label=TARGET_LABELS.get(target, target) if first else None,
             )
         discharge = rows.drop_duplicates("epoch")
-        ax.plot(
+        nse_ax.plot(
             discharge["epoch"],
             discharge["discharge_median_nse"],
             **dict(DISCHARGE_STYLE, linestyle=style if len(seeds) > 1 else DISCHARGE_STYLE["linestyle"]),
@@ -71,9 +72,21 @@ def plot_probe_by_epoch(
         )
         if len(seeds) > 1:
             ax.plot([], [], color="grey", linestyle=style, label=f"seed {seed}")
+    ax.set_xticks(sorted(table["epoch"].unique()))
     ax.set_xlabel("epoch (0 = untrained)")
-    ax.set_ylabel("probe median r / discharge median NSE")
-    ax.axhline(0, color="grey", linewidth=0.5)
-    ax.legend(fontsize="x-small", loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+    ax.set_ylabel("probe median r (test)")
+    ax.set_ylim(min(0.0, float(table["median_r"].min()) - 0.05), 1.0)
+    nse_ax.set_ylabel("discharge median NSE (validation)")
+    nse_ax.set_ylim(top=1.0)
+    handles, labels = ax.get_legend_handles_labels()
+    nse_handles, nse_labels = nse_ax.get_legend_handles_labels()
+    ax.legend(
+        handles + nse_handles,
+        labels + nse_labels,
+        fontsize="x-small",
+        loc="upper left",
+        bbox_to_anchor=(1.2, 1.0),
+        frameon=False,
+    )
     ax.set_title("When do the stores form?", fontsize="medium")
     return save_figure(fig, path, extra_paths)
