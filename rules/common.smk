@@ -67,6 +67,7 @@ def probe_params():
         shift_days=probes["shift_days"],
         input_lags=probes["input_lags"],
         snow_threshold=probes["snow_threshold"],
+        max_train_rows=probes["max_train_rows"],
         train_period=config["periods"]["train"],
         test_period=config["periods"]["test"],
     )

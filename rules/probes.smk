@@ -1,7 +1,12 @@
 # A probe per (model, seed, features, probe kind, control, target): fitted on the train period,
-# scored per basin on the test period. Which jobs exist: hydroprobe.probes.grid.
+# scored per basin on the test period. Which probes exist: hydroprobe.probes.grid. One job per
+# (model, seed, features, probe kind, control) fits every target, writing each target's score
+# file: the states store is read once per job, block by block (hydroprobe.probes.job).
 
-PROBE_JOB = "{model}_seed{seed}_{features}_{probe}_{control}_{target}"  # names the log and benchmark files
+PROBE_JOB = "{model}_seed{seed}_{features}_{probe}_{control}"  # names the log and benchmark files
+PROBE_TARGET_FILES = expand(
+    probe_grid.PROBE_SCORE_PATTERN, target=config["probes"]["targets"], allow_missing=True
+)
 
 
 rule fit_probe:
@@ -9,7 +14,7 @@ rule fit_probe:
         states="results/cell_states/{model}/seed{seed}.zarr",
         dataset="results/basin_dataset.zarr",
     output:
-        probe_grid.PROBE_SCORE_PATTERN,
+        PROBE_TARGET_FILES,
     log:
         f"logs/fit_probe/{PROBE_JOB}.log",
     benchmark:
@@ -19,8 +24,13 @@ rule fit_probe:
         control=probe_grid.one_of([probe_grid.NO_CONTROL, *probe_grid.STATE_CONTROLS]),
     conda:
         "../envs/hydroprobe.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
     params:
         **probe_params(),
+        targets=list(config["probes"]["targets"]),
     script:
         "../workflow_scripts/fit_probe.py"
 
@@ -31,7 +41,7 @@ rule fit_input_probe:
     input:
         dataset="results/basin_dataset.zarr",
     output:
-        probe_grid.PROBE_SCORE_PATTERN,
+        PROBE_TARGET_FILES,
     log:
         f"logs/fit_probe/{PROBE_JOB}.log",
     benchmark:
@@ -42,8 +52,13 @@ rule fit_input_probe:
         control=probe_grid.one_of(probe_grid.INPUT_CONTROLS),
     conda:
         "../envs/hydroprobe.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
     params:
         **probe_params(),
+        targets=list(config["probes"]["targets"]),
     script:
         "../workflow_scripts/fit_probe.py"
 
@@ -57,16 +72,20 @@ rule fit_joint_probe:
         states="results/cell_states/{model}/seed{seed}.zarr",
         dataset="results/basin_dataset.zarr",
     output:
-        expand(probe_grid.PROBE_SCORE_PATTERN, target=config["probes"]["targets"], allow_missing=True),
+        PROBE_TARGET_FILES,
     log:
-        "logs/fit_probe/{model}_seed{seed}_{features}_{probe}_{control}.log",
+        f"logs/fit_probe/{PROBE_JOB}.log",
     benchmark:
-        "results/benchmarks/fit_probe/{model}_seed{seed}_{features}_{probe}_{control}.tsv"
+        f"results/benchmarks/fit_probe/{PROBE_JOB}.tsv"
     wildcard_constraints:
         features=probe_grid.one_of(probe_grid.JOINT_FEATURES),
         control=probe_grid.NO_CONTROL,
     conda:
         "../envs/hydroprobe.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
     params:
         **probe_params(),
         targets=list(config["probes"]["targets"]),
@@ -100,6 +119,10 @@ rule analyse_cell_states:
         features=probe_grid.one_of(probe_grid.FEATURE_VARIABLES),
     conda:
         "../envs/hydroprobe.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
     params:
         targets=list(config["probes"]["targets"]),
         ridge=config["probes"]["ridge"],

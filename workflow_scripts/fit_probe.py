@@ -1,9 +1,10 @@
-"""Rules fit_probe / fit_input_probe / fit_joint_probe: one probe kind, per-basin scores.
+"""Rules fit_probe / fit_input_probe / fit_joint_probe: one probe kind, every target of
+`params.targets` (one score file each, in that order), per-basin scores.
 
 States: the LSTM's cell or hidden state (model trained/untrained), optionally under a control
-(shuffle, shift), or raw inputs (model `inputs`, rule fit_input_probe: no states input), or the
-state together with the inputs_all lags (rule fit_joint_probe: every target of `params.targets`
-in one job, one output per target, the features built once); see hydroprobe.probes.job.
+(shuffle, shift), read block by block; or raw inputs (model `inputs`, rule fit_input_probe: no
+states input); or the state together with the inputs_all lags (rule fit_joint_probe, the
+features built once); see hydroprobe.probes.job.
 """
 
 from hydroprobe.io import open_zarr, write_csv_atomic
@@ -13,7 +14,7 @@ from hydroprobe.rule_log import rule_log
 with rule_log(snakemake.log[0]) as log:
     wc = dict(snakemake.wildcards.items())
     params = dict(snakemake.params.items())
-    targets = [wc["target"]] if "target" in wc else params.pop("targets")
+    targets = params.pop("targets")
     dataset = open_zarr(snakemake.input.dataset)
     states = open_zarr(snakemake.input.states) if "states" in snakemake.input.keys() else None
     if "frac_snow" not in dataset:

@@ -12,14 +12,15 @@ from workflow_helpers import ROOT, planned_jobs, run_snakemake
 
 pytestmark = pytest.mark.workflow
 
-# evaluate_discharge: the seed and the seed ensemble; probes: (trained, untrained, shuffle, shift)
-# x 5 targets on the states; (inputs, inputs_all) x 5; analyse_cell_states: trained and untrained
+# evaluate_discharge: the seed and the seed ensemble; probes: one job per (trained, untrained,
+# shuffle, shift) on the states and per (inputs, inputs_all), each fitting every target;
+# analyse_cell_states: trained and untrained
 DOWNSTREAM = {
     "train_lstm": 1,
     "extract_cell_states": 2,
     "evaluate_discharge": 2,
-    "fit_probe": 20,
-    "fit_input_probe": 10,
+    "fit_probe": 4,
+    "fit_input_probe": 2,
     "summarise_probes": 1,
     "plot_probe_cdfs": 1,
     "discharge_table": 1,
@@ -87,7 +88,7 @@ def test_daily_mode_is_one_request_per_variable_year(tmp_path):
     jobs = _dry_run(tmp_path, config)
     assert jobs["download_era5_land_daily"] == 2 * 5
     assert "era5_land_hourly_to_daily" not in jobs and "download_era5_land_hourly" not in jobs
-    assert jobs["fit_probe"] == 4 * 2
+    assert jobs["fit_probe"] == 4  # each job fits both targets
 
 
 def test_local_paths_download_nothing(tmp_path):
@@ -124,17 +125,17 @@ def test_slurm_profile_dry_run_default_config(tmp_path):
         tmp_path, ROOT / "config.yaml", "--workflow-profile", str(ROOT / "profiles" / "slurm"), "-n"
     )
     jobs = planned_jobs(result.stdout + result.stderr)
-    # the default config: the pooled linear probe on trained and untrained states (5 targets
-    # each) plus the shuffle and shift controls on the trained states; the joint probe (one job
-    # per LSTM for every target) and its inputs_all baseline (one job per target)
+    # the default config: the pooled linear probe on trained and untrained states plus the
+    # shuffle and shift controls on the trained states; the joint probe (one job per LSTM) and its
+    # inputs_all baseline; each job fits every target
     expected = {
         "generate_synthetic_world": 1,
         "catchment_weights": 1,
         "aggregate_era5_land": 1,
         "build_basin_dataset": 1,
         **DOWNSTREAM,
-        "fit_probe": 20,
-        "fit_input_probe": 5,
+        "fit_probe": 4,
+        "fit_input_probe": 1,
         "fit_joint_probe": 2,
     }
     assert jobs == expected

@@ -180,8 +180,8 @@ def test_probe_setting_change_does_not_retrain(tiny_run):
     changed.write_text(yaml.safe_dump(config))
     result = run_snakemake(workdir, changed, "-n")
     jobs = planned_jobs(result.stdout + result.stderr)
-    assert jobs.get("fit_probe") == 20  # trained, untrained, shuffle, shift x 5 targets
-    assert jobs.get("fit_input_probe") == 10  # inputs, inputs_all x 5 targets
+    assert jobs.get("fit_probe") == 4  # trained, untrained, shuffle, shift: each job fits every target
+    assert jobs.get("fit_input_probe") == 2  # inputs, inputs_all
     assert not {"train_lstm", "extract_cell_states", "build_basin_dataset", "generate_synthetic_world"} & set(
         jobs
     )
@@ -195,8 +195,8 @@ def test_new_probe_kinds_and_features_do_not_retrain(tiny_run):
     changed.write_text(yaml.safe_dump(config))
     result = run_snakemake(workdir, changed, "-n")
     jobs = planned_jobs(result.stdout + result.stderr)
-    # new: mlp on (trained, untrained, shift) x cell + everything on hidden (3 x 2 kinds) = 3 + 6, x 5 targets
-    assert jobs.get("fit_probe") == 45
+    # new: mlp on (trained, untrained, shift) x cell + everything on hidden (3 x 2 kinds) = 3 + 6
+    assert jobs.get("fit_probe") == 9
     assert "fit_input_probe" not in jobs
     assert not {"train_lstm", "extract_cell_states", "build_basin_dataset", "generate_synthetic_world"} & set(
         jobs
