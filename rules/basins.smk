@@ -16,6 +16,10 @@ if config["source"] == "caravan":
             "results/benchmarks/build_basin_dataset.tsv"
         conda:
             "../envs/hydroprobe.yaml"
+        threads: 1
+        resources:
+            mem_mb=job_resources.mem_mb(config, fixed_mb=1000, bytes_per_basin_day=240),
+            runtime=60,
         params:
             subdataset=config["caravan"]["subdataset"],
             layout=config["caravan"]["layout"],
@@ -44,6 +48,10 @@ else:
                 "results/benchmarks/catchment_weights.tsv"
             conda:
                 "../envs/hydroprobe.yaml"
+            threads: 1
+            resources:
+                mem_mb=job_resources.mem_mb(config, fixed_mb=2000),
+                runtime=60,
             params:
                 method=config["aggregation"]["method"],
                 basins=config["basins"],
@@ -63,7 +71,10 @@ else:
                 "results/benchmarks/aggregate_era5_land.tsv"
             conda:
                 "../envs/hydroprobe.yaml"
-            threads: 2
+            threads: 4
+            resources:
+                mem_mb=job_resources.mem_mb(config, fixed_mb=1000, bytes_per_basin_day=120),
+                runtime=120,
             params:
                 variables=config["era5_land"]["variables"],
             script:
@@ -81,6 +92,10 @@ else:
             "results/benchmarks/build_basin_dataset.tsv"
         conda:
             "../envs/hydroprobe.yaml"
+        threads: 1
+        resources:
+            mem_mb=job_resources.mem_mb(config, fixed_mb=1000, bytes_per_basin_day=240),
+            runtime=60,
         params:
             basins=config["basins"],
             dynamic_inputs=config["model"]["dynamic_inputs"],

@@ -1,6 +1,7 @@
 # Config validation, the source paths (hydroprobe.sources.paths, as source_paths), wildcard constraints.
 from pathlib import Path
 
+from hydroprobe import job_resources  # the rules' mem_mb and runtime, sized from the config
 from hydroprobe.config import exit_on_bad_input, load_schema, read_basins_file, validate_config
 from hydroprobe.probes import grid as probe_grid
 from hydroprobe.sources import paths as source_paths

@@ -39,6 +39,11 @@ rule probe_epoch:
     conda:
         "../envs/hydroprobe.yaml"
     threads: 2
+    resources:
+        mem_mb=job_resources.mem_mb(
+            config, 4000, job_resources.state_bytes_per_basin_day(config), per="periods"
+        ),
+        runtime=job_resources.extraction_runtime_min(config),
     params:
         # keyword arguments of hydroprobe.probes.epochs.probe_epoch (the script passes them through)
         targets=config["probes"]["targets"],
@@ -62,6 +67,10 @@ rule probe_by_epoch_table:
         "logs/probe_by_epoch_table.log",
     conda:
         "../envs/hydroprobe.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
     script:
         "../workflow_scripts/probe_by_epoch_table.py"
 
@@ -75,5 +84,9 @@ rule plot_probe_by_epoch:
         "logs/plot_probe_by_epoch.log",
     conda:
         "../envs/hydroprobe.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
     script:
         "../workflow_scripts/plot_probe_by_epoch.py"

@@ -19,7 +19,11 @@ rule train_lstm:
         "results/benchmarks/train_lstm/seed{seed}.tsv"
     conda:
         "../envs/hydroprobe.yaml"
-    threads: 2
+    threads: 8
+    resources:
+        mem_mb=job_resources.mem_mb(config, fixed_mb=4000, bytes_per_basin_day=160),
+        runtime=job_resources.training_runtime_min(config),
+        gpu=1,
     params:
         # keyword arguments of hydroprobe.model.training.train_lstm (the script passes them through)
         model_cfg=config["model"],

@@ -28,6 +28,10 @@ rule summarise_probes:
         "results/benchmarks/summarise_probes.tsv"
     conda:
         "../envs/hydroprobe.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
     params:
         bootstrap=config["report"]["bootstrap"],
     script:
@@ -45,6 +49,10 @@ rule plot_probe_cdfs:
         "results/benchmarks/plot_probe_cdfs.tsv"
     conda:
         "../envs/hydroprobe.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
     params:
         features=config["probes"]["features"][0],
     script:
@@ -69,6 +77,10 @@ rule plot_probe_weights:
         features=probe_grid.one_of(probe_grid.FEATURE_VARIABLES),
     conda:
         "../envs/hydroprobe.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
     params:
         models=MODELS,
     script:
@@ -89,6 +101,10 @@ rule pca_summary:
         "results/benchmarks/pca_summary.tsv"
     conda:
         "../envs/hydroprobe.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
     params:
         stores=ANALYSIS_STORES,
     script:
@@ -111,6 +127,10 @@ rule evaluate_discharge:
         member=r"seed\d+|ensemble",
     conda:
         "../envs/hydroprobe.yaml"
+    threads: 1
+    resources:
+        mem_mb=job_resources.mem_mb(config, fixed_mb=1000, bytes_per_basin_day=64, per="periods"),
+        runtime=30,
     params:
         target=config["model"]["target"],
         periods={name: config["periods"][name] for name in ("validation", "test")},
@@ -135,6 +155,10 @@ rule discharge_table:
         "results/benchmarks/discharge_table.tsv"
     conda:
         "../envs/hydroprobe.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
     script:
         "../workflow_scripts/discharge_table.py"
 
@@ -152,6 +176,10 @@ rule data_warnings_table:
         "results/benchmarks/data_warnings_table.tsv"
     conda:
         "../envs/hydroprobe.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
     script:
         "../workflow_scripts/data_warnings_table.py"
 
@@ -186,6 +214,10 @@ rule plot_maps:
         "results/benchmarks/plot_maps.tsv"
     conda:
         "../envs/hydroprobe.yaml"
+    threads: 1
+    resources:
+        mem_mb=job_resources.mem_mb(config, fixed_mb=2000),
+        runtime=30,
     params:
         source=config["source"],
         subdataset=config.get("caravan", {}).get("subdataset"),
@@ -236,6 +268,12 @@ rule plot_series:
         "results/benchmarks/plot_series/seed{seed}.tsv"
     conda:
         "../envs/hydroprobe.yaml"
+    threads: 1
+    resources:
+        mem_mb=job_resources.mem_mb(
+            config, 2000, job_resources.state_bytes_per_basin_day(config), per="periods"
+        ),
+        runtime=60,
     params:
         models=MODELS,
         slots=SERIES_SLOTS,
@@ -282,6 +320,10 @@ rule plot_probe_comparisons:
         "results/benchmarks/plot_probe_comparisons.tsv"
     conda:
         "../envs/hydroprobe.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
     params:
         probe=config["probes"]["kinds"][0],
         features=config["probes"]["features"][0],
@@ -302,6 +344,10 @@ rule plot_discharge_cdfs:
         "results/benchmarks/plot_discharge_cdfs.tsv"
     conda:
         "../envs/hydroprobe.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
     params:
         periods={name: config["periods"][name] for name in ("validation", "test")},
     script:
@@ -321,6 +367,10 @@ rule plot_pca_variance:
         "results/benchmarks/plot_pca_variance.tsv"
     conda:
         "../envs/hydroprobe.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
     params:
         seed=config["seeds"][0],
         features=config["probes"]["features"][0],

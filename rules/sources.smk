@@ -13,6 +13,10 @@ rule generate_synthetic_world:
         "results/benchmarks/generate_synthetic_world.tsv"
     conda:
         "../envs/hydroprobe.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
     params:
         synthetic=config["synthetic"],
     script:
@@ -38,6 +42,10 @@ if source_paths.downloads_caravan(config):
             "results/benchmarks/download_caravan.tsv"
         conda:
             "../envs/hydroprobe.yaml"
+        threads: 1
+        resources:
+            mem_mb=2000,
+            runtime=720,
         params:
             record=config["caravan"]["zenodo_record"],
             archive=config["caravan"]["archive"],
@@ -60,6 +68,10 @@ if source_paths.downloads_camels_gb(config):
             "results/benchmarks/download_camels_gb.tsv"
         conda:
             "../envs/hydroprobe.yaml"
+        threads: 1
+        resources:
+            mem_mb=2000,
+            runtime=120,
         script:
             "../workflow_scripts/download_camels_gb.py"
 
@@ -88,8 +100,11 @@ if source_paths.downloads_era5_land(config):
                 "results/benchmarks/download_era5_land/{short}_{year}{month}.tsv"
             conda:
                 "../envs/hydroprobe.yaml"
+            threads: 1
             resources:
                 cds_requests=1,
+                mem_mb=2000,
+                runtime=720,
             params:
                 area=_era5_dl["area"],
                 mode=_era5_dl["mode"],
@@ -107,6 +122,10 @@ if source_paths.downloads_era5_land(config):
                 "results/benchmarks/era5_land_hourly_to_daily/{short}_{year}{month}.tsv"
             conda:
                 "../envs/hydroprobe.yaml"
+            threads: 1
+            resources:
+                mem_mb=2000,
+                runtime=30,
             script:
                 "../workflow_scripts/era5_land_hourly_to_daily.py"
 
@@ -124,8 +143,11 @@ if source_paths.downloads_era5_land(config):
                 "results/benchmarks/download_era5_land/{short}_{year}.tsv"
             conda:
                 "../envs/hydroprobe.yaml"
+            threads: 1
             resources:
                 cds_requests=1,
+                mem_mb=2000,
+                runtime=720,
             params:
                 area=_era5_dl["area"],
                 mode=_era5_dl["mode"],

@@ -13,7 +13,11 @@ rule extract_cell_states:
         "results/benchmarks/extract_cell_states/{model}_seed{seed}.tsv"
     conda:
         "../envs/hydroprobe.yaml"
-    threads: 2
+    threads: 8
+    resources:
+        mem_mb=job_resources.mem_mb(config, fixed_mb=4000, bytes_per_basin_day=80),
+        runtime=job_resources.extraction_runtime_min(config),
+        gpu=1,
     params:
         # keyword arguments of hydroprobe.states.extract.extract_cell_states (passed through);
         # periods: validation too: its discharge simulation is scored (and shifted states reach back into it)

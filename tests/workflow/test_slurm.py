@@ -40,10 +40,11 @@ def _adapted_profile(partition: str, dest: Path) -> Path:
     """profiles/slurm with what a user changes for their cluster (here: a 2-core node)."""
     profile = yaml.safe_load((ROOT / "profiles" / "slurm" / "config.yaml").read_text())
     profile["default-resources"].update(slurm_partition=partition, mem_mb=1000, runtime=30)
-    profile["set-threads"] = {rule: 1 for rule in profile.get("set-threads", {})}
-    for resources in profile.get("set-resources", {}).values():
-        resources.pop("slurm_extra", None)  # the node has no GPU
-        resources.update(slurm_partition=partition, mem_mb=1000, runtime=30)
+    # every rule sizes its own jobs (threads, mem_mb, runtime, gpu): cut each to the node
+    rules = run_snakemake(dest.parent, ROOT / "configs" / "test_tiny.yaml", "--list-rules").stdout.split()
+    profile["set-threads"] = dict.fromkeys(rules, 1)
+    node = {"slurm_partition": partition, "mem_mb": 1000, "runtime": 30, "gpu": 0}  # the node has no GPU
+    profile["set-resources"] = {rule: dict(node) for rule in rules}
     profile.update(
         {
             "jobs": 4,

@@ -4,6 +4,7 @@ A dry run plans the download jobs (one per CDS request) without running them, so
 preset can be checked here without CAMELS-GB, ERA5-Land or CDS credentials.
 """
 
+import re
 from pathlib import Path
 
 import pytest
@@ -155,3 +156,67 @@ def test_seeds_from_the_command_line(tmp_path):
     config = _preset("test_tiny.yaml")
     jobs = _dry_run(tmp_path, config, "--config", "seeds=[1,2,3]")
     assert jobs["train_lstm"] == 3
+
+
+def _planned_resources(dry_run_output: str) -> dict[str, list[dict[str, str]]]:
+    """Rule -> the `resources:` of each planned job, as a dry run prints them per job."""
+    jobs: dict[str, list[dict[str, str]]] = {}
+    rule = None
+    for line in dry_run_output.splitlines():
+        header = re.match(r"^(?:local)?rule (\w+):$", line)
+        if header:
+            rule = header.group(1)
+        elif rule and line.strip().startswith("resources:"):
+            pairs = (item.split("=", 1) for item in line.split(":", 1)[1].split(", "))
+            jobs.setdefault(rule, []).append({key.strip(): value.strip() for key, value in pairs})
+            rule = None
+    return jobs
+
+
+def test_paper_preset_through_slurm_asks_what_each_job_needs(tmp_path):
+    pytest.importorskip("snakemake_executor_plugin_slurm")
+    config = _preset("lees2022.yaml")
+    config["era5_land"]["download"]["years"] = [2000, 2000]  # fewer download jobs; sizes unchanged
+    configfile = tmp_path / "config.yaml"
+    configfile.write_text(yaml.safe_dump(config))
+    profile = str(ROOT / "profiles" / "slurm")
+    result = run_snakemake(tmp_path, configfile, "-n", "--workflow-profile", profile)
+    jobs = _planned_resources(result.stdout + result.stderr)
+    assert set(jobs) == set(planned_jobs(result.stdout + result.stderr))
+    for rule, resources in jobs.items():
+        for job in resources:
+            # every job sized (that each rule sizes its own: the next test)
+            assert int(job["mem_mb"]) >= 2000 and int(job["runtime"]) >= 30, (rule, job)
+            # threads, not a profile-wide cpus_per_task, give sbatch --cpus-per-task
+            assert "cpus_per_task" not in job, rule
+    for rule in ("train_lstm", "extract_cell_states"):
+        for job in jobs[rule]:
+            assert job["gpu"] == "1" and job["slurm_partition"] == "gpu", (rule, job)
+    train = jobs["train_lstm"][0]
+    # 669 basins x 16436 days of the CAMELS-GB record: the dataset (10 series) and the windows
+    # (25 inputs) in float32 are ~1.7 GB over the ~1 GB a CPU torch process measures
+    assert int(train["mem_mb"]) >= 8000
+    # 30 epochs x 4.2 M windows: hours even on a GPU
+    assert int(train["runtime"]) >= 600
+    assert all(job["slurm_partition"] == "cpu" for job in jobs["fit_probe"])
+    assert all(job["cds_requests"] == "1" for job in jobs["download_era5_land_hourly"])
+
+
+def test_every_rule_declares_threads_memory_and_runtime(tmp_path):
+    from snakemake.api import SnakemakeApi
+    from snakemake.settings.types import ConfigSettings, OutputSettings, ResourceSettings
+
+    with SnakemakeApi(OutputSettings(quiet=None)) as api:
+        workflow = api.workflow(
+            resource_settings=ResourceSettings(),
+            config_settings=ConfigSettings(configfiles=[ROOT / "configs" / "lees2022.yaml"]),
+            snakefile=ROOT / "Snakefile",
+            workdir=tmp_path,
+        )._workflow
+        for rule in workflow.rules:
+            if rule.name == "all":
+                continue
+            assert {"mem_mb", "runtime"} <= set(rule.resources), rule.name
+        threads = {rule.name: rule.resources["_cores"] for rule in workflow.rules}
+    assert threads["train_lstm"] == threads["extract_cell_states"] == 8
+    assert threads["aggregate_era5_land"] == 4
