@@ -7,8 +7,13 @@ import xarray as xr
 from toy_worlds import probe_world
 
 from hydroprobe.io import open_zarr
-from hydroprobe.probes.blockwise import StateBlocks, fit_linear_probes_blockwise, sample_train_rows
-from hydroprobe.probes.fit import aligned_rows, fit_linear_probe, run_probe
+from hydroprobe.probes.blockwise import (
+    StateBlocks,
+    fit_linear_probes_blockwise,
+    fit_offset_probes_blockwise,
+    sample_train_rows,
+)
+from hydroprobe.probes.fit import aligned_rows, fit_linear_probe, fit_offset_probe, run_probe
 from hydroprobe.probes.job import probe_features, run_probe_jobs
 
 TIME = pd.date_range("1990-01-01", "1995-12-31", freq="D")
@@ -45,26 +50,25 @@ def _world(tmp_path, gaps=True):
 def _in_memory(dataset, states, model, control, kind, target, target_scaling):
     """The reference: the probe on the control's states loaded whole (`run_probe`)."""
     x = probe_features(dataset, states, model, "cell", control, [TRAIN, TEST], 8, 3, 180)
-    options = {"ridge": 1e-6} if kind == "linear" else {"seed": 3}
+    options = {"ridge": 1e-6} if kind in ("linear", "linear_offsets") else {"seed": 3}
     scores, _ = run_probe(kind, x, dataset[target], TRAIN, TEST, target_scaling=target_scaling, **options)
     return scores
 
 
+@pytest.mark.parametrize("kind", ["linear", "linear_offsets"])
 @pytest.mark.parametrize("control", ["none", "shuffle", "shift"])
 @pytest.mark.parametrize("target_scaling", ["global", "per_basin"])
-def test_blockwise_linear_scores_equal_the_in_memory_probe(tmp_path, control, target_scaling):
+def test_blockwise_linear_scores_equal_the_in_memory_probe(tmp_path, kind, control, target_scaling):
     states, dataset = _world(tmp_path)
     model = "untrained" if control == "none" else "trained"
     jobs = [
-        dict(model=model, seed=1, features="cell", probe="linear", control=control, target=t) for t in TARGETS
+        dict(model=model, seed=1, features="cell", probe=kind, control=control, target=t) for t in TARGETS
     ]
     out = run_probe_jobs(dataset, states, jobs, target_scaling=target_scaling, **SETTINGS)
     for target, scores in zip(TARGETS, out):
         assert (scores["target"] == target).all() and (scores["control"] == control).all()
         got = scores[scores["subset"] == "all"].set_index("basin")
-        want = _in_memory(dataset, states, model, control, "linear", target, target_scaling).set_index(
-            "basin"
-        )
+        want = _in_memory(dataset, states, model, control, kind, target, target_scaling).set_index("basin")
         ok = got["status"] == "ok"
         assert ok.sum() >= 6
         np.testing.assert_allclose(
@@ -82,6 +86,10 @@ def test_small_blocks_fit_the_same_probe_as_one_block(tmp_path):
     closed = fit_linear_probe(x.reshape(-1, 6), y.reshape(-1), 1e-6)
     np.testing.assert_allclose(tiny["swvl1"][0].weights, closed.weights, rtol=1e-8, atol=1e-10)
     np.testing.assert_allclose(tiny["swvl1"][0].feature_mean, closed.feature_mean, rtol=1e-10)
+    offsets = fit_offset_probes_blockwise(dataset, ["swvl1"], blocks, TRAIN, ridge=1e-6, max_block_mb=0.01)
+    closed = fit_offset_probe(x, y, 1e-6)
+    np.testing.assert_allclose(offsets["swvl1"].weights, closed.weights, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(offsets["swvl1"].intercept, closed.intercept, rtol=1e-8, atol=1e-10)
 
 
 @pytest.mark.parametrize("kind", ["mlp", "sgd_elasticnet"])

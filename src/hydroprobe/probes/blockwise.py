@@ -9,6 +9,8 @@ label, as `controls.shift_states`).
 - `fit_linear_probes_blockwise`: the pooled linear probe of every target in one pass over the
   train period: one float64 Gram per block shared by all targets (`streaming.block_grams`),
   solved from the summed moments; equal to `fit.fit_linear_probe` to rounding.
+- `fit_offset_probes_blockwise`: the same with one intercept per basin (`fit.fit_offset_probe`):
+  each basin's train series lies in one block, so its rows are centred there.
 - `sample_train_rows`: a seeded random subsample of the train rows, for the probes whose
   estimators need their rows in memory (mlp, sgd_elasticnet).
 - `score_blockwise`: per-basin test scores, a basin group at a time: each basin's whole test
@@ -27,7 +29,7 @@ import xarray as xr
 from hydroprobe.errors import InputDataError
 from hydroprobe.periods import in_periods
 from hydroprobe.probes.controls import derangement
-from hydroprobe.probes.fit import BasinScaler, LinearProbe, PooledProbe, score_per_basin
+from hydroprobe.probes.fit import BasinScaler, LinearProbe, OffsetProbe, PooledProbe, score_per_basin
 from hydroprobe.probes.streaming import Moments, add_block, block_grams
 
 BLOCK_MB = 64.0  # float32 states per block; a few of these (casts, the gathered rows) are live at once
@@ -165,6 +167,92 @@ def fit_linear_probes_blockwise(
     return out
 
 
+@dataclass
+class _OffsetSums:
+    """One target's sums for the per-basin-intercept probe: over complete rows, shifted by `shift`
+    (Σx, Σx² per dim, for the feature scaler; Σy, Σy²), and within each basin (rows centred on the
+    basin's own means: W = Σ(x-x̄_b)(x-x̄_b)ᵀ, V = Σ(x-x̄_b)(y-ȳ_b)), with each basin's means."""
+
+    shift: np.ndarray
+    n: int = 0
+    sx: float = 0.0
+    sxx: float = 0.0
+    sy: float = 0.0
+    syy: float = 0.0
+    within_xx: float = 0.0
+    within_xy: float = 0.0
+
+    def add(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Add a block x (time, basin, dim), y (time, basin); returns its basins' row counts and
+        mean x and y (NaN without rows)."""
+        rows = np.isfinite(x).all(axis=2) & np.isfinite(y)
+        n_b = rows.sum(axis=0)
+        xr_ = np.where(rows[..., None], x.astype(np.float64) - self.shift, 0.0)
+        yr = np.where(rows, y, 0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            x_bar = xr_.sum(axis=0) / n_b[:, None]
+            y_bar = yr.sum(axis=0) / n_b
+        self.n += int(n_b.sum())
+        self.sx = self.sx + xr_.sum(axis=(0, 1))
+        self.sxx = self.sxx + (xr_**2).sum(axis=(0, 1))
+        self.sy += float(yr.sum())
+        self.syy += float((yr**2).sum())
+        xc = np.where(rows[..., None], xr_ - np.nan_to_num(x_bar), 0.0)[rows]
+        yc = np.where(rows, yr - np.nan_to_num(y_bar), 0.0)[rows]
+        self.within_xx = self.within_xx + xc.T @ xc
+        self.within_xy = self.within_xy + xc.T @ yc
+        return n_b, x_bar + self.shift, y_bar
+
+
+def fit_offset_probes_blockwise(
+    dataset: xr.Dataset,
+    targets,
+    blocks: StateBlocks,
+    train_period,
+    *,
+    ridge: float = 0.0,
+    target_scaling: str = "global",
+    max_block_mb: float = BLOCK_MB,
+) -> dict[str, OffsetProbe]:
+    """The per-basin-intercept probe (`fit.fit_offset_probe` on the states of `blocks`) of each
+    of `targets`, from one pass over the train period; equal to it to rounding."""
+    targets = list(targets)
+    sums: dict[str, _OffsetSums] = {}
+    means: dict[str, list] = {t: [] for t in targets}
+    scalers: dict[str, list[BasinScaler]] = {t: [] for t in targets}
+    d = blocks.values.sizes["dim"]
+    for _, x, y, block_scalers in _train_blocks(
+        dataset, targets, blocks, train_period, target_scaling, max_block_mb
+    ):
+        for k, t in enumerate(targets):
+            if t not in sums:
+                ok = np.isfinite(x).all(axis=2)
+                sums[t] = _OffsetSums(x[ok].mean(axis=0).astype(np.float64) if ok.any() else np.zeros(d))
+            means[t].append(sums[t].add(x, y[..., k]))
+            scalers[t].append(block_scalers[t])
+    joined = _joined(scalers)
+    out = {}
+    for t in targets:
+        s = sums[t]
+        n_b = np.concatenate([m[0] for m in means[t]])
+        if s.n <= d + len(n_b):
+            raise InputDataError(f"offset probe: only {s.n} complete training rows")
+        mx = s.sx / s.n
+        std = np.sqrt(np.clip(s.sxx / s.n - mx**2, 0.0, None))
+        std = np.where(std > 0, std, 1.0)
+        y_std = float(np.sqrt(max(s.syy / s.n - (s.sy / s.n) ** 2, 0.0)))
+        if y_std == 0:
+            raise InputDataError("offset probe: the target has no variance in the training period")
+        mean = mx + s.shift
+        gram = s.within_xx / np.outer(std, std) + ridge * s.n * np.eye(d)
+        weights = np.linalg.solve(gram, s.within_xy / (std * y_std))
+        z_bar = (np.concatenate([m[1] for m in means[t]]) - mean) / std
+        y_bar = np.concatenate([m[2] for m in means[t]]) / y_std
+        intercept = (y_bar - z_bar @ weights) * y_std
+        out[t] = OffsetProbe(mean, std, y_std, weights, intercept, joined[t])
+    return out
+
+
 def sample_train_rows(
     dataset: xr.Dataset,
     target: str,
@@ -225,12 +313,15 @@ def score_blockwise(
     return {t: pd.concat(p, ignore_index=True) for t, p in parts.items()}
 
 
-def pooled_predictor(probe: PooledProbe):
-    """The prediction of a pooled probe on a block (as `PooledProbe.predict` on the whole
-    states): its target scaler taken on the block's basins."""
+def pooled_predictor(probe: PooledProbe | OffsetProbe):
+    """The prediction of a pooled probe on a block (as its `predict` on the whole states): its
+    per-basin parts (target scaler, intercepts) taken on the block's basins."""
 
     def predict(x: np.ndarray, basins: slice) -> np.ndarray:
         scaler = BasinScaler(probe.basin_scaler.mean[basins], probe.basin_scaler.std[basins])
-        return replace(probe, basin_scaler=scaler).predict(x.astype(np.float64))
+        per_basin = {"basin_scaler": scaler}
+        if isinstance(probe, OffsetProbe):
+            per_basin["intercept"] = probe.intercept[basins]
+        return replace(probe, **per_basin).predict(x.astype(np.float64))
 
     return predict

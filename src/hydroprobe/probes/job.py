@@ -14,6 +14,7 @@ from hydroprobe.periods import in_periods, period_slice
 from hydroprobe.probes.blockwise import (
     StateBlocks,
     fit_linear_probes_blockwise,
+    fit_offset_probes_blockwise,
     pooled_predictor,
     sample_train_rows,
     score_blockwise,
@@ -214,14 +215,13 @@ def run_probe_jobs(
 ) -> list[pd.DataFrame]:
     """`run_probe_job` for each of `jobs` (in their order).
 
-    Probes on an LSTM state (features cell / hidden, any control) of kind linear, mlp or
-    sgd_elasticnet read the states store block by block (`hydroprobe.probes.blockwise`), never
-    whole: the linear probes of every target of a (model, features, control) in one pass over
-    the train period (one Gram for all targets); mlp / sgd_elasticnet on the train rows, or on
-    `max_train_rows` of them drawn with the probes' `seed` when there are more; every kind scored
-    on the test period a basin group at a time. The other jobs (linear_offsets, the raw-input
-    baselines, the joint probe) build their features in memory, once per (model, features,
-    control)."""
+    Probes on an LSTM state (features cell / hidden, any control) read the states store block by
+    block (`hydroprobe.probes.blockwise`), never whole: the linear and linear_offsets probes of
+    every target of a (model, features, control) in one pass over the train period; mlp /
+    sgd_elasticnet on the train rows, or on `max_train_rows` of them drawn with the probes' `seed`
+    when there are more; every kind scored on the test period a basin group at a time. The other
+    jobs (the raw-input baselines, the joint probe) build their features in memory, once per
+    (model, features, control)."""
     train_period, test_period = tuple(train_period), tuple(test_period)
     periods = (train_period, test_period)
     frac_snow = dataset["frac_snow"].to_series() if "frac_snow" in dataset else None
@@ -243,6 +243,10 @@ def run_probe_jobs(
                 )
                 for t, (lp, sc) in fitted.items()
             }
+        elif probe == "linear_offsets":
+            probes = fit_offset_probes_blockwise(
+                dataset, targets, blocks, train_period, ridge=ridge, target_scaling=target_scaling
+            )
         else:
             probes = {}
             for t in targets:
@@ -294,7 +298,7 @@ def _reads_blockwise(job: Mapping[str, str], states: xr.Dataset | None) -> bool:
         states is not None
         and job["model"] != INPUT_MODEL
         and job["features"] in FEATURE_VARIABLES
-        and (job["probe"] == "linear" or job["probe"] in ROW_ESTIMATORS)
+        and (job["probe"] in ("linear", "linear_offsets") or job["probe"] in ROW_ESTIMATORS)
     )
 
 

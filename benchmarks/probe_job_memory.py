@@ -1,0 +1,121 @@
+"""Benchmark: peak memory of one probe job (rule fit_probe: the pooled linear probe of every
+target on one states store) as the period grows.
+
+Writes synthetic cell states (time, basin, dim) float32 as the extraction stores them (one chunk
+per basin: `probe_fit.write_store`) and the targets as a zarr basin dataset, for `--days` and for
+twice as many days (train: the first half, test: the second), then runs `run_probe_jobs` for the
+5 targets of one (model, features, probe, control) in a fresh subprocess per case and prints
+its wall time and peak RSS. `--src DIR` runs the job with another checkout's `src` (e.g. the
+code before a change) beside this one's.
+
+    python benchmarks/probe_job_memory.py --basins 200 --days 8000 [--control shift] [--src OTHER/src]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from memory import peak_rss_mb  # noqa: E402  (benchmarks/ is not a package)
+from probe_fit import TARGETS, write_store  # noqa: E402
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+
+
+def phase_job(a) -> dict:
+    from hydroprobe.io import open_zarr
+    from hydroprobe.probes.job import run_probe_jobs
+
+    dataset, states = open_zarr(a.dataset), open_zarr(a.store)
+    times = pd.DatetimeIndex(states["time"].values)
+    half = len(times) // 2
+    train = (str(times[0].date()), str(times[half - 1].date()))
+    test = (str(times[half].date()), str(times[-1].date()))
+    jobs = [
+        dict(model="trained", seed=1, features="cell", probe="linear", control=a.control, target=t)
+        for t in TARGETS
+    ]
+    t0 = time.perf_counter()
+    scores = run_probe_jobs(
+        dataset,
+        states,
+        jobs,
+        ridge=1e-6,
+        target_scaling="global",
+        seed=0,
+        shift_days=180,
+        input_lags=64,
+        snow_threshold=0.05,
+        train_period=train,
+        test_period=test,
+    )
+    return {
+        "seconds": time.perf_counter() - t0,
+        "peak_rss_mb": peak_rss_mb(),
+        "median_r_swvl1": float(scores[0]["r"].median()),
+    }
+
+
+def run_case(a, store: Path, dataset: Path, src: Path) -> dict:
+    env = dict(os.environ, PYTHONPATH=str(src))
+    out = subprocess.run(
+        [sys.executable, __file__, "--phase", "job", "--store", str(store), "--dataset", str(dataset)]
+        + ["--control", a.control],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if out.returncode:
+        raise SystemExit(out.stderr[-3000:])
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--basins", type=int, default=200)
+    p.add_argument("--days", type=int, default=8000)
+    p.add_argument("--dims", type=int, default=64)
+    p.add_argument("--control", default="none", choices=["none", "shuffle", "shift"])
+    p.add_argument("--src", type=Path, action="append", default=[], help="another checkout's src")
+    p.add_argument("--workdir", type=Path, default=None, help="keep the stores here (default: temporary)")
+    p.add_argument("--phase", default=None)
+    p.add_argument("--store")
+    p.add_argument("--dataset")
+    a = p.parse_args()
+    if a.phase == "job":
+        print(json.dumps(phase_job(a)))
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        root = a.workdir or Path(tmp)
+        rows = []
+        for days in (a.days, 2 * a.days):
+            store, dataset = root / f"states_{days}.zarr", root / f"dataset_{days}.zarr"
+            if not store.exists():
+                targets, _ = write_store(store, a.basins, days, a.dims)
+                targets.to_zarr(dataset, mode="w", consolidated=False)
+            for src in [SRC, *a.src]:
+                result = run_case(a, store, dataset, src)
+                rows.append(
+                    {
+                        "src": str(src),
+                        "days": days,
+                        "rows_M": a.basins * days / 1e6,
+                        "states_mb": a.basins * days * a.dims * 4 / 2**20,
+                        **result,
+                    }
+                )
+                print(json.dumps(rows[-1]), flush=True)
+        print(pd.DataFrame(rows).to_markdown(index=False, floatfmt=".3f"))
+
+
+if __name__ == "__main__":
+    main()
