@@ -28,6 +28,10 @@ load on a shared machine; the load average is printed).
 
     python benchmarks/aggregation.py                          # 4 years x 5 variables, ~670 basins
     python benchmarks/aggregation.py --years 39 --keep /tmp/agg39   # the paper's 1981-2019
+    python benchmarks/aggregation.py --hdf5-chunk-cache-mb 1  # HDF5 caching no decompressed chunk
+
+Disk: ~4 MB of NetCDF per variable-year (~0.8 GB at 39 years x 5 variables); ``--keep`` builds the
+world once (70 s per 12 years on 2 cores) and reuses it.
 """
 
 from __future__ import annotations
