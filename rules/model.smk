@@ -27,7 +27,9 @@ rule train_lstm:
     params:
         # keyword arguments of hydroprobe.model.training.train_lstm (the script passes them through)
         model_cfg=config["model"],
-        training_cfg=config["training"],
+        # without keep_epochs (read by the script): which epochs are kept never changes the weights,
+        # so listing them does not rerun a finished training; a missing kept file does
+        training_cfg={key: value for key, value in config["training"].items() if key != "keep_epochs"},
         periods=config["periods"],
     script:
         "../workflow_scripts/train_lstm.py"

@@ -7,8 +7,8 @@ from hydroprobe.model.training import train_lstm
 from hydroprobe.rule_log import rule_log
 
 with rule_log(snakemake.log[0]) as log:
-    training_cfg = snakemake.params.training_cfg
-    kept = intermediate_epochs(training_cfg["keep_epochs"], training_cfg["epochs"])
+    training = snakemake.config["training"]
+    kept = intermediate_epochs(training["keep_epochs"], training["epochs"])
     dataset = open_zarr(snakemake.input.dataset).load()
     train_lstm(
         dataset,
