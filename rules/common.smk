@@ -129,3 +129,25 @@ def final_outputs():
         "results/figures/map_selectivity_untrained.png",
         "results/figures/map_discharge_nse.png",
     ]
+
+
+# The epochs probed (rules/epochs.smk): 0 = untrained.pt, the kept ones, the last = trained.pt.
+from hydroprobe.model.checkpoints import kept_epoch_file
+from hydroprobe.probes.epochs import probed_epochs
+
+with exit_on_bad_input():
+    PROBED_EPOCHS = probed_epochs(config["training"]["keep_epochs"], config["training"]["epochs"])
+
+
+def epoch_checkpoint(wildcards):
+    """The seed's model after the epoch: untrained.pt, epoch{N}.pt or trained.pt."""
+    return str(
+        kept_epoch_file(f"results/models/seed{wildcards.seed}", wildcards.epoch, config["training"]["epochs"])
+    )
+
+
+def epoch_outputs():
+    """The table and figure of the epochs, when training.keep_epochs asks for them."""
+    if not PROBED_EPOCHS:
+        return []
+    return ["results/tables/probe_by_epoch.csv", "results/figures/probe_by_epoch.png"]

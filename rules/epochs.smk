@@ -1,29 +1,8 @@
 # When do the concepts form: the probes of every target and the discharge skill of each seed's
 # LSTM after the epochs of training.keep_epochs (0 = untrained.pt, the last = trained.pt), the
 # states read out in the continuous mode (hydroprobe.probes.epochs). No job when it is empty.
-from hydroprobe.model.checkpoints import kept_epoch_file
-from hydroprobe.probes.epochs import probed_epochs
-
-with exit_on_bad_input():
-    PROBED_EPOCHS = probed_epochs(config["training"]["keep_epochs"], config["training"]["epochs"])
-
-
 wildcard_constraints:
     epoch=r"\d+",
-
-
-def epoch_checkpoint(wildcards):
-    """The seed's model after the epoch: untrained.pt, epoch{N}.pt or trained.pt."""
-    return str(
-        kept_epoch_file(f"results/models/seed{wildcards.seed}", wildcards.epoch, config["training"]["epochs"])
-    )
-
-
-def epoch_outputs():
-    """The table and figure of the epochs, when training.keep_epochs asks for them."""
-    if not PROBED_EPOCHS:
-        return []
-    return ["results/tables/probe_by_epoch.csv", "results/figures/probe_by_epoch.png"]
 
 
 rule probe_epoch:
