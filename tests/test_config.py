@@ -25,7 +25,18 @@ def default_config():
     "preset", sorted((ROOT / "configs").glob("*.yaml")) + [ROOT / "config.yaml"], ids=lambda p: p.name
 )
 def test_every_shipped_config_is_valid(preset, schema):
-    validate_config(yaml.safe_load(preset.read_text()), schema)
+    # a preset may be an overlay (configs/epochs.yaml): Snakemake merges --configfile onto the
+    # Snakefile's config.yaml, mapping by mapping
+    config = _merged(yaml.safe_load((ROOT / "config.yaml").read_text()), yaml.safe_load(preset.read_text()))
+    validate_config(config, schema)
+
+
+def _merged(base: dict, overlay: dict) -> dict:
+    merged = dict(base)
+    for key, value in overlay.items():
+        both_mappings = isinstance(value, dict) and isinstance(base.get(key), dict)
+        merged[key] = _merged(base[key], value) if both_mappings else value
+    return merged
 
 
 def test_defaults_are_filled_in(default_config, schema):
