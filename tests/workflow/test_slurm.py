@@ -51,6 +51,7 @@ def _adapted_profile(partition: str, dest: Path) -> Path:
             "latency-wait": 5,
             "slurm-init-seconds-before-status-checks": 1,
             "slurm-status-command": "squeue",
+            "slurm-keep-successful-logs": True,  # the plugin deletes them otherwise: they are the evidence
         }
     )
     dest.mkdir(parents=True)
