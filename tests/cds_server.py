@@ -56,13 +56,14 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import numpy as np
 import pandas as pd
 import xarray as xr
+from http_server import ThreadedServer
 
 # The CDS download forms of the two ERA5-Land datasets, as the CDS web pages' "Show API
 # request" lists them; written out here, not imported, so a wrong field in the code under
@@ -124,7 +125,7 @@ BEHAVIOURS = (
 )
 
 
-class CdsServer:
+class CdsServer(ThreadedServer):
     """The running local CDS; `url` is what ``CDSAPI_URL`` should be."""
 
     def __init__(
@@ -141,11 +142,8 @@ class CdsServer:
         self.max_in_flight = 0
         self.last_submission = 0.0
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._httpd.daemon_threads = True
-        self.root = f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        super().__init__(_handler_for(self))
         self.url = f"{self.root}/api"
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
     def next_behaviour(self) -> str:
         with self._lock:
@@ -153,15 +151,6 @@ class CdsServer:
         if behaviour not in BEHAVIOURS:
             raise ValueError(f"unknown behaviour {behaviour!r} (choose from {', '.join(BEHAVIOURS)})")
         return behaviour
-
-    def start(self) -> CdsServer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=5)
 
 
 @contextmanager

@@ -45,26 +45,18 @@ class Route:
     content_length: int | None = None
 
 
-class LocalServer:
-    """The running server: `url` is its base address (``http://127.0.0.1:<port>``)."""
+class ThreadedServer:
+    """A stdlib HTTP server on a free local port, serving in a daemon thread; `root` is its base
+    address (``http://127.0.0.1:<port>``). `start()` returns the server, `stop()` ends it."""
 
-    def __init__(self) -> None:
-        self.routes: dict[str, Route] = {}
-        self.requests: list[str] = []
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        self.root = f"http://127.0.0.1:{self._httpd.server_address[1]}"
         # a short poll interval: stopping the server waits for one poll
         self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
 
-    def serve(self, path: str, body: bytes | str = b"", status: int = 200, **route) -> str:
-        """Answer ``path`` with ``body`` (replacing any earlier route there); returns its URL."""
-        if isinstance(body, str):
-            body = body.encode()
-        self.routes[path] = Route(body=body, status=status, **route)
-        return self.url + path
-
-    def start(self) -> LocalServer:
+    def start(self):
         self._thread.start()
         return self
 
@@ -72,6 +64,23 @@ class LocalServer:
         self._httpd.shutdown()
         self._httpd.server_close()
         self._thread.join(timeout=5)
+
+
+class LocalServer(ThreadedServer):
+    """The running server: `url` is its base address (``http://127.0.0.1:<port>``)."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, Route] = {}
+        self.requests: list[str] = []
+        super().__init__(_handler_for(self))
+        self.url = self.root
+
+    def serve(self, path: str, body: bytes | str = b"", status: int = 200, **route) -> str:
+        """Answer ``path`` with ``body`` (replacing any earlier route there); returns its URL."""
+        if isinstance(body, str):
+            body = body.encode()
+        self.routes[path] = Route(body=body, status=status, **route)
+        return self.url + path
 
 
 def _handler_for(server: LocalServer) -> type[BaseHTTPRequestHandler]:
