@@ -5,6 +5,7 @@ preset can be checked here without CAMELS-GB, ERA5-Land or CDS credentials.
 """
 
 import re
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -50,6 +51,21 @@ def _preset(name: str) -> dict:
     return yaml.safe_load((ROOT / "configs" / name).read_text())
 
 
+@contextmanager
+def _lees2022_workflow(workdir: Path):
+    """The parsed workflow of configs/lees2022.yaml (Snakemake's API, nothing run)."""
+    from snakemake.api import SnakemakeApi
+    from snakemake.settings.types import ConfigSettings, OutputSettings, ResourceSettings
+
+    with SnakemakeApi(OutputSettings(quiet=None)) as api:
+        yield api.workflow(
+            resource_settings=ResourceSettings(),
+            config_settings=ConfigSettings(configfiles=[ROOT / "configs" / "lees2022.yaml"]),
+            snakefile=ROOT / "Snakefile",
+            workdir=workdir,
+        )._workflow
+
+
 def test_lees2022_plans_every_download(tmp_path):
     jobs = planned_jobs(run_snakemake(tmp_path, ROOT / "configs" / "lees2022.yaml", "-n").stdout)
     assert jobs == {
@@ -64,16 +80,7 @@ def test_lees2022_plans_every_download(tmp_path):
 
 
 def test_lees2022_download_rules_are_local(tmp_path):
-    from snakemake.api import SnakemakeApi
-    from snakemake.settings.types import ConfigSettings, OutputSettings, ResourceSettings
-
-    with SnakemakeApi(OutputSettings(quiet=None)) as api:
-        workflow = api.workflow(
-            resource_settings=ResourceSettings(),
-            config_settings=ConfigSettings(configfiles=[ROOT / "configs" / "lees2022.yaml"]),
-            snakefile=ROOT / "Snakefile",
-            workdir=tmp_path,
-        )._workflow
+    with _lees2022_workflow(tmp_path) as workflow:
         assert set(workflow._localrules) == {
             "download_camels_gb",
             "download_era5_land_hourly",
@@ -203,16 +210,7 @@ def test_paper_preset_through_slurm_asks_what_each_job_needs(tmp_path):
 
 
 def test_every_rule_declares_threads_memory_and_runtime(tmp_path):
-    from snakemake.api import SnakemakeApi
-    from snakemake.settings.types import ConfigSettings, OutputSettings, ResourceSettings
-
-    with SnakemakeApi(OutputSettings(quiet=None)) as api:
-        workflow = api.workflow(
-            resource_settings=ResourceSettings(),
-            config_settings=ConfigSettings(configfiles=[ROOT / "configs" / "lees2022.yaml"]),
-            snakefile=ROOT / "Snakefile",
-            workdir=tmp_path,
-        )._workflow
+    with _lees2022_workflow(tmp_path) as workflow:
         for rule in workflow.rules:
             if rule.name == "all":
                 continue
