@@ -106,18 +106,20 @@ def test_kept_epochs_load_and_equal_a_run_stopped_there(tmp_path):
     assert not _same(w1, _weights(tmp_path / "long" / "untrained.pt"))
 
 
+class Stop(Exception):
+    """Raised from the training log to end a run the way a kill would, after a checkpoint."""
+
+
+def _stop_after_epoch_2(message):
+    if "epoch 2/4" in message:
+        raise Stop
+
+
 def test_resumed_run_writes_the_removed_kept_files_again_identical(tmp_path):
     reference = _train(tmp_path / "reference", kept=[1, 2, 3])
 
-    class Stop(Exception):
-        pass
-
-    def stop_after_epoch_2(message):
-        if "epoch 2/4" in message:
-            raise Stop
-
     with pytest.raises(Stop):
-        _train(tmp_path / "run", kept=[1, 2, 3], log=stop_after_epoch_2)
+        _train(tmp_path / "run", kept=[1, 2, 3], log=_stop_after_epoch_2)
     assert (resume_dir(tmp_path / "run" / "trained.pt") / "epoch_002.pt").exists()
     # the workflow removes the outputs of a failed job, the kept epochs among them
     for name in ("epoch1.pt", "epoch2.pt", "untrained.pt"):
@@ -136,15 +138,8 @@ def test_resumed_run_writes_the_removed_kept_files_again_identical(tmp_path):
 def test_resume_checkpoint_of_other_kept_epochs_is_ignored(tmp_path):
     """A checkpoint that does not carry the weights of every kept epoch is not resumed from."""
 
-    class Stop(Exception):
-        pass
-
-    def stop_after_epoch_2(message):
-        if "epoch 2/4" in message:
-            raise Stop
-
     with pytest.raises(Stop):
-        _train(tmp_path, kept=[3], log=stop_after_epoch_2)
+        _train(tmp_path, kept=[3], log=_stop_after_epoch_2)
     logs = []
     kept = _train(tmp_path, kept=[1, 3], log=logs.append)
     assert any("ignoring resume checkpoint" in m for m in logs), logs
