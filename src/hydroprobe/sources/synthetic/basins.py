@@ -20,11 +20,25 @@ def weight_matrix(weights: pd.DataFrame, grid: Grid, basins: list[int]) -> np.nd
     return m
 
 
+TIME_BLOCK = 1024  # days per block of the layered means (a block of every cell stays in cache)
+
+
 def basin_mean(field: np.ndarray, wmat: np.ndarray) -> np.ndarray:
     """(time, cell[, k]) → (time, basin[, k]) weighted means, in float64."""
     if field.ndim == 2:
         return field.astype(np.float64) @ wmat.T
-    return np.einsum("tck,bc->tbk", field.astype(np.float64), wmat)
+    # Each basin's cells added one at a time in cell order: bit for bit the sums of the dense
+    # contraction over every cell (the other terms are exact zeros), at the cost of a basin's few
+    # cells instead of all of them (45 years of a Great-Britain grid: seconds, not minutes).
+    out = np.zeros((field.shape[0], wmat.shape[0], field.shape[2]))
+    cells = [np.flatnonzero(row) for row in wmat]
+    for t0 in range(0, field.shape[0], TIME_BLOCK):
+        block = field[t0 : t0 + TIME_BLOCK]
+        for b, row in enumerate(wmat):
+            acc = out[t0 : t0 + TIME_BLOCK, b]
+            for c in cells[b]:
+                acc += row[c] * block[:, c, :].astype(np.float64)
+    return out
 
 
 def extra_met(rng, p: np.ndarray, t: np.ndarray, lat: float, dates: pd.DatetimeIndex) -> dict:

@@ -90,7 +90,7 @@ def to_bng(poly_lonlat: Polygon) -> Polygon:
 
 def make_catchments(rng: np.random.Generator, grid: Grid) -> list[Catchment]:
     """Build the catchment set inside the grid box; outlets at the lowest boundary point."""
-    elev_at = _elevation_sampler(grid)
+    elev_at = elevation_sampler(grid)
     bounds = box(
         grid.lon[0] - RES / 2 + 0.01,
         grid.lat[0] - RES / 2 + 0.01,
@@ -112,8 +112,7 @@ def make_catchments(rng: np.random.Generator, grid: Grid) -> list[Catchment]:
         poly = _blob(rng, lon, lat, a0, aspect, rot).intersection(bounds)
         poly = _scaled(poly, lon, lat, target).intersection(bounds)
         ring = np.asarray(poly.exterior.coords)[:-1]
-        outlet = tuple(ring[np.argmin(elev_at(ring[:, 0], ring[:, 1]))])
-        c = Catchment(gid, name, poly, (float(outlet[0]), float(outlet[1])), kind)
+        c = Catchment(gid, name, poly, lowest_point(poly, elev_at), kind)
         if kind == "nested_outer":
             # put the outlet on the eastern edge (downstream), inner catchment shares it
             ring_e = ring[np.argmax(ring[:, 0])]
@@ -123,7 +122,16 @@ def make_catchments(rng: np.random.Generator, grid: Grid) -> list[Catchment]:
     return out
 
 
-def _elevation_sampler(grid: Grid):
+def lowest_point(poly: Polygon, elev_at) -> tuple[float, float]:
+    """The outlet: the boundary vertex with the lowest elevation (a sea vertex on the coast)."""
+    ring = np.asarray(poly.exterior.coords)[:-1]
+    lon, lat = ring[np.argmin(elev_at(ring[:, 0], ring[:, 1]))]
+    return float(lon), float(lat)
+
+
+def elevation_sampler(grid: Grid):
+    """f(lon, lat) -> elevation of the cell holding each point, −1 over sea."""
+
     def f(lon, lat):
         j = np.clip(np.round((lon - grid.lon[0]) / RES).astype(int), 0, grid.lon.size - 1)
         i = np.clip(np.round((lat - grid.lat[0]) / RES).astype(int), 0, grid.lat.size - 1)

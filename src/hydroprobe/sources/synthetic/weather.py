@@ -3,7 +3,9 @@
 * Precipitation: a latent Gaussian field, spatially correlated (exponential covariance,
   ~70 km) and AR(1) in time (wet/dry persistence), is thresholded to give wet days; a second,
   less persistent correlated field sets amounts through a heavy-tailed Weibull quantile map.
-  Wet-day probability and mean amount rise with elevation (orographic) and in winter.
+  Wet-day probability and mean amount rise with elevation (orographic), with the grid's
+  Atlantic exposure and in winter. Nothing depends on where the region lies beyond its cells'
+  coordinates, elevation and exposure, so any region's grid works.
 * Temperature: sea-level seasonal cycle + a regional AR(1) anomaly + small local noise,
   lapse rate 6.5 K/km.
 * PET: Oudin et al. (2005) from temperature and extraterrestrial radiation (latitude, day of
@@ -18,13 +20,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .grid import Grid
+from .grid import Grid, local_km
 
 LAPSE = 6.5e-3  # K/m
 # Mean sea-level air temperature at 57.3°N (°C). Chosen so that the basins span the snow
 # climate of CAMELS-GB (frac_snow: median 0.02, 95th percentile 0.06, max 0.17), not only its
 # snowiest corner: with 10 °C half of the basins had frac_snow > 0.05 (5 % of GB does).
 SEA_LEVEL_MEAN_TEMP = 10.75
+TEMPERATURE_REFERENCE_LAT = 57.3  # sea level cools 0.5 K per degree north of it (any region)
 
 
 @dataclass
@@ -89,14 +92,13 @@ def make_weather(rng: np.random.Generator, grid: Grid, dates: pd.DatetimeIndex) 
     season = np.cos(2 * np.pi * (doy - 15) / 365.25)[:, None]  # +1 mid-January, −1 mid-July
 
     # Spatial covariance (exponential, 70 km) → Cholesky factor.
-    x = (lon + 3.0) * 111.32 * np.cos(np.deg2rad(57.3))
-    y = (lat - 57.3) * 111.32
+    x, y = local_km(lon, lat, grid.centre)
     d = np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :])
     chol = np.linalg.cholesky(np.exp(-d / 70.0) + 1e-9 * np.eye(n_c))
     chol_amt = np.linalg.cholesky(np.exp(-d / 35.0) + 1e-9 * np.eye(n_c))
 
     # Occurrence: persistent latent field, wetter west/high and in winter.
-    west = np.clip((-2.2 - lon) / 1.8, 0, 1)
+    west = grid.exposure.ravel()[idx]
     p_wet = np.clip(0.44 + 0.12 * west + 0.10 * elev / 1000 + 0.07 * season, 0.2, 0.85)
     z_occ = _correlated_noise(rng, chol, n_t, rho=0.55)
     wet = z_occ > _ndtri(1 - p_wet)
@@ -122,7 +124,14 @@ def make_weather(rng: np.random.Generator, grid: Grid, dates: pd.DatetimeIndex) 
     for t in range(1, n_t):
         anom[t] = 0.72 * anom[t - 1] + math.sqrt(1 - 0.72**2) * sd[t] * e[t]
     local = 0.5 * (rng.standard_normal((n_t, n_c)) @ chol.T)
-    temp = SEA_LEVEL_MEAN_TEMP - 0.5 * (lat - 57.3) + amp * cyc - LAPSE * elev + anom[:, None] + local
+    temp = (
+        SEA_LEVEL_MEAN_TEMP
+        - 0.5 * (lat - TEMPERATURE_REFERENCE_LAT)
+        + amp * cyc
+        - LAPSE * elev
+        + anom[:, None]
+        + local
+    )
     temp = temp - 0.5 * wet  # wet days slightly cooler
 
     # PET (Oudin) and PET with interception on wet days.

@@ -9,6 +9,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from hydroprobe.config import ConfigError
+
+from . import great_britain
 from .attributes import attribute_tables
 from .basins import basin_mean, extra_met, gap_mask, weight_matrix
 from .camels import write_attributes, write_boundaries, write_timeseries
@@ -20,6 +23,7 @@ from .truth import write_truth
 from .weather import Weather, make_weather
 
 CAMELS_START, CAMELS_END = "1970-10-01", "2015-09-30"
+REGIONS = ("ne_scotland", "great_britain")
 
 
 @dataclass
@@ -39,16 +43,30 @@ class World:
     rng_extra: np.random.Generator  # draws the basin-level humidity/radiation/wind
 
 
-def build_world(seed: int, start: str = CAMELS_START, end: str = CAMELS_END) -> World:
-    """Generate the landscape, weather, catchments and the model run (no files)."""
+def build_world(
+    seed: int,
+    start: str = CAMELS_START,
+    end: str = CAMELS_END,
+    region: str = "ne_scotland",
+    n_basins: int | None = None,
+) -> World:
+    """Generate the landscape, weather, catchments and the model run (no files).
+
+    `region`: ne_scotland (the embedded 13 catchments) or great_britain (`n_basins` catchments,
+    default great_britain.DEFAULT_BASINS, on the paper's ERA5-Land box).
+    """
+    _check_region(region, n_basins)
     rng = np.random.Generator(np.random.PCG64(seed))
     r_grid, r_wx, r_catch, r_extra = rng.spawn(4)
     dates = pd.date_range(start, end, freq="D")
-    grid = make_grid(r_grid)
+    grid = great_britain.make_grid(r_grid) if region == "great_britain" else make_grid(r_grid)
     wx = make_weather(r_wx, grid, dates)
     params = make_params(grid)
     out = run_model(params, wx)
-    catchments = make_catchments(r_catch, grid)
+    if region == "great_britain":
+        catchments = great_britain.catchments_on(grid, r_catch, n_basins or great_britain.DEFAULT_BASINS)
+    else:
+        catchments = make_catchments(r_catch, grid)
     basins = [c.gauge_id for c in catchments]
     weights = exact_weights({c.gauge_id: c.polygon for c in catchments}, grid.lat, grid.lon, grid.land)
     wmat = weight_matrix(weights, grid, basins)
@@ -105,10 +123,8 @@ def write_world(world: World, out_dir: Path, era5_years: Sequence[int]) -> None:
     write_attributes(camels, attribute_tables(world, areas))
     write_boundaries(camels, world.catchments)
 
+    _check_era5_years(era5_years, world.dates[0], world.dates[-1])
     y0, y1 = era5_years
-    first, last = world.dates[0].year, world.dates[-1].year
-    if y0 > y1 or y0 < first or y1 > last:
-        raise ValueError(f"era5_years {era5_years} outside the simulated span {first}-{last}")
     fields = {f"swvl{k + 1}": world.output.theta[:, :, k] for k in range(4)}
     fields["sd"] = world.output.swe
     years = world.dates.year
@@ -135,11 +151,43 @@ def generate_world(
     *,
     start: str = CAMELS_START,
     end: str = CAMELS_END,
+    region: str = "ne_scotland",
+    n_basins: int | None = None,
 ) -> None:
     """Generate the synthetic world for `seed` and write it under `out_dir`, ERA5-Land files for
     the years `era5_years` (first, last) (the config's ``synthetic`` settings).
 
-    `start`/`end` shorten the simulated span (tests); the CAMELS file names keep the
-    standard 19701001-20150930 suffix regardless.
+    `start`/`end` shorten the simulated span (tests, small rehearsals); the CAMELS file names
+    keep the standard 19701001-20150930 suffix regardless. The settings are checked before the
+    minutes of simulation, not after.
     """
-    write_world(build_world(seed, start, end), Path(out_dir), era5_years)
+    _check_region(region, n_basins)
+    _check_span(start, end)
+    _check_era5_years(era5_years, pd.Timestamp(start), pd.Timestamp(end))
+    write_world(build_world(seed, start, end, region, n_basins), Path(out_dir), era5_years)
+
+
+def _check_region(region: str, n_basins: int | None) -> None:
+    if region not in REGIONS:
+        raise ConfigError(f"synthetic.region: {region!r} is not one of {', '.join(REGIONS)}")
+    if n_basins is not None and region != "great_britain":
+        raise ConfigError(
+            f"synthetic.n_basins: {region} has its own fixed catchments; set it only with region great_britain"
+        )
+
+
+def _check_span(start: str, end: str) -> None:
+    first, last = pd.Timestamp(start), pd.Timestamp(end)
+    if not pd.Timestamp(CAMELS_START) <= first < last <= pd.Timestamp(CAMELS_END):
+        raise ConfigError(
+            f"synthetic.start/end: {start}...{end} must lie inside the CAMELS-GB record "
+            f"{CAMELS_START}...{CAMELS_END}, start before end"
+        )
+
+
+def _check_era5_years(era5_years: Sequence[int], first: pd.Timestamp, last: pd.Timestamp) -> None:
+    y0, y1 = era5_years
+    if y0 > y1 or y0 < first.year or y1 > last.year:
+        raise ConfigError(
+            f"synthetic.era5_years: {list(era5_years)} outside the simulated span {first.year}-{last.year}"
+        )
