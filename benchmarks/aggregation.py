@@ -245,6 +245,10 @@ def child(a) -> dict:
     dask.config.set(scheduler="threads", num_workers=a.threads)
     base = peak_rss_mb()
     out: dict = {"baseline_rss": base}
+    if a.phase in ("weights", "aggregate"):  # as the two rule scripts run
+        from hydroprobe.basins.aggregate import few_open_files
+
+        few_open_files().__enter__()
     if a.phase == "weights":
         from hydroprobe.basins.weights import compute_catchment_weights, land_cells
         from hydroprobe.io import write_netcdf_atomic

@@ -1,5 +1,6 @@
 """Rule catchment_weights: each catchment's weights on the ERA5-Land grid, built once."""
 
+from hydroprobe.basins.aggregate import few_open_files
 from hydroprobe.basins.weights import compute_catchment_weights, land_cells
 from hydroprobe.config import check_basins_in_data
 from hydroprobe.io import write_netcdf_atomic
@@ -14,8 +15,9 @@ with rule_log(snakemake.log[0]) as log:
     # the first job that sees the basins: an unknown id stops here, named with the data folder
     check_basins_in_data(params.basins, list_gauge_ids(camels_dir), f"CAMELS-GB time series in {camels_dir}")
     boundaries = read_boundaries(camels_dir, gauge_ids=params.basins)
-    fields = open_era5_land(era5_land_input_dir(snakemake.input.era5_land), params.variables)
-    land = land_cells(fields)
+    with few_open_files():  # a year of each variable is read: memory bounded by a few files
+        fields = open_era5_land(era5_land_input_dir(snakemake.input.era5_land), params.variables)
+        land = land_cells(fields)
     log.info("%d of %d ERA5-Land cells have data", int(land.sum()), land.size)
     weights = compute_catchment_weights(boundaries, land, method=params.method)
     log.info(

@@ -58,6 +58,24 @@ def test_matches_hand_computed_weighted_mean():
     np.testing.assert_allclose(out["sd"].sel(basin=22).values, fields["sd"].values[:, 2, 0], rtol=1e-6)
 
 
+def test_steps_taken_a_few_at_a_time_give_the_same_means(monkeypatch):
+    import hydroprobe.basins.aggregate as aggregate
+
+    whole = aggregate_to_basins(_fields(), _weights()).compute()
+    monkeypatch.setattr(aggregate, "PIECE_STEPS", 3)  # blocks of 4 steps: a piece of 3 and one of 1
+    pieces = aggregate_to_basins(_fields(), _weights()).compute()
+    xr.testing.assert_identical(pieces, whole)
+
+
+def test_at_most_a_few_files_open_within(tmp_path):
+    from hydroprobe.basins.aggregate import few_open_files
+
+    before = xr.get_options()["file_cache_maxsize"]
+    with few_open_files(2):
+        assert xr.get_options()["file_cache_maxsize"] == 2
+    assert xr.get_options()["file_cache_maxsize"] == before
+
+
 def test_all_nan_step_stays_nan():
     fields = _fields()
     fields["swvl1"] = fields["swvl1"].where(fields["time"] != TIME[1])

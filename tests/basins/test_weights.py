@@ -149,3 +149,42 @@ def test_land_cells_are_cells_with_a_value_at_any_step_of_any_variable():
     from_nan = compute_catchment_weights(box, fields["sd"].isel(time=1).where(land), "exact")
     xr.testing.assert_identical(from_mask, from_nan)
     assert _as_dict(from_mask, 1)[(57.0, -4.0)][0] == 0.0
+
+
+def _poisoned_after(values: np.ndarray, steps: int):
+    """`values` (time, lat, lon) as a dask array whose steps from `steps` on fail when computed:
+    a reader that touches them raises."""
+    import dask.array as dsa
+
+    def fail(block):
+        raise AssertionError("land_cells read past the first year")
+
+    head = dsa.from_array(values[:steps], chunks=(steps, -1, -1))
+    tail = dsa.from_array(values[steps:], chunks=(steps, -1, -1)).map_blocks(fail, dtype=values.dtype)
+    return dsa.concatenate([head, tail])
+
+
+def test_land_cells_read_one_year_of_each_variable_only():
+    n, year = 5, 2
+    swvl1 = np.ones((n, LAT.size, LON.size))
+    swvl1[:, 0, 0] = np.nan  # sea
+    swvl1[1, 1, 1] = np.nan  # a value missing inside the first year: still land
+    sd = np.full_like(swvl1, np.nan)  # sd's first year is empty (a failed download): its next is read
+    sd[year:, 2, 2] = 1.0
+    sd[year:, 0, 0] = np.nan
+    dims = ("time", "latitude", "longitude")
+    fields = xr.Dataset(
+        {"swvl1": (dims, _poisoned_after(swvl1, year)), "sd": (dims, _poisoned_after(sd, 2 * year))},
+        coords={"time": np.arange(n), "latitude": LAT, "longitude": LON},
+    )
+    land = land_cells(fields, steps=year).values
+    assert not land[0, 0] and land[1, 1] and land[2, 2] and int(land.sum()) == land.size - 1
+
+
+def test_land_cells_of_fields_without_any_value_are_all_sea():
+    fields = xr.Dataset(
+        {"sd": (("time", "latitude", "longitude"), np.full((3, LAT.size, LON.size), np.nan))},
+        coords={"time": np.arange(3), "latitude": LAT, "longitude": LON},
+    )
+    land = land_cells(fields)
+    assert land.dtype == bool and land.dims == ("latitude", "longitude") and not land.values.any()

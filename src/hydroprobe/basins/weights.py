@@ -9,8 +9,9 @@ sphere, so the basin value is the true area-weighted mean of the gridded field.
 
 Either way, cells without data (sea, lakes masked by ERA5-Land) get weight 0 and the remaining
 weights are renormalised to sum to 1 per basin. A cell has data if any variable has a value
-there at any time step (`land_cells`): a value missing on some day leaves the cell out of that
-day's mean only (see :mod:`hydroprobe.basins.aggregate`), not out of every day.
+there at some time step (`land_cells`, which reads a year of each variable): a value missing
+on some day leaves the cell out of that day's mean only (see :mod:`hydroprobe.basins.aggregate`),
+not out of every day.
 """
 
 from __future__ import annotations
@@ -48,14 +49,30 @@ def cell_areas(latitude: np.ndarray, dlat: float, dlon: float) -> np.ndarray:
     return EARTH_RADIUS_M**2 * np.deg2rad(dlon) * (np.sin(phi2) - np.sin(phi1))
 
 
-def land_cells(fields: xr.Dataset) -> xr.DataArray:
-    """(latitude, longitude) True where any variable of `fields` has a value at any time step.
+LAND_MASK_STEPS = 366  # a year of daily fields: the span read per variable to find its cells with data
 
-    One time step is not enough: a value missing there (a gap in one file) would drop the cell
-    from every day of every variable. Reads the fields once, chunk by chunk.
+
+def land_cells(fields: xr.Dataset, steps: int = LAND_MASK_STEPS) -> xr.DataArray:
+    """(latitude, longitude) True where any variable of `fields` has a value at some time step of
+    its first `steps` steps (the first year of days) that hold any value.
+
+    ERA5-Land's sea cells are NaN at every time step (its land-sea mask does not change), so a
+    year shows every cell that has data; reading the whole record again only to find them cost
+    as much as the aggregation's own read. A year rather than one step: a value missing on a
+    day (a gap, a day left NaN because some of its hours failed) must not drop the cell from
+    every day of every variable. A variable whose first year holds no value at all (an empty
+    download) is looked at a year further on, until some value is found.
     """
-    has_data = [da.notnull().any("time") for da in fields.data_vars.values()]
-    return xr.concat(has_data, dim="variable").any("variable").compute()
+    masks = []
+    for da in fields.data_vars.values():
+        for start in range(0, max(da.sizes["time"], 1), steps):
+            has_data = da.isel(time=slice(start, start + steps)).notnull().any("time").compute()
+            if bool(has_data.any()):
+                masks.append(has_data)
+                break
+    if not masks:
+        return xr.zeros_like(next(iter(fields.data_vars.values())).isel(time=0, drop=True), dtype=bool)
+    return xr.concat(masks, dim="variable").any("variable")
 
 
 def _bounds_text(lon0: float, lat0: float, lon1: float, lat1: float) -> str:
