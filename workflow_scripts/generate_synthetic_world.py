@@ -8,5 +8,12 @@ from hydroprobe.sources.synthetic import generate_world
 with rule_log(snakemake.log[0]) as log:
     settings = snakemake.params.synthetic
     out_dir = Path(snakemake.output.truth).parent
-    log.info("generating the synthetic world (seed %s) into %s", settings["seed"], out_dir)
+    log.info(
+        "generating the synthetic world (region %s, seed %s, %s...%s) into %s",
+        settings["region"],
+        settings["seed"],
+        settings["start"],
+        settings["end"],
+        out_dir,
+    )
     generate_world(out_dir, **settings)

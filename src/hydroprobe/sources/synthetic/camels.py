@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import shapefile
 from pyproj import CRS
@@ -20,12 +21,22 @@ def timeseries_path(camels_dir: Path, gauge_id: int) -> Path:
 
 
 def write_timeseries(camels_dir: Path, gauge_id: int, df: pd.DataFrame) -> Path:
-    """One basin's daily series, the 11 CAMELS-GB columns in order; missing flow as NaN."""
-    out = df[TIMESERIES_COLUMNS].copy()
-    out["date"] = pd.DatetimeIndex(out["date"]).strftime("%Y-%m-%d")
-    return write_csv_atomic(
-        out, timeseries_path(camels_dir, gauge_id), float_format="%.3f", na_rep="NaN", lineterminator="\n"
-    )
+    """One basin's daily series, the 11 CAMELS-GB columns in order, values to 3 decimals; missing
+    flow as NaN.
+
+    The bytes pandas' ``to_csv(float_format="%.3f", na_rep="NaN")`` writes, one ``%`` per line
+    rather than per value: 670 basins x 45 years take seconds instead of ten minutes.
+    """
+    dates = pd.DatetimeIndex(df["date"]).strftime("%Y-%m-%d")
+    values = df[TIMESERIES_COLUMNS[1:]].to_numpy(np.float64)
+    line = "%s" + ",%.3f" * values.shape[1] + "\n"
+    body = "".join(line % (day, *row) for day, row in zip(dates, values.tolist()))
+    # "%.3f" writes a missing value as nan (the only letters in the body)
+    text = ",".join(TIMESERIES_COLUMNS) + "\n" + body.replace("nan", "NaN")
+    path = timeseries_path(camels_dir, gauge_id)
+    with atomic_output(path) as tmp:
+        tmp.write_text(text, encoding="ascii", newline="\n")
+    return path
 
 
 def write_attributes(camels_dir: Path, tables: dict[str, pd.DataFrame]) -> None:

@@ -102,17 +102,20 @@ def make_weather(rng: np.random.Generator, grid: Grid, dates: pd.DatetimeIndex) 
     p_wet = np.clip(0.44 + 0.12 * west + 0.10 * elev / 1000 + 0.07 * season, 0.2, 0.85)
     z_occ = _correlated_noise(rng, chol, n_t, rho=0.55)
     wet = z_occ > _ndtri(1 - p_wet)
+    del p_wet, d
 
     # Amounts: heavy-tailed Weibull (shape 0.75), mean rising with elevation and in winter;
     # more intense when the occurrence field is strongly positive (storm cores).
     z_amt = _correlated_noise(rng, chol_amt, n_t, rho=0.2)
     z_amt = 0.75 * z_amt + 0.45 * np.clip(z_occ - 1.0, 0, None)
+    del z_occ  # each (time, cell) field is 0.5 GB over 45 years of Great Britain: drop it once used
     u = np.clip(_ndtr(z_amt / math.sqrt(0.75**2 + 0.2)), 1e-12, 1 - 1e-9)
     k = 0.75
     mean_wet = (3.9 + 2.2 * west + 5.0 * elev / 1000) * (1 + 0.25 * season)  # mm per wet day
     lam = mean_wet / math.gamma(1 + 1 / k)
     amount = lam * (-np.log1p(-u)) ** (1 / k)
     precip = np.where(wet, 0.1 + amount, 0.0)
+    del z_amt, u, amount, mean_wet, lam
 
     # Temperature: seasonal cycle (more continental inland), regional AR(1) anomaly, lapse rate.
     cyc = -np.cos(2 * np.pi * (doy - 22) / 365.25)[:, None]  # −1 ~22 Jan, +1 ~23 Jul
@@ -132,6 +135,7 @@ def make_weather(rng: np.random.Generator, grid: Grid, dates: pd.DatetimeIndex) 
         + anom[:, None]
         + local
     )
+    del local
     temp = temp - 0.5 * wet  # wet days slightly cooler
 
     # PET (Oudin) and PET with interception on wet days.
