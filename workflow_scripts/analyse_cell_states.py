@@ -1,7 +1,8 @@
 """Rule analyse_cell_states: the pooled linear probe's standardised weights per target (train
 period), each state dimension's Pearson r with each target (test period) and a PCA of the
 standardised states (fitted on train, components correlated with the targets on test).
-Reads the states store once; see hydroprobe.probes.analysis."""
+Reads the states store block by block, the train period once and the test period once (memory: a
+few blocks, not the store); see hydroprobe.probes.analysis."""
 
 from hydroprobe.io import open_zarr, write_csv_atomic
 from hydroprobe.probes.analysis import analyse_states, top_dimensions

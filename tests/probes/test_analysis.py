@@ -20,7 +20,7 @@ from hydroprobe.probes.analysis import (
     pooled_correlations,
     top_dimensions,
 )
-from hydroprobe.probes.fit import probe_linear
+from hydroprobe.probes.fit import aligned_rows, fit_linear_probe, probe_linear
 
 TIME = pd.date_range("1990-01-01", "1995-12-31", freq="D")
 TRAIN = ("1990-01-01", "1993-12-31")
@@ -43,7 +43,7 @@ def as_target(values, name, time=TIME):
     )
 
 
-def analyse(states, targets, ridge=1e-6, n_components=3, test=TEST):
+def analyse(states, targets, ridge=1e-6, n_components=3, test=TEST, **options):
     """The tables of the analysis job (`analyse_states`) of one states store, on TRAIN and `test`."""
     return analyse_states(
         states,
@@ -53,6 +53,7 @@ def analyse(states, targets, ridge=1e-6, n_components=3, test=TEST):
         test_period=test,
         ridge=ridge,
         n_components=n_components,
+        **options,
     )
 
 
@@ -242,6 +243,60 @@ def test_analyse_states_and_summary_table():
     assert len(summary) == 2 * 6
     with pytest.raises(InputDataError):
         analyse(states, targets, test=("2001-01-01", "2001-12-31"))
+
+
+def in_memory_tables(states, targets, train, test, ridge, n_components):
+    """The three tables computed on whole periods in memory: the closed-form probe, two-pass
+    pairwise correlations and the PCA of the standardised complete rows."""
+    names = list(targets)
+    d = states.sizes["dim"]
+
+    def period(p):
+        x, _ = aligned_rows(states, targets[names[0]], p)
+        y = np.stack([aligned_rows(states, targets[n], p)[1] for n in names], axis=-1)
+        return x, y
+
+    (x_tr, y_tr), (x_te, y_te) = period(train), period(test)
+    weights = np.concatenate(
+        [
+            fit_linear_probe(x_tr.reshape(-1, d), y_tr[..., k].ravel(), ridge).weights
+            for k in range(len(names))
+        ]
+    )
+    r, n = pooled_correlations(x_te.reshape(-1, d), y_te.reshape(-1, len(names)))
+    per = np.stack([pooled_correlations(x_te[:, j], y_te[:, j])[0] for j in range(x_te.shape[1])])
+    mean, std, ratio, vectors = fit_pca(x_tr.reshape(-1, d))
+    scores = ((x_te.reshape(-1, d) - mean) / std) @ vectors[:, :n_components]
+    r_scores, _ = pooled_correlations(scores, y_te.reshape(-1, len(names)))
+    return weights, r, n, np.nanmedian(per, axis=0), ratio, r_scores
+
+
+@pytest.mark.parametrize("max_block_mb", [0.05, 64.0])  # ~2 basins per block, or all in one
+def test_streamed_tables_equal_the_in_memory_computation(max_block_mb):
+    """Several blocks, targets with gaps, states with NaN days and far from zero, a dimension
+    with a large offset: the streamed tables equal the whole-period computation to ~1e-10."""
+    states, targets = probe_world(("a", "b"), seed=6, **TWO_TARGETS)
+    rng = np.random.default_rng(12)
+    values = states.values + rng.standard_normal(states.shape).astype(np.float32)
+    values[..., 3] += 500.0  # far from zero: shifted sums keep their precision
+    values[rng.random(values.shape[:2]) < 0.03] = np.nan  # incomplete state rows
+    states = states.copy(data=values)
+    a = targets["a"].copy()
+    a[:, ::5] = np.nan
+    targets = {"a": a, "b": targets["b"]}
+    out = analyse_states(
+        states, targets, targets=["a", "b"], train_period=TRAIN, test_period=TEST,
+        ridge=1e-4, n_components=3, max_block_mb=max_block_mb,
+    )  # fmt: skip
+    weights, r, n, median_r, ratio, r_scores = in_memory_tables(states, targets, TRAIN, TEST, 1e-4, 3)
+    np.testing.assert_allclose(out["probe_weights"]["weight"], weights, rtol=0, atol=1e-10)
+    corr = out["dimension_correlations"]
+    np.testing.assert_array_equal(corr["n"], n.ravel())
+    np.testing.assert_allclose(corr["r"], r.ravel(), rtol=0, atol=1e-10)
+    np.testing.assert_allclose(corr["median_basin_r"], median_r.ravel(), rtol=0, atol=1e-12)
+    pca = out["pca"]
+    np.testing.assert_allclose(pca["explained_variance_ratio"], ratio, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(pca.loc[:2, ["r_a", "r_b"]].to_numpy(), r_scores.T, rtol=0, atol=1e-10)
 
 
 def test_module_does_not_import_torch():

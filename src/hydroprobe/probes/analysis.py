@@ -17,6 +17,14 @@ Plain functions over numpy/xarray, torch-free (the analysis job reads the states
 
 The pooled r mixes between-basin and within-basin variation, as the pooled probe does; the
 per-basin median is the within-basin view.
+
+The store is read block by block (`blockwise.StateBlocks`: groups of basins over one period's
+days), twice: the train period once for the probe weights and the PCA (one float64 Gram per
+block, `streaming.block_grams`, with an always-present column whose Gram is that of the complete
+state rows), the test period once for the correlations (`PairSums`: per (target, column) sums
+over the rows where both are finite; each basin's own r from its whole series, which lies in one
+block). Memory is a few blocks, never the store: at paper size (669 basins x 40 years x 64
+units) the c of one store alone is ~2.5 GB.
 """
 
 from __future__ import annotations
@@ -28,7 +36,9 @@ import pandas as pd
 import xarray as xr
 
 from hydroprobe.errors import InputDataError
-from hydroprobe.probes.fit import aligned_rows, aligned_target, feature_scaler, fit_linear_probe
+from hydroprobe.probes.blockwise import BLOCK_MB, StateBlocks, _check_basins, block_targets
+from hydroprobe.probes.fit import feature_scaler
+from hydroprobe.probes.streaming import Moments, _blas_single_thread, add_block, block_grams
 
 WEIGHT_COLUMNS = ["target", "dim", "weight"]
 CORRELATION_COLUMNS = ["target", "dim", "n", "r", "median_basin_r", "n_basins"]
@@ -38,19 +48,6 @@ PCA_BASE_COLUMNS = ["component", "explained_variance_ratio", "cumulative_explain
 def pca_columns(targets) -> list[str]:
     """Columns of the PCA table: `PCA_BASE_COLUMNS` then `r_<target>` per target."""
     return PCA_BASE_COLUMNS + [f"r_{t}" for t in targets]
-
-
-def _period_arrays(states: xr.DataArray, targets: dict[str, xr.DataArray], period):
-    """States (time, basin, dim) and targets (time, basin, target) of one period, float64,
-    selected by date (the store may hold other days too) and aligned on basin and time."""
-    names = list(targets)
-    if not names:
-        raise InputDataError("state analysis: no target given")
-    x, first = aligned_rows(states, targets[names[0]], period)
-    ys = [first] + [aligned_target(states, targets[n], period) for n in names[1:]]
-    if x.shape[0] == 0:
-        raise InputDataError(f"no state lies in the period {tuple(period)}")
-    return x, np.stack(ys, axis=-1)
 
 
 def pooled_correlations(x: np.ndarray, y: np.ndarray, min_values: int = 2) -> tuple[np.ndarray, np.ndarray]:
@@ -97,39 +94,176 @@ def pooled_correlations(x: np.ndarray, y: np.ndarray, min_values: int = 2) -> tu
     return r, n
 
 
-def _dims(states: xr.DataArray) -> np.ndarray:
-    return (states["dim"].values if "dim" in states.coords else np.arange(states.sizes["dim"])).astype(int)
+class PairSums:
+    """Streamed Pearson r of every column of x with every target, each pair over the rows where
+    both are finite: `add` blocks of rows, then `result`. Equal to `pooled_correlations` on all
+    rows at once (to rounding), with its tests of constancy.
+
+    Each target's sums are taken over its own rows only, of values shifted by their means on the
+    first rows of that target added (per column): values on rows where the target is missing
+    (however large) never enter its sums, and the centred moments keep their precision however
+    far the values lie from zero."""
+
+    def __init__(self, n_cols: int, n_targets: int):
+        shape = (n_targets, n_cols)
+        self.x_shift, self.y_shift = np.full(shape, np.nan), np.full(n_targets, np.nan)
+        self.n = np.zeros(shape)
+        self.sx, self.sxx, self.sy, self.syy, self.sxy = (np.zeros(shape) for _ in range(5))
+        self.x_max = np.zeros(shape)  # max |x| over each pair's rows: the scale of x's rounding
+        self.y_n, self.y_sum = np.zeros(n_targets), np.zeros(n_targets)  # over each target's rows
+        self.y_min, self.y_max = np.full(n_targets, np.inf), np.full(n_targets, -np.inf)
+
+    def add(self, x: np.ndarray, y: np.ndarray) -> None:
+        """Add rows: x (rows, columns), y (rows, targets); NaN: missing."""
+        x = np.asarray(x, dtype=np.float64)
+        y = np.asarray(y, dtype=np.float64)
+        for k in range(y.shape[1]):
+            rows = np.isfinite(y[:, k])
+            if not rows.any():
+                continue
+            xk, yk = x[rows], y[rows, k]
+            fx = np.isfinite(xk)
+            if np.isnan(self.y_shift[k]):  # the first rows of this target: its shifts
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    self.x_shift[k] = np.nan_to_num(np.where(fx, xk, 0.0).sum(axis=0) / fx.sum(axis=0))
+                self.y_shift[k] = yk.mean()
+            m = fx.astype(np.float64)
+            x0 = np.where(fx, xk - self.x_shift[k], 0.0)
+            y0 = yk - self.y_shift[k]
+            self.n[k] += m.sum(axis=0)
+            self.sx[k] += x0.sum(axis=0)
+            self.sxx[k] += (x0 * x0).sum(axis=0)
+            self.sy[k] += y0 @ m
+            self.syy[k] += (y0 * y0) @ m
+            self.sxy[k] += y0 @ x0
+            self.x_max[k] = np.maximum(self.x_max[k], np.where(fx, np.abs(xk), 0.0).max(axis=0))
+            self.y_min[k], self.y_max[k] = min(self.y_min[k], yk.min()), max(self.y_max[k], yk.max())
+            self.y_n[k] += yk.size
+            self.y_sum[k] += yk.sum()
+
+    def result(self, min_values: int = 2) -> tuple[np.ndarray, np.ndarray]:
+        """(r, n), both (targets, columns), as `pooled_correlations` returns them."""
+        n = self.n
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mx, my = self.sx / n, self.sy / n
+            sxx = self.sxx - n * mx * mx
+            syy = self.syy - n * my * my
+            sxy = self.sxy - n * mx * my
+            y_mean = self.y_sum / self.y_n
+            y_scale = np.maximum(self.y_max - y_mean, y_mean - self.y_min)[:, None]
+            x_ok = sxx > n * (1e-10 * self.x_max) ** 2
+            y_ok = syy > n * (1e-7 * y_scale) ** 2
+            r = sxy / np.sqrt(sxx * syy)
+        ok = (n >= min_values) & x_ok & y_ok
+        return np.where(ok, np.clip(r, -1.0, 1.0), np.nan), n.astype(np.int64)
 
 
-def _weights(x, y, names, dims, ridge):
-    """Weights of the pooled linear probe of each target, in standardised units (columns
-    `WEIGHT_COLUMNS`, one row per target and dim), from the train period's states x (time, basin,
-    dim) and targets y (time, basin, target).
+def principal_axes(cov: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Explained variance ratio (dims,), decreasing, and unit loading vectors (dims, dims; column i
+    for component i) of the covariance `cov` of standardised states. Sign convention: each
+    loading vector's largest |entry| positive."""
+    eigval, eigvec = np.linalg.eigh(cov)
+    order = np.argsort(eigval)[::-1]
+    eigval = np.clip(eigval[order], 0.0, None)
+    eigvec = eigvec[:, order]
+    big = np.argmax(np.abs(eigvec), axis=0)
+    eigvec = eigvec * np.sign(eigvec[big, np.arange(eigvec.shape[1])])
+    total = eigval.sum()
+    if total <= 0:
+        raise InputDataError("PCA: the states have no variance in the fitting period")
+    return eigval / total, eigvec
 
-    Fitted by `hydroprobe.probes.fit.fit_linear_probe` (complete rows of that target only), so a
-    weight is the change of the target, in train-period standard deviations, per standard
-    deviation of the dimension, all other dimensions fixed.
+
+def fit_pca(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """PCA of the standardised complete rows of `x` (rows, dims), in memory.
+
+    Returns (mean, std, explained variance ratio (dims,) in decreasing order, components
+    (dims, dims), column i the unit loading vector of component i). Constant dimensions get
+    std 1 (they add nothing). Sign convention: `principal_axes`.
     """
-    d = x.shape[-1]
-    frames = []
-    for k, name in enumerate(names):
-        probe = fit_linear_probe(x.reshape(-1, d), y[..., k].reshape(-1), ridge)
-        frames.append(pd.DataFrame({"target": name, "dim": dims, "weight": probe.weights}))
-    return pd.concat(frames, ignore_index=True)[WEIGHT_COLUMNS]
+    x = np.asarray(x, dtype=np.float64)
+    rows = np.isfinite(x).all(axis=1)
+    if rows.sum() <= x.shape[1]:
+        raise InputDataError(f"PCA: only {int(rows.sum())} complete rows for {x.shape[1]} dimensions")
+    mean, std = feature_scaler(x[rows])
+    z = (x[rows] - mean) / std
+    return (mean, std, *principal_axes(z.T @ z / z.shape[0]))
 
 
-def _correlations(x, y, names, dims):
-    """Pearson r of each state dimension with each target (columns `CORRELATION_COLUMNS`) from
-    one period's states x (time, basin, dim) and targets y (time, basin, target): `r` pooled over
-    all (basin, day) pairs where both are finite (`n` of them); `median_basin_r` the median over
-    basins of each basin's own r (basins where it is defined, `n_basins` of them)."""
-    t, b, d = x.shape
-    r, n = pooled_correlations(x.reshape(-1, d), y.reshape(t * b, -1))
-    per = np.stack([pooled_correlations(x[:, j], y[:, j])[0] for j in range(b)])  # (basin, targets, dims)
-    n_basins = np.isfinite(per).sum(axis=0)
+# key of the moments over every complete state row (a target that is never missing)
+_STATE_ROWS = ("complete state rows",)
+# float32 states whose spread is below their resolution are constant (a unit stuck at a value):
+# the streamed variance of such a dim is rounding, not signal
+_FLOAT32_RESOLUTION = float(np.finfo(np.float32).eps)
+
+
+def _pca_of_moments(m: Moments) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """`fit_pca`'s (mean, std, ratio, vectors) from the moments of the complete state rows."""
+    d = m.x_shift.size
+    if m.n <= d:
+        raise InputDataError(f"PCA: only {m.n} complete rows for {d} dimensions")
+    mx = m.sx / m.n
+    cov = m.xtx / m.n - np.outer(mx, mx)
+    mean = m.x_shift + mx
+    std = np.sqrt(np.clip(np.diag(cov), 0.0, None))
+    std = np.where(std > _FLOAT32_RESOLUTION * np.abs(mean), std, 1.0)
+    constant = std == 1.0
+    cov = np.where(constant[:, None] | constant[None, :], 0.0, cov) / np.outer(std, std)
+    return (mean, std, *principal_axes(cov))
+
+
+def _train_pass(dataset, names, blocks: StateBlocks, train_period, max_block_mb):
+    """One pass over the train period: the moments of each target's probe and of the complete
+    state rows (the PCA's), from one Gram per block."""
+    days = blocks.days_in(train_period)
+    if days.size == 0:
+        raise InputDataError(f"no state lies in the train period {tuple(train_period)}")
+    keys = names + [_STATE_ROWS]
+    moments: dict = {}
+    work: dict = {}
+    for basins in blocks.basin_groups(len(days), max_block_mb):
+        y = block_targets(dataset, names, blocks, days, basins)
+        y = np.concatenate([y, np.zeros(y.shape[:2] + (1,))], axis=-1)  # present wherever x is
+        add_block(moments, *block_grams(blocks.block(days, basins), y, work), keys)
+    for name in keys:
+        if name not in moments:
+            what = f"target '{name}'" if name in names else "the states"
+            raise InputDataError(f"state analysis: no complete training rows for {what}")
+    return moments
+
+
+def _test_pass(dataset, names, blocks: StateBlocks, test_period, pca, n_components, max_block_mb):
+    """One pass over the test period: pooled sums of each state dimension and of the first
+    `n_components` PCA scores with each target, and each basin's own r of every dimension
+    (basins, targets, dims)."""
+    days = blocks.days_in(test_period)
+    if days.size == 0:
+        raise InputDataError(f"no state lies in the test period {tuple(test_period)}")
+    mean, std, _, vectors = pca
+    d = mean.size
+    loadings = vectors[:, :n_components] / std[:, None]  # scores = (x - mean) @ loadings
+    sums = PairSums(d + n_components, len(names))
+    per_basin = []
+    for basins in blocks.basin_groups(len(days), max_block_mb):
+        x = blocks.block(days, basins)
+        y = block_targets(dataset, names, blocks, days, basins)
+        for j in range(x.shape[1]):  # a basin's series at a time: its float64 copy stays small
+            xj = x[:, j].astype(np.float64)
+            sums.add(np.concatenate([xj, (xj - mean) @ loadings], axis=1), y[:, j])
+            per_basin.append(pooled_correlations(xj, y[:, j])[0])
+    r, n = sums.result()
+    return r, n, np.stack(per_basin)
+
+
+def _correlation_table(r, n, per_basin, names, dims) -> pd.DataFrame:
+    """Columns `CORRELATION_COLUMNS` from the pooled r and n (targets, dims) and the per-basin r
+    (basins, targets, dims): `median_basin_r` the median over the basins where r is defined
+    (`n_basins` of them)."""
+    d = len(dims)
+    n_basins = np.isfinite(per_basin).sum(axis=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices
-        med = np.nanmedian(per, axis=0)
+        med = np.nanmedian(per_basin, axis=0)
     frame = pd.DataFrame(
         {
             "target": np.repeat(names, d),
@@ -143,47 +277,10 @@ def _correlations(x, y, names, dims):
     return frame[CORRELATION_COLUMNS]
 
 
-def fit_pca(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """PCA of the standardised complete rows of `x` (rows, dims).
-
-    Returns (mean, std, explained variance ratio (dims,) in decreasing order, components
-    (dims, dims), column i the unit loading vector of component i). Constant dimensions get
-    std 1 (they add nothing). Sign convention: each loading vector's largest |entry| positive.
-    """
-    x = np.asarray(x, dtype=np.float64)
-    rows = np.isfinite(x).all(axis=1)
-    if rows.sum() <= x.shape[1]:
-        raise InputDataError(f"PCA: only {int(rows.sum())} complete rows for {x.shape[1]} dimensions")
-    mean, std = feature_scaler(x[rows])
-    z = (x[rows] - mean) / std
-    cov = z.T @ z / z.shape[0]
-    eigval, eigvec = np.linalg.eigh(cov)
-    order = np.argsort(eigval)[::-1]
-    eigval = np.clip(eigval[order], 0.0, None)
-    eigvec = eigvec[:, order]
-    big = np.argmax(np.abs(eigvec), axis=0)
-    eigvec = eigvec * np.sign(eigvec[big, np.arange(eigvec.shape[1])])
-    total = eigval.sum()
-    if total <= 0:
-        raise InputDataError("PCA: the states have no variance in the fitting period")
-    return mean, std, eigval / total, eigvec
-
-
-def _pca(x_train, x_test, y_test, names, n_components):
-    """PCA of the train period's states x_train (time, basin, dim), standardised with their
-    statistics, pooled over basins and fitted on the complete rows; one row per component
-    (columns `pca_columns(names)`).
-
-    `r_<target>`: Pearson r, pooled over the test period's (basin, day) pairs, of the score of
-    each of the first `n_components` components with the target (NaN for the later ones). The
-    sign of r follows the loading convention of `fit_pca`.
-    """
-    d = x_train.shape[-1]
-    mean, std, ratio, vectors = fit_pca(x_train.reshape(-1, d))
-    k = int(min(max(n_components, 0), d))
-    t, b, _ = x_test.shape
-    scores = ((x_test.reshape(-1, d) - mean) / std) @ vectors[:, :k]  # NaN rows stay NaN
-    r, _ = pooled_correlations(scores, y_test.reshape(t * b, -1))  # (targets, k)
+def _pca_table(ratio, r_scores, names) -> pd.DataFrame:
+    """Columns `pca_columns(names)`, one row per component; `r_<target>` the pooled test r of the
+    first components' scores (`r_scores` (targets, k)), NaN for the later ones."""
+    d, k = ratio.size, r_scores.shape[1]
     frame = pd.DataFrame(
         {
             "component": np.arange(1, d + 1),
@@ -193,7 +290,7 @@ def _pca(x_train, x_test, y_test, names, n_components):
     )
     for i, name in enumerate(names):
         col = np.full(d, np.nan)
-        col[:k] = r[i]
+        col[:k] = r_scores[i]
         frame[f"r_{name}"] = col
     return frame[pca_columns(names)]
 
@@ -207,21 +304,53 @@ def analyse_states(
     test_period,
     ridge: float = 0.0,
     n_components: int = 5,
+    max_block_mb: float = BLOCK_MB,
 ) -> dict[str, pd.DataFrame]:
     """The three tables of one states store: `probe_weights` (train period), `dimension_correlations`
     (test period) and `pca` (fitted on train, correlated on test).
 
-    `states` is (time, basin, dim); `dataset` (the basin dataset, or any mapping of names to
-    arrays on basin and time) holds the variables named in `targets`."""
-    states = states.transpose("time", "basin", "dim").load()
-    targets = {name: dataset[name].load() for name in targets}
-    names, dims = list(targets), _dims(states)
-    x_train, y_train = _period_arrays(states, targets, train_period)  # each period aligned once
-    x_test, y_test = _period_arrays(states, targets, test_period)
+    `states` is (time, basin, dim), lazy or not (only blocks of `max_block_mb` are read at a
+    time); `dataset` (the basin dataset, or any mapping of names to arrays on basin and time)
+    holds the variables named in `targets`.
+
+    - `probe_weights`: the pooled linear probe of each target (`streaming.Moments.solve`, equal
+      to `fit.fit_linear_probe` on the complete rows of that target) in standardised units: the
+      change of the target, in train-period standard deviations, per standard deviation of the
+      dimension, all other dimensions fixed.
+    - `dimension_correlations`: `r` pooled over all test (basin, day) pairs where both are finite
+      (`n` of them), `median_basin_r` the median over basins of each basin's own r.
+    - `pca`: of the train states standardised with their statistics, pooled over basins, on the
+      complete rows (as `fit_pca`); `r_<target>` the pooled test r of the first `n_components`
+      scores, whose sign follows the loading convention of `principal_axes`.
+    """
+    names = list(targets)
+    if not names:
+        raise InputDataError("state analysis: no target given")
+    blocks = StateBlocks.of(states, "none")
+    _check_basins(dataset, names, blocks)
+    dims = (
+        blocks.values["dim"].values
+        if "dim" in blocks.values.coords
+        else np.arange(blocks.values.sizes["dim"])
+    )
+    dims = dims.astype(int)
+    with _blas_single_thread():  # small products: one BLAS thread is faster on a shared node
+        moments = _train_pass(dataset, names, blocks, train_period, max_block_mb)
+        weights = pd.concat(
+            [
+                pd.DataFrame({"target": t, "dim": dims, "weight": moments[t].solve(ridge).weights})
+                for t in names
+            ],
+            ignore_index=True,
+        )[WEIGHT_COLUMNS]
+        pca = _pca_of_moments(moments[_STATE_ROWS])
+        k = int(min(max(n_components, 0), len(dims)))
+        r, n, per_basin = _test_pass(dataset, names, blocks, test_period, pca, k, max_block_mb)
+    d = len(dims)
     return {
-        "probe_weights": _weights(x_train, y_train, names, dims, ridge),
-        "dimension_correlations": _correlations(x_test, y_test, names, dims),
-        "pca": _pca(x_train, x_test, y_test, names, n_components),
+        "probe_weights": weights,
+        "dimension_correlations": _correlation_table(r[:, :d], n[:, :d], per_basin, names, dims),
+        "pca": _pca_table(pca[2], r[:, d:], names),
     }
 
 
