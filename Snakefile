@@ -20,6 +20,7 @@ include: "rules/states.smk"
 include: "rules/probes.smk"
 include: "rules/report.smk"
 include: "rules/epochs.smk"
+include: "rules/sizes.smk"
 
 
 rule all:
@@ -27,3 +28,4 @@ rule all:
     input:
         final_outputs(),
         epoch_outputs(),
+        size_outputs(),

@@ -2,15 +2,23 @@
 from pathlib import Path
 
 from hydroprobe import job_resources  # the rules' mem_mb and runtime, sized from the config
-from hydroprobe.config import exit_on_bad_input, load_schema, read_basins_file, validate_config
+from hydroprobe.config import (
+    exit_on_bad_input,
+    load_schema,
+    read_basins_file,
+    split_hidden_sizes,
+    validate_config,
+)
 from hydroprobe.probes import grid as probe_grid
 from hydroprobe.sources import paths as source_paths
 
 # Defaults filled in and every key checked; an error names the key and stops the run (one line).
+# A list of hidden sizes is a sweep (rules/sizes.smk); every other rule sees the headline size.
 with exit_on_bad_input():
-    config.update(
+    validated, SIZE_SWEEP = split_hidden_sizes(
         validate_config(config, load_schema(Path(workflow.basedir) / "schemas" / "config.schema.yaml"))
     )
+    config.update(validated)
 
 MODELS = list(probe_grid.LSTM_MODELS)  # the LSTMs whose states are extracted and probed
 
@@ -151,3 +159,24 @@ def epoch_outputs():
     if not PROBED_EPOCHS:
         return []
     return ["results/tables/probe_by_epoch.csv", "results/figures/probe_by_epoch.png"]
+
+
+# The hidden-size sweep (rules/sizes.smk): one LSTM per size of model.hidden_size and seed.
+def config_of_size(hidden):
+    """The run's config with the model's hidden size replaced: what a sweep size's jobs read."""
+    return {**config, "model": {**config["model"], "hidden_size": int(hidden)}}
+
+
+def size_checkpoint(wildcards):
+    """The trained or untrained model of a size and seed: the headline run's for the headline
+    size (nothing is trained twice), the sweep's own for any other."""
+    if int(wildcards.hidden) == config["model"]["hidden_size"]:
+        return f"results/models/seed{wildcards.seed}/{wildcards.model}.pt"
+    return f"results/sizes/h{wildcards.hidden}/models/seed{wildcards.seed}/{wildcards.model}.pt"
+
+
+def size_outputs():
+    """The table and figure of the sweep, when model.hidden_size lists sizes."""
+    if not SIZE_SWEEP:
+        return []
+    return ["results/tables/probe_by_size.csv", "results/figures/probe_by_size.png"]

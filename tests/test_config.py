@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from hydroprobe.config import ConfigError, load_schema, validate_config
+from hydroprobe.config import ConfigError, load_schema, split_hidden_sizes, validate_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -88,6 +88,12 @@ def test_model_and_training_defaults_come_from_the_schema(default_config, schema
         (lambda c: c.update(seeds=[]), "'seeds': [] should be non-empty"),
         (lambda c: c["training"].update(device="gpu"), "'training.device'"),
         (lambda c: c.update(source="local"), "'camels_gb.path'"),
+        (lambda c: c["model"].update(hidden_size=[]), "'model.hidden_size': [] should be non-empty"),
+        (lambda c: c["model"].update(hidden_size=[8, 4, 8]), "'model.hidden_size': [8, 4, 8] has non-unique"),
+        (
+            lambda c: c["model"].update(hidden_size=[8, 0]),
+            "'model.hidden_size.1': 0 is less than the minimum",
+        ),
     ],
 )
 def test_bad_config_names_the_key(default_config, schema, edit, key):
@@ -212,3 +218,12 @@ def test_command_line_lists_of_numbers_are_read_as_numbers(default_config, schem
     assert validate_config(caravan, schema)["basins"] == ["01013500"]  # a leading zero keeps an id a string
     with pytest.raises(ConfigError, match=r"config key 'seeds.1'"):
         validate_config({**default_config, "seeds": ["1", "two"]}, schema)
+
+
+def test_hidden_size_list_is_a_sweep_headed_by_its_first_size(default_config, schema):
+    # the rules see the headline size only, so adding sizes leaves the headline run's params alone
+    headline, no_sweep = split_hidden_sizes(validate_config(default_config, schema))
+    default_config["model"]["hidden_size"] = ["64", "4", "256"]  # as snakemake --config hands it over
+    swept, sweep = split_hidden_sizes(validate_config(default_config, schema))
+    assert no_sweep == [] and sweep == [64, 4, 256]
+    assert swept == headline and swept["model"]["hidden_size"] == 64

@@ -8,7 +8,9 @@ from hydroprobe.rule_log import rule_log
 
 with rule_log(snakemake.log[0]) as log:
     training = snakemake.config["training"]
-    kept = intermediate_epochs(training["keep_epochs"], training["epochs"])
+    # the hidden-size sweep's models (rules/sizes.smk) keep no epoch: their rule has no `kept` output
+    kept_files = snakemake.output.get("kept", [])
+    kept = intermediate_epochs(training["keep_epochs"], training["epochs"]) if kept_files else []
     dataset = open_zarr(snakemake.input.dataset).load()
     train_lstm(
         dataset,
@@ -16,7 +18,7 @@ with rule_log(snakemake.log[0]) as log:
         seed=int(snakemake.wildcards.seed),
         trained_path=snakemake.output.trained,
         untrained_path=snakemake.output.untrained,
-        kept_paths=dict(zip(kept, snakemake.output.kept)),
+        kept_paths=dict(zip(kept, kept_files, strict=True)),
         threads=snakemake.threads,
         log=log.info,
     )

@@ -136,6 +136,17 @@ def validate_config(config: dict, schema: dict | None = None) -> dict:
     return _with_sorted_keys(config)
 
 
+def split_hidden_sizes(config: dict) -> tuple[dict, list[int]]:
+    """A validated config with ``model.hidden_size`` the headline model's, and the sizes of the
+    hidden-size sweep. A list of sizes names the headline model first and sweeps them all; one
+    integer is the headline model alone and no sweep ([]). The rules see only the headline size,
+    so the headline run's params, and its files, do not change when sizes are added."""
+    sizes = config["model"]["hidden_size"]
+    if not isinstance(sizes, list):
+        return config, []
+    return {**config, "model": {**config["model"], "hidden_size": sizes[0]}}, list(sizes)
+
+
 def _with_sorted_keys(value):
     """The same nested structure with every mapping's keys in sorted order.
 

@@ -1,5 +1,6 @@
 """When do the concepts form: the pooled linear probe of every target and the discharge skill
-of one seed's LSTM after one kept epoch of training (config training.keep_epochs).
+of one seed's LSTM after one kept epoch of training (config training.keep_epochs). The same
+read-out of one model (`probe_checkpoint`) serves the hidden-size sweep (`hydroprobe.probes.sizes`).
 
 The states are read out in the continuous mode (one pass per basin, state carried over;
 ``hydroprobe.states.extract``), seq_length times cheaper than the paper's window mode, into a
@@ -23,6 +24,8 @@ from hydroprobe.probes.job import run_probe_jobs
 from hydroprobe.report.discharge import discharge_scores
 from hydroprobe.states.extract import extract_cell_states
 
+# one model's row per target; the epoch and size tables add the columns that name the model
+CHECKPOINT_COLUMNS = ["seed", "target", "median_r", "median_nse", "discharge_median_nse"]
 EPOCH_COLUMNS = ["seed", "epoch", "target", "median_r", "median_nse", "discharge_median_nse"]
 EPOCH_STATES_MODE = "continuous"
 
@@ -41,21 +44,22 @@ def ok_median(scores: pd.DataFrame, column: str) -> float:
     return float(scores.loc[ok, column].median())
 
 
-def epoch_scores(
+def checkpoint_scores(
     dataset: xr.Dataset,
     states: xr.Dataset,
     *,
     seed: int,
-    epoch: int,
+    label: str,
     targets: Sequence[str],
     validation_period,
     probe_settings: dict,
 ) -> pd.DataFrame:
-    """One row per target (columns `EPOCH_COLUMNS`): the linear probe of the cell state fitted on
-    the train period, median r and NSE over basins on the test period; the discharge simulation's
-    median NSE on the validation period (the same for every target)."""
+    """One row per target (columns `CHECKPOINT_COLUMNS`): the linear probe of the cell state of one
+    model (`label` names it in the probe jobs) fitted on the train period, median r and NSE over
+    basins on the test period; the discharge simulation's median NSE on the validation period
+    (the same for every target)."""
     jobs = [
-        dict(seed=seed, model=f"epoch{epoch}", features="cell", probe="linear", control=NO_CONTROL, target=t)
+        dict(seed=seed, model=label, features="cell", probe="linear", control=NO_CONTROL, target=t)
         for t in targets
     ]
     scored = run_probe_jobs(dataset, states, jobs, **probe_settings)
@@ -65,7 +69,6 @@ def epoch_scores(
     rows = [
         {
             "seed": int(seed),
-            "epoch": int(epoch),
             "target": job["target"],
             "median_r": ok_median(scores, "r"),
             "median_nse": ok_median(scores, "nse"),
@@ -73,15 +76,15 @@ def epoch_scores(
         }
         for job, scores in zip(jobs, scored)
     ]
-    return pd.DataFrame(rows, columns=EPOCH_COLUMNS)
+    return pd.DataFrame(rows, columns=CHECKPOINT_COLUMNS)
 
 
-def probe_epoch(
+def probe_checkpoint(
     checkpoint_path: str | os.PathLike,
     dataset: xr.Dataset,
     *,
     seed: int,
-    epoch: int,
+    label: str,
     targets: Sequence[str],
     periods: dict,
     batch_windows: int,
@@ -89,11 +92,11 @@ def probe_epoch(
     work_dir: str | os.PathLike,
     threads: int | None = None,
 ) -> pd.DataFrame:
-    """`epoch_scores` of the model in `checkpoint_path`, its states extracted (continuous mode) on
-    the train, validation and test `periods` into a temporary folder under `work_dir`.
+    """`checkpoint_scores` of the model in `checkpoint_path`, its states extracted (continuous mode)
+    on the train, validation and test `periods` into a temporary folder under `work_dir`.
     `probe_settings` are the keywords of `run_probe_jobs` (rules/common.smk `probe_params`)."""
     Path(work_dir).mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=work_dir, prefix=f"seed{seed}_epoch{epoch}.") as tmp:
+    with tempfile.TemporaryDirectory(dir=work_dir, prefix=f"seed{seed}_{label}.") as tmp:
         store = extract_cell_states(
             checkpoint_path,
             dataset,
@@ -104,12 +107,21 @@ def probe_epoch(
             mode=EPOCH_STATES_MODE,
         )
         states = open_zarr(store).load()
-    return epoch_scores(
+    return checkpoint_scores(
         dataset,
         states,
         seed=seed,
-        epoch=epoch,
+        label=label,
         targets=targets,
         validation_period=periods["validation"],
         probe_settings=probe_settings,
     )
+
+
+def probe_epoch(
+    checkpoint_path: str | os.PathLike, dataset: xr.Dataset, *, epoch: int, **probing
+) -> pd.DataFrame:
+    """`probe_checkpoint` of one seed's model after `epoch` (its checkpoint in `checkpoint_path`),
+    as rows of `EPOCH_COLUMNS`; `probing` holds the other keywords of `probe_checkpoint`."""
+    rows = probe_checkpoint(checkpoint_path, dataset, label=f"epoch{epoch}", **probing)
+    return rows.assign(epoch=int(epoch))[EPOCH_COLUMNS]

@@ -18,23 +18,34 @@ DISCHARGE_STYLE = dict(color="black", linestyle=":", marker="s")
 SEED_LINESTYLES = ["-", "--", "-.", (0, (1, 1)), (0, (5, 1))]
 
 
+def stacked_rows(
+    frames: Iterable[pd.DataFrame],
+    sources: Iterable[str],
+    columns: list[str],
+    order_by: list[str],
+    kind: str,
+) -> pd.DataFrame:
+    """The per-job row files of one table (`columns`) stacked, sorted by `order_by` with the
+    targets in the paper's order; a frame without the columns is an error naming its source and
+    the `kind` of row it should hold."""
+    frames, sources = list(frames), list(sources)
+    for i, frame in enumerate(frames):
+        missing = [c for c in columns if c not in frame.columns]
+        if missing:
+            name = sources[i] if i < len(sources) else f"table {i}"
+            raise InputDataError(f"{name}: lacks the column(s) {', '.join(missing)} of a {kind} row")
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    table = pd.concat([f[columns] for f in frames], ignore_index=True)
+    order = {t: i for i, t in enumerate(target_order(table["target"]))}
+    table = table.sort_values(order_by, key=lambda c: c.map(order) if c.name == "target" else c)
+    return table.reset_index(drop=True)
+
+
 def probe_by_epoch_table(frames: Iterable[pd.DataFrame], sources: Iterable[str] = ()) -> pd.DataFrame:
     """The rows of every (seed, epoch) job in one table, sorted by seed, epoch and target (the
     paper's order); a frame without the `EPOCH_COLUMNS` is an error naming its source."""
-    frames, sources = list(frames), list(sources)
-    for i, frame in enumerate(frames):
-        missing = [c for c in EPOCH_COLUMNS if c not in frame.columns]
-        if missing:
-            name = sources[i] if i < len(sources) else f"table {i}"
-            raise InputDataError(f"{name}: lacks the column(s) {', '.join(missing)} of a probe-by-epoch row")
-    if not frames:
-        return pd.DataFrame(columns=EPOCH_COLUMNS)
-    table = pd.concat([f[EPOCH_COLUMNS] for f in frames], ignore_index=True)
-    order = {t: i for i, t in enumerate(target_order(table["target"]))}
-    table = table.sort_values(
-        ["seed", "epoch", "target"], key=lambda c: c.map(order) if c.name == "target" else c
-    )
-    return table.reset_index(drop=True)
+    return stacked_rows(frames, sources, EPOCH_COLUMNS, ["seed", "epoch", "target"], "probe-by-epoch")
 
 
 def plot_probe_by_epoch(
