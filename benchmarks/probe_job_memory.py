@@ -1,5 +1,6 @@
 """Benchmark: peak memory of one probe job (rule fit_probe: the pooled linear probe of every
-target on one states store) as the period grows.
+target on one states store), or of one state-analysis job (rule analyse_cell_states, with
+`--job analysis`: probe weights, per-dimension correlations and PCA), as the period grows.
 
 Writes synthetic cell states (time, basin, dim) float32 as the extraction stores them (one chunk
 per basin: `probe_fit.write_store`) and the targets as a zarr basin dataset, for `--days` and for
@@ -9,6 +10,7 @@ its wall time and peak RSS. `--src DIR` runs the job with another checkout's `sr
 code before a change) beside this one's.
 
     python benchmarks/probe_job_memory.py --basins 200 --days 8000 [--control shift] [--src OTHER/src]
+    python benchmarks/probe_job_memory.py --job analysis --basins 200 --days 8000
 """
 
 from __future__ import annotations
@@ -31,15 +33,48 @@ from probe_fit import TARGETS, write_store  # noqa: E402
 SRC = Path(__file__).resolve().parents[1] / "src"
 
 
+def _halves(states) -> tuple[tuple[str, str], tuple[str, str]]:
+    """Train: the first half of the store's days, test: the second."""
+    times = pd.DatetimeIndex(states["time"].values)
+    half = len(times) // 2
+    return (str(times[0].date()), str(times[half - 1].date())), (
+        str(times[half].date()),
+        str(times[-1].date()),
+    )
+
+
+def phase_analysis(a) -> dict:
+    from hydroprobe.io import open_zarr
+    from hydroprobe.probes.analysis import analyse_states
+    from hydroprobe.probes.fit import select_features
+
+    dataset, states = open_zarr(a.dataset), open_zarr(a.store)
+    train, test = _halves(states)
+    t0 = time.perf_counter()
+    tables = analyse_states(
+        select_features(states, "cell"),
+        dataset,
+        targets=TARGETS,
+        train_period=train,
+        test_period=test,
+        ridge=1e-6,
+        n_components=5,
+    )
+    corr = tables["dimension_correlations"]
+    return {
+        "seconds": time.perf_counter() - t0,
+        "peak_rss_mb": peak_rss_mb(),
+        "max_abs_r_swvl1": float(corr.loc[corr["target"] == "swvl1", "r"].abs().max()),
+        "pc1_ratio": float(tables["pca"]["explained_variance_ratio"].iloc[0]),
+    }
+
+
 def phase_job(a) -> dict:
     from hydroprobe.io import open_zarr
     from hydroprobe.probes.job import run_probe_jobs
 
     dataset, states = open_zarr(a.dataset), open_zarr(a.store)
-    times = pd.DatetimeIndex(states["time"].values)
-    half = len(times) // 2
-    train = (str(times[0].date()), str(times[half - 1].date()))
-    test = (str(times[half].date()), str(times[-1].date()))
+    train, test = _halves(states)
     jobs = [
         dict(model="trained", seed=1, features="cell", probe="linear", control=a.control, target=t)
         for t in TARGETS
@@ -68,7 +103,7 @@ def phase_job(a) -> dict:
 def run_case(a, store: Path, dataset: Path, src: Path) -> dict:
     env = dict(os.environ, PYTHONPATH=str(src))
     out = subprocess.run(
-        [sys.executable, __file__, "--phase", "job", "--store", str(store), "--dataset", str(dataset)]
+        [sys.executable, __file__, "--phase", a.job, "--store", str(store), "--dataset", str(dataset)]
         + ["--control", a.control],
         env=env,
         capture_output=True,
@@ -85,14 +120,17 @@ def main():
     p.add_argument("--days", type=int, default=8000)
     p.add_argument("--dims", type=int, default=64)
     p.add_argument("--control", default="none", choices=["none", "shuffle", "shift"])
+    p.add_argument(
+        "--job", default="job", choices=["job", "analysis"], help="a probe job or a state analysis"
+    )
     p.add_argument("--src", type=Path, action="append", default=[], help="another checkout's src")
     p.add_argument("--workdir", type=Path, default=None, help="keep the stores here (default: temporary)")
     p.add_argument("--phase", default=None)
     p.add_argument("--store")
     p.add_argument("--dataset")
     a = p.parse_args()
-    if a.phase == "job":
-        print(json.dumps(phase_job(a)))
+    if a.phase:
+        print(json.dumps({"job": phase_job, "analysis": phase_analysis}[a.phase](a)))
         return
     with tempfile.TemporaryDirectory() as tmp:
         root = a.workdir or Path(tmp)

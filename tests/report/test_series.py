@@ -132,6 +132,34 @@ def test_prediction_r_is_the_r_the_probe_job_writes(model, control, target_scali
         np.testing.assert_allclose(recomputed.set_index("basin")["r"].loc[ok.index], ok, rtol=0, atol=1e-12)
 
 
+@pytest.mark.parametrize(
+    "probe, control, target_scaling",
+    [("linear", "none", "global"), ("linear_offsets", "none", "per_basin"), ("linear", "shift", "global")],
+)
+def test_predictions_of_a_few_basins_are_the_in_memory_fits_predictions(
+    tmp_path, probe, control, target_scaling
+):
+    """Fitted block by block from a store on disk, applied to two basins only: the prediction of
+    the probe fitted on the whole states in memory, on those basins."""
+    dataset, models = world(n_basins=6)
+    models["trained"].to_zarr(tmp_path / "trained.zarr", consolidated=False)
+    lazy = {"trained": xr.open_zarr(tmp_path / "trained.zarr", consolidated=False)}
+    job = dict(JOB, probe=probe, control=control)
+    options = dict(SETTINGS, target_scaling=target_scaling, shift_days=30)
+    drawn = [8005, 8002]
+    got = probe_predictions(dataset, lazy, TARGETS, job, basins=drawn, **options)["trained"]
+    assert got["basin"].values.tolist() == drawn
+    for target in TARGETS:
+        whole = probe_job_prediction(
+            dataset, models["trained"], dict(job, model="trained", target=target), **options
+        )
+        np.testing.assert_allclose(
+            got[target].transpose("time", "basin").values, whole.sel(basin=drawn).values, rtol=0, atol=1e-9
+        )
+    with pytest.raises(InputDataError, match="basin 9999 has no states"):
+        probe_predictions(dataset, lazy, TARGETS, job, basins=[9999], **options)
+
+
 def test_a_control_without_its_setting_is_refused():
     dataset, models = world()
     with pytest.raises(InputDataError, match="shift_days"):

@@ -22,6 +22,7 @@ from hydroprobe.probes.blockwise import (
 from hydroprobe.probes.controls import input_features, shift_states, shuffle_basins
 from hydroprobe.probes.fit import (
     ROW_ESTIMATORS,
+    OffsetProbe,
     PooledProbe,
     aligned_rows,
     basin_status_in_period,
@@ -198,6 +199,50 @@ def run_probe_job(
     return run_probe_jobs(dataset, states, [job], **settings)[0]
 
 
+def fit_probes_blockwise(
+    dataset: xr.Dataset,
+    targets: Sequence[str],
+    blocks: StateBlocks,
+    probe: str,
+    *,
+    ridge: float,
+    target_scaling: str,
+    seed: int,
+    train_period,
+    max_train_rows: int | None = None,
+) -> dict[str, PooledProbe | OffsetProbe]:
+    """The `probe` of each of `targets` fitted on the states of `blocks` read block by block:
+    linear and linear_offsets in one pass over the train period, mlp / sgd_elasticnet on the
+    train rows (or `max_train_rows` of them drawn with `seed`)."""
+    if probe == "linear":
+        fitted = fit_linear_probes_blockwise(
+            dataset, targets, blocks, train_period, ridge=ridge, target_scaling=target_scaling
+        )
+        probes = {
+            t: PooledProbe("linear", lp, lp.feature_mean, lp.feature_std, lp.target_mean, lp.target_std, sc)
+            for t, (lp, sc) in fitted.items()
+        }
+    elif probe == "linear_offsets":
+        probes = fit_offset_probes_blockwise(
+            dataset, targets, blocks, train_period, ridge=ridge, target_scaling=target_scaling
+        )
+    else:
+        probes = {}
+        for t in targets:
+            x, y, scaler = sample_train_rows(
+                dataset,
+                t,
+                blocks,
+                train_period,
+                max_rows=np.iinfo(np.int64).max if max_train_rows is None else max_train_rows,
+                seed=seed,
+                target_scaling=target_scaling,
+            )
+            probes[t] = fit_pooled_rows(probe, x, y, scaler, seed)
+            del x, y
+    return probes
+
+
 def run_probe_jobs(
     dataset: xr.Dataset,
     states: xr.Dataset | None,
@@ -233,34 +278,17 @@ def run_probe_jobs(
     for (_model, features, control, probe), positions in streamed.items():
         blocks = StateBlocks.of(select_features(states, features), control, seed, shift_days)
         targets = [jobs[i]["target"] for i in positions]
-        if probe == "linear":
-            fitted = fit_linear_probes_blockwise(
-                dataset, targets, blocks, train_period, ridge=ridge, target_scaling=target_scaling
-            )
-            probes = {
-                t: PooledProbe(
-                    "linear", lp, lp.feature_mean, lp.feature_std, lp.target_mean, lp.target_std, sc
-                )
-                for t, (lp, sc) in fitted.items()
-            }
-        elif probe == "linear_offsets":
-            probes = fit_offset_probes_blockwise(
-                dataset, targets, blocks, train_period, ridge=ridge, target_scaling=target_scaling
-            )
-        else:
-            probes = {}
-            for t in targets:
-                x, y, scaler = sample_train_rows(
-                    dataset,
-                    t,
-                    blocks,
-                    train_period,
-                    max_rows=np.iinfo(np.int64).max if max_train_rows is None else max_train_rows,
-                    seed=seed,
-                    target_scaling=target_scaling,
-                )
-                probes[t] = fit_pooled_rows(probe, x, y, scaler, seed)
-                del x, y
+        probes = fit_probes_blockwise(
+            dataset,
+            targets,
+            blocks,
+            probe,
+            ridge=ridge,
+            target_scaling=target_scaling,
+            seed=seed,
+            train_period=train_period,
+            max_train_rows=max_train_rows,
+        )
         scores = score_blockwise(
             dataset, blocks, {t: pooled_predictor(p) for t, p in probes.items()}, test_period
         )

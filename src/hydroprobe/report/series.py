@@ -15,7 +15,9 @@ import xarray as xr
 from hydroprobe.errors import InputDataError
 from hydroprobe.metrics import nse, pearson_r
 from hydroprobe.periods import period_slice
-from hydroprobe.probes.job import probe_job_prediction
+from hydroprobe.probes.blockwise import StateBlocks, pooled_predictor
+from hydroprobe.probes.fit import ROW_ESTIMATORS, select_features
+from hydroprobe.probes.job import _reads_blockwise, fit_probes_blockwise, probe_job_prediction
 from hydroprobe.report.style import (
     MODEL_STYLES,
     PAGE_WIDTH_IN,
@@ -34,23 +36,71 @@ def probe_predictions(
     states: Mapping[str, xr.Dataset],
     targets: Sequence[str],
     job: Mapping[str, object],
+    *,
+    basins: Sequence | None = None,
     **settings,
 ) -> dict[str, xr.Dataset]:
     """The test-period prediction (time, basin) of each target by the probe job `job` (seed,
-    probe, control, features; its model is each key of `states`), as the probe jobs fit it
-    (`hydroprobe.probes.job.probe_job_prediction`, `settings` its keywords). One dataset per
-    model, a variable per target."""
+    probe, control, features; its model is each key of `states`), as the probe jobs fit it, on
+    `basins` (default: every basin). One dataset per model, a variable per target.
+
+    `settings` are `hydroprobe.probes.job.probe_job_prediction`'s keywords. A probe the jobs fit
+    block by block (the linear, linear_offsets and row-estimator probes on an LSTM state) is fitted
+    so here too (`probes.job.fit_probes_blockwise`, every basin's train states, a block at a time)
+    and applied to the test states of `basins` only, so the stores are never read whole; the
+    other probes (raw-input baselines, joint features) are fitted in memory as their jobs do."""
     out = {}
     for model, model_states in states.items():
-        out[model] = xr.Dataset(
+        model_job = {**job, "model": model}
+        if _reads_blockwise(model_job, model_states):
+            out[model] = _streamed_predictions(dataset, model_states, targets, model_job, basins, **settings)
+            continue
+        predicted = xr.Dataset(
             {
                 target: probe_job_prediction(
-                    dataset, model_states, {**job, "model": model, "target": target}, **settings
+                    dataset, model_states, {**model_job, "target": target}, **settings
                 )
                 for target in targets
             }
         )
+        out[model] = predicted if basins is None else predicted.sel(basin=list(basins))
     return out
+
+
+def _streamed_predictions(
+    dataset, states, targets, job, basins, *, ridge, target_scaling, train_period, test_period, seed=None,
+    shift_days=None, input_lags=None,
+) -> xr.Dataset:  # fmt: skip
+    """`probe_predictions` of one model whose probe is fitted block by block."""
+    control, probe = job["control"], job["probe"]
+    if seed is None and (control == "shuffle" or probe in ROW_ESTIMATORS):
+        raise InputDataError(f"probe job {dict(job)}: the prediction needs seed")
+    if shift_days is None and control == "shift":
+        raise InputDataError(f"probe job {dict(job)}: the prediction needs shift_days")
+    seed = 0 if seed is None else seed  # unused by the linear probes without the shuffle control
+    blocks = StateBlocks.of(select_features(states, job["features"]), control, seed, shift_days or 0)
+    probes = fit_probes_blockwise(
+        dataset,
+        list(targets),
+        blocks,
+        probe,
+        ridge=ridge,
+        target_scaling=target_scaling,
+        seed=seed,
+        train_period=tuple(train_period),
+    )
+    days = blocks.days_in(test_period)
+    names = blocks.basins if basins is None else np.asarray(basins)
+    positions = pd.Index(blocks.basins).get_indexer(names)
+    if (positions < 0).any():
+        raise InputDataError(f"basin {names[positions < 0][0]} has no states in the states store")
+    columns = {t: [] for t in targets}
+    for j in positions:  # a basin's test states at a time: only the drawn basins are read
+        x = blocks.block(days, slice(j, j + 1))
+        for t in targets:
+            columns[t].append(pooled_predictor(probes[t])(x, slice(j, j + 1))[:, 0])
+    coords = {"time": blocks.times[days], "basin": names}
+    return xr.Dataset({t: (("time", "basin"), np.stack(columns[t], axis=1)) for t in targets}, coords=coords)
 
 
 def prediction_r(observed: xr.Dataset, predictions: Mapping[str, xr.Dataset]) -> pd.DataFrame:
