@@ -1,5 +1,6 @@
 # Source data. The embedded default: a synthetic world written in the real CAMELS-GB and
 # CDS ERA5-Land layouts, read back below through the same readers as real data.
+from hydroprobe.sources.synthetic import resources as synthetic_resources
 
 
 rule generate_synthetic_world:
@@ -15,8 +16,8 @@ rule generate_synthetic_world:
         "../envs/hydroprobe.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=30,
+        mem_mb=synthetic_resources.mem_mb(config["synthetic"]),
+        runtime=synthetic_resources.runtime_min(config["synthetic"]),
     params:
         synthetic=config["synthetic"],
     script:

@@ -37,6 +37,9 @@ class Grid:
     # Atlantic exposure, 0…1: wetter (more and larger rain days) and a wider seasonal cycle where 1
     exposure: np.ndarray  # (ny, nx)
     centre: tuple[float, float] = CENTRE  # lon, lat of the local kilometre coordinates
+    # factor on the mean wet-day amount, (ny, nx); None = 1 (a region with a stronger contrast
+    # between its wet west and dry east than the exposure terms of the weather give)
+    rain_scale: np.ndarray | None = None
 
     @property
     def shape(self) -> tuple[int, int]:

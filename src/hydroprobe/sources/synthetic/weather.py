@@ -112,6 +112,8 @@ def make_weather(rng: np.random.Generator, grid: Grid, dates: pd.DatetimeIndex) 
     u = np.clip(_ndtr(z_amt / math.sqrt(0.75**2 + 0.2)), 1e-12, 1 - 1e-9)
     k = 0.75
     mean_wet = (3.9 + 2.2 * west + 5.0 * elev / 1000) * (1 + 0.25 * season)  # mm per wet day
+    if grid.rain_scale is not None:
+        mean_wet = mean_wet * grid.rain_scale.ravel()[idx]
     lam = mean_wet / math.gamma(1 + 1 / k)
     amount = lam * (-np.log1p(-u)) ** (1 / k)
     precip = np.where(wet, 0.1 + amount, 0.0)

@@ -49,11 +49,13 @@ def build_world(
     end: str = CAMELS_END,
     region: str = "ne_scotland",
     n_basins: int | None = None,
+    keep_diagnostics: bool = True,
 ) -> World:
     """Generate the landscape, weather, catchments and the model run (no files).
 
     `region`: ne_scotland (the embedded 13 catchments) or great_britain (`n_basins` catchments,
-    default great_britain.DEFAULT_BASINS, on the paper's ERA5-Land box).
+    default great_britain.DEFAULT_BASINS, on the paper's ERA5-Land box). `keep_diagnostics`:
+    keep the cells' evapotranspiration and snowfall (tests; no file holds them).
     """
     _check_region(region, n_basins)
     rng = np.random.Generator(np.random.PCG64(seed))
@@ -62,7 +64,7 @@ def build_world(
     grid = great_britain.make_grid(r_grid) if region == "great_britain" else make_grid(r_grid)
     wx = make_weather(r_wx, grid, dates)
     params = make_params(grid)
-    out = run_model(params, wx)
+    out = run_model(params, wx, keep_diagnostics=keep_diagnostics)
     if region == "great_britain":
         catchments = great_britain.catchments_on(grid, r_catch, n_basins or great_britain.DEFAULT_BASINS)
     else:
@@ -164,7 +166,8 @@ def generate_world(
     _check_region(region, n_basins)
     _check_span(start, end)
     _check_era5_years(era5_years, pd.Timestamp(start), pd.Timestamp(end))
-    write_world(build_world(seed, start, end, region, n_basins), Path(out_dir), era5_years)
+    world = build_world(seed, start, end, region, n_basins, keep_diagnostics=False)
+    write_world(world, Path(out_dir), era5_years)
 
 
 def _check_region(region: str, n_basins: int | None) -> None:
