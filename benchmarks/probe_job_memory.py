@@ -1,6 +1,7 @@
 """Benchmark: peak memory of one probe job (rule fit_probe: the pooled linear probe of every
 target on one states store), or of one state-analysis job (rule analyse_cell_states, with
-`--job analysis`: probe weights, per-dimension correlations and PCA), as the period grows.
+`--job analysis`: probe weights, per-dimension correlations and PCA), or of the probe predictions
+of rule plot_series (`--job series`: the probe fitted, three basins predicted), as the period grows.
 
 Writes synthetic cell states (time, basin, dim) float32 as the extraction stores them (one chunk
 per basin: `probe_fit.write_store`) and the targets as a zarr basin dataset, for `--days` and for
@@ -11,6 +12,7 @@ code before a change) beside this one's.
 
     python benchmarks/probe_job_memory.py --basins 200 --days 8000 [--control shift] [--src OTHER/src]
     python benchmarks/probe_job_memory.py --job analysis --basins 200 --days 8000
+    python benchmarks/probe_job_memory.py --job series --basins 200 --days 8000
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -66,6 +69,38 @@ def phase_analysis(a) -> dict:
         "peak_rss_mb": peak_rss_mb(),
         "max_abs_r_swvl1": float(corr.loc[corr["target"] == "swvl1", "r"].abs().max()),
         "pc1_ratio": float(tables["pca"]["explained_variance_ratio"].iloc[0]),
+    }
+
+
+def phase_series(a) -> dict:
+    """The probe predictions of rule plot_series: three basins drawn (older code: every basin)."""
+    import inspect
+
+    from hydroprobe.io import open_zarr
+    from hydroprobe.report.series import probe_predictions
+
+    dataset, states = open_zarr(a.dataset), open_zarr(a.store)
+    train, test = _halves(states)
+    drawn = {"basins": list(states["basin"].values[:3])}
+    if "basins" not in inspect.signature(probe_predictions).parameters:
+        drawn = {}
+    t0 = time.perf_counter()
+    predictions = probe_predictions(
+        dataset,
+        {"trained": states[["c"]]},
+        TARGETS,
+        dict(seed=1, probe="linear", control="none", features="cell"),
+        ridge=1e-6,
+        target_scaling="global",
+        train_period=train,
+        test_period=test,
+        **drawn,
+    )
+    first = predictions["trained"]["swvl1"].transpose("time", "basin").values[:, 0]
+    return {
+        "seconds": time.perf_counter() - t0,
+        "peak_rss_mb": peak_rss_mb(),
+        "first_basin_mean_swvl1": float(np.nanmean(first)),
     }
 
 
@@ -121,7 +156,10 @@ def main():
     p.add_argument("--dims", type=int, default=64)
     p.add_argument("--control", default="none", choices=["none", "shuffle", "shift"])
     p.add_argument(
-        "--job", default="job", choices=["job", "analysis"], help="a probe job or a state analysis"
+        "--job",
+        default="job",
+        choices=["job", "analysis", "series"],
+        help="a probe job, a state analysis or the series figures' predictions",
     )
     p.add_argument("--src", type=Path, action="append", default=[], help="another checkout's src")
     p.add_argument("--workdir", type=Path, default=None, help="keep the stores here (default: temporary)")
@@ -130,7 +168,7 @@ def main():
     p.add_argument("--dataset")
     a = p.parse_args()
     if a.phase:
-        print(json.dumps({"job": phase_job, "analysis": phase_analysis}[a.phase](a)))
+        print(json.dumps({"job": phase_job, "analysis": phase_analysis, "series": phase_series}[a.phase](a)))
         return
     with tempfile.TemporaryDirectory() as tmp:
         root = a.workdir or Path(tmp)
