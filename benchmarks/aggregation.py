@@ -51,120 +51,19 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from memory import peak_rss_mb  # noqa: E402  (benchmarks/ is not a package)
 
+from hydroprobe.sources.synthetic.great_britain import (  # noqa: E402  (the world of region great_britain)
+    LAT,
+    LON,
+    coastline,
+    land_mask,
+    make_catchments,
+)
+
 RES = 0.1
-LAT = np.round(np.arange(50.0, 58.6 + RES / 2, RES), 1)  # cell centres inside the paper's box
-LON = np.round(np.arange(-7.5, 1.6 + RES / 2, RES), 1)
 FIRST_YEAR = 1981
 VARIABLES = ["swvl1", "swvl2", "swvl3", "swvl4", "sd"]
 AGREEMENT = 1e-6
-MIN_AREA_KM2 = 1.5  # the smallest CAMELS-GB catchment is ~1.6 km²
 TARGET_READ_RATIO = 2.0
-
-# coarse outlines (lon, lat): Great Britain clockwise from Land's End, Ireland's east inside the box
-_GB = [
-    (-5.7, 50.05), (-5.2, 49.97), (-4.1, 50.35), (-2.45, 50.55), (-1.3, 50.65), (-0.1, 50.8),
-    (1.4, 51.1), (1.45, 51.38), (0.9, 51.55), (1.75, 52.1), (1.75, 52.75), (0.3, 52.95),
-    (0.3, 53.5), (0.1, 53.6), (-0.1, 54.1), (-0.6, 54.5), (-1.4, 55.0), (-2.0, 55.8),
-    (-2.6, 56.05), (-2.6, 56.3), (-2.05, 57.1), (-1.8, 57.5), (-2.0, 57.7), (-3.8, 57.65),
-    (-3.8, 57.85), (-3.1, 58.45), (-3.0, 58.62), (-5.0, 58.6), (-5.2, 57.9), (-5.7, 57.5),
-    (-6.2, 56.7), (-5.5, 56.4), (-5.7, 55.3), (-4.9, 55.7), (-4.65, 55.45), (-5.1, 54.9),
-    (-3.6, 54.9), (-3.6, 54.5), (-3.0, 54.1), (-3.05, 53.6), (-3.0, 53.4), (-4.6, 53.3),
-    (-4.6, 53.4), (-4.7, 52.8), (-4.1, 52.5), (-5.3, 51.85), (-4.2, 51.55), (-3.0, 51.55),
-    (-4.2, 51.2), (-4.55, 51.0), (-5.0, 50.5),
-]  # fmt: skip
-_IRELAND = [
-    (-7.6, 55.2),
-    (-6.2, 55.25),
-    (-5.45, 54.45),
-    (-6.0, 53.9),
-    (-6.05, 53.0),
-    (-6.35, 52.2),
-    (-7.6, 52.1),
-]
-
-
-# ---------------------------------------------------------------------------------------------
-# the synthetic world
-
-
-def coastline():
-    """Land polygon (lon/lat) inside the box: GB, the east of Ireland, the Isle of Man."""
-    from shapely.geometry import Point, Polygon, box
-
-    edge = box(LON[0] - RES / 2, LAT[0] - RES / 2, LON[-1] + RES / 2, LAT[-1] + RES / 2)
-    man = Point(-4.5, 54.22).buffer(0.2)
-    return Polygon(_GB).union(Polygon(_IRELAND)).union(man).intersection(edge)
-
-
-def land_mask(land_polygon) -> np.ndarray:
-    """(lat ascending, lon) True where the cell centre is on land."""
-    import shapely
-
-    lon2, lat2 = np.meshgrid(LON, LAT)
-    return shapely.contains_xy(land_polygon, lon2, lat2)
-
-
-def make_catchments(n: int, land_polygon, land: np.ndarray, seed: int):
-    """`n` catchments (hydroprobe.sources.synthetic Catchment, lon/lat polygons) on GB land."""
-    import shapely
-    from shapely.geometry import Polygon
-
-    from hydroprobe.sources.synthetic.catchments import Catchment, _blob, _scaled, area_km2
-
-    rng = np.random.default_rng(seed)
-    gb = land_polygon.intersection(Polygon(_GB))  # CAMELS-GB: no Irish catchments
-    rows, cols = np.nonzero(land & shapely.contains_xy(gb, *np.meshgrid(LON, LAT)))
-    out: list = []
-    while len(out) < n:
-        gid = 1001 + len(out)
-        if out and rng.random() < 0.125:  # nested: a part of an earlier one around one of its points
-            parent = out[rng.integers(len(out))].polygon
-            inner = _point_in(rng, parent)
-            target = parent.area * rng.uniform(0.08, 0.4)
-            blob = _blob(rng, inner.x, inner.y, 1.0, rng.uniform(1, 2), rng.uniform(0, 180))
-            blob = _scaled_deg(blob, inner, target)
-            poly = _part_with(parent.intersection(blob), inner)
-            kind = "nested"
-        else:
-            k = rng.integers(rows.size)
-            lon = LON[cols[k]] + rng.uniform(-0.045, 0.045)
-            lat = LAT[rows[k]] + rng.uniform(-0.045, 0.045)
-            centre = shapely.Point(lon, lat)
-            if not gb.contains(centre):
-                continue
-            area = float(np.clip(rng.lognormal(np.log(200.0), 1.3), 1.5, 10_000.0))
-            aspect, rot = rng.uniform(1.0, 2.0), rng.uniform(0, 180)
-            blob = _scaled(_blob(rng, lon, lat, np.sqrt(area / np.pi), aspect, rot), lon, lat, area)
-            poly = _part_with(blob.intersection(gb), centre)
-            kind = "coastal" if not blob.within(gb) else "inland"
-        if poly is None or area_km2(poly) < MIN_AREA_KM2:  # a sliver left by the coastline
-            continue
-        out.append(Catchment(gid, f"synthetic {gid}", poly, (poly.centroid.x, poly.centroid.y), kind))
-    return out
-
-
-def _point_in(rng, poly):
-    from shapely.geometry import Point
-
-    x0, y0, x1, y1 = poly.bounds
-    while True:
-        p = Point(rng.uniform(x0, x1), rng.uniform(y0, y1))
-        if poly.contains(p):
-            return p
-
-
-def _scaled_deg(poly, origin, target_area_deg2: float):
-    from shapely import affinity
-
-    f = np.sqrt(target_area_deg2 / poly.area)
-    return affinity.scale(poly, f, f, origin=origin)
-
-
-def _part_with(geom, point):
-    """The polygon part of `geom` holding `point` (the shapefile writer takes single polygons)."""
-    parts = getattr(geom, "geoms", [geom])
-    parts = [g for g in parts if g.geom_type == "Polygon" and g.buffer(1e-9).contains(point)]
-    return parts[0] if parts else None
 
 
 def daily_fields(rng, n_days: int, land: np.ndarray, phase: float) -> np.ndarray:
