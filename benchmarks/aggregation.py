@@ -147,7 +147,8 @@ def child(a) -> dict:
     if a.phase in ("weights", "aggregate"):  # as the two rule scripts run
         from hydroprobe.basins.aggregate import few_open_files
 
-        few_open_files().__enter__()
+        files_bound = few_open_files()  # held (referenced) until the phase ends
+        files_bound.__enter__()
     if a.phase == "weights":
         from hydroprobe.basins.weights import compute_catchment_weights, land_cells
         from hydroprobe.io import write_netcdf_atomic
