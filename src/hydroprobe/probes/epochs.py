@@ -106,16 +106,16 @@ def probe_checkpoint(
             threads=threads,
             mode=EPOCH_STATES_MODE,
         )
-        states = open_zarr(store).load()
-    return checkpoint_scores(
-        dataset,
-        states,
-        seed=seed,
-        label=label,
-        targets=targets,
-        validation_period=periods["validation"],
-        probe_settings=probe_settings,
-    )
+        # scored while the store exists: the probes read it block by block, never whole
+        return checkpoint_scores(
+            dataset,
+            open_zarr(store),
+            seed=seed,
+            label=label,
+            targets=targets,
+            validation_period=periods["validation"],
+            probe_settings=probe_settings,
+        )
 
 
 def probe_epoch(
