@@ -161,7 +161,8 @@ def compute_catchment_weights(
             )
         if not total > 0:
             raise InputDataError(
-                f"basin {basin}: catchment covers only ERA5-Land cells without data (sea) in every time step"
+                f"basin {basin}: catchment covers only ERA5-Land cells without data "
+                "(sea: no value in the first year of any variable)"
             )
         columns["basin"].append(np.full(rows.size, int(basin), dtype=np.int32))
         columns["latitude"].append(lat[rows])
