@@ -14,7 +14,7 @@ pytestmark = pytest.mark.workflow
 
 SIZE_RULES = ("train_size_lstm", "probe_size", "probe_by_size_table", "plot_probe_by_size")
 # what the sweep run builds: the sweep's table and figure, and the epochs table of the headline
-# model (epoch 0 = untrained.pt, epoch 1 = trained.pt) to compare them with
+# model (epoch 0 = untrained.pt, epoch 2 = trained.pt) to compare them with
 TARGETS = (
     "results/tables/probe_by_size.csv",
     "results/figures/probe_by_size.png",
@@ -32,7 +32,8 @@ def _tiny(hidden_size) -> dict:
         "validation": ["1990-06-01", "1990-12-31"],
         "test": ["1992-07-01", "1993-12-31"],
     }
-    config["training"]["keep_epochs"] = [1]
+    # two epochs, the first kept: the headline model keeps it, the sweep's models keep none
+    config["training"].update(epochs=2, keep_epochs=[1])
     return config
 
 
@@ -76,7 +77,7 @@ def test_headline_size_rows_equal_the_epochs_table(sweep_run):
     sizes = pd.read_csv(sweep_run / "results/tables/probe_by_size.csv")
     epochs = pd.read_csv(sweep_run / "results/tables/probe_by_epoch.csv")
     columns = ["target", "median_r", "median_nse", "discharge_median_nse"]
-    for model, epoch in (("untrained", 0), ("trained", 1)):
+    for model, epoch in (("untrained", 0), ("trained", 2)):
         headline = sizes[(sizes["hidden_size"] == 8) & (sizes["model"] == model)][columns]
         same = epochs[epochs["epoch"] == epoch][columns]
         pd.testing.assert_frame_equal(headline.reset_index(drop=True), same.reset_index(drop=True))
@@ -87,8 +88,9 @@ def test_sweep_models_have_their_size_and_no_headline_copy(sweep_run):
         ckpt = torch.load(sweep_run / f"results/sizes/h4/models/seed1/{name}.pt", weights_only=True)
         assert ckpt["model_config"]["hidden_size"] == 4
         assert ckpt["state_dict"]["lstm.weight_hh_l0"].shape == (16, 4)
-    # the headline size is not trained again, and no sweep model keeps an epoch
+    # the headline size is not trained again, and only the headline model keeps an epoch
     assert not (sweep_run / "results/sizes/h8/models").exists()
+    assert (sweep_run / "results/models/seed1/epoch1.pt").exists()
     assert not list((sweep_run / "results/sizes/h4/models/seed1").glob("epoch*.pt"))
 
 
