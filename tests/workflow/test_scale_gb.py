@@ -21,7 +21,8 @@ def gb_run(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("scale_gb")
     configfile = workdir / "test_scale_gb.yaml"
     shutil.copy(ROOT / "configs" / "test_scale_gb.yaml", configfile)
-    # the tables only (no figures): what the rehearsal checks without timings
+    # the tables and the maps (the figures whose extent is the region's): what the rehearsal
+    # checks without timings
     run_snakemake(
         workdir,
         configfile,
@@ -30,6 +31,7 @@ def gb_run(tmp_path_factory):
         "results/tables/probe_summary.csv",
         "results/tables/discharge_summary.csv",
         "results/tables/data_warnings.csv",
+        "results/figures/map_probe_r.png",
     )
     return workdir, yaml.safe_load(configfile.read_text())
 
@@ -107,6 +109,16 @@ def test_coastal_and_nested_catchments_are_among_the_scored(gb_run):
         assert basin in ok, basin
         # the catchment means are renormalised over the land cells a coastal catchment covers
         assert sums[basin] == pytest.approx(1.0)
+
+
+def test_the_maps_draw_every_catchment_of_great_britain(gb_run):
+    workdir, config = gb_run
+    for name in ("map_catchments", "map_probe_r"):
+        data = (workdir / f"results/figures/{name}.png").read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000, name
+    log = (workdir / "logs/plot_maps.log").read_text()
+    line = next(line for line in log.splitlines() if line.startswith("probe r:"))
+    assert f"'scored': {config['synthetic']['n_basins']}" in line
 
 
 def test_the_era5_gap_at_the_start_of_training_is_reported(gb_run):
