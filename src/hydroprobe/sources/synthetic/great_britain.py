@@ -91,7 +91,11 @@ def land_mask(land_polygon) -> np.ndarray:
 
 def westerly_fetch_km(land: np.ndarray, lat: np.ndarray) -> np.ndarray:
     """(lat, lon) km of land a wind from the west has crossed to reach each cell centre (0 at sea;
-    the box's western edge counts as open sea)."""
+    the box's western edge counts as open sea), averaged over the rows within 30 km north and
+    south: the wind blows from west-south-west to west-north-west, so a narrow inlet (the Bristol
+    Channel) does not draw a wet stripe across England."""
+    from scipy.ndimage import uniform_filter1d
+
     fetch = np.zeros(land.shape)
     cell_km = RES * KM_PER_DEG * np.cos(np.deg2rad(lat))
     for i in range(land.shape[0]):
@@ -99,7 +103,7 @@ def westerly_fetch_km(land: np.ndarray, lat: np.ndarray) -> np.ndarray:
         for j in range(land.shape[1]):
             run = run + cell_km[i] if land[i, j] else 0.0
             fetch[i, j] = run
-    return fetch
+    return uniform_filter1d(fetch, size=7, axis=0, mode="nearest")
 
 
 def make_grid(rng: np.random.Generator) -> Grid:
