@@ -57,7 +57,9 @@ _SPECS = [
 ]
 
 
-def _blob(rng, lon, lat, a_km, aspect, rot_deg, n=180) -> Polygon:
+def random_blob(rng, lon, lat, a_km, aspect, rot_deg, n=180) -> Polygon:
+    """An irregular lon/lat polygon around (lon, lat): an ellipse of mean radius ~`a_km`, with
+    random harmonics and a ragged edge."""
     ang = np.linspace(0, 2 * np.pi, n, endpoint=False)
     r = np.ones(n)
     for k in range(2, 7):
@@ -76,7 +78,8 @@ def area_km2(poly_lonlat: Polygon) -> float:
     return to_bng(poly_lonlat).area / 1e6
 
 
-def _scaled(poly: Polygon, lon: float, lat: float, target: float) -> Polygon:
+def scaled_to_area(poly: Polygon, lon: float, lat: float, target: float) -> Polygon:
+    """`poly` scaled about (lon, lat) to `target` km² in British National Grid."""
     for _ in range(3):
         f = np.sqrt(target / area_km2(poly))
         poly = affinity.scale(poly, f, f, origin=(lon, lat))
@@ -102,15 +105,15 @@ def make_catchments(rng: np.random.Generator, grid: Grid) -> list[Catchment]:
     for gid, name, lon, lat, target, aspect, rot, kind in _SPECS:
         if kind == "nested_inner":
             ol, oa = outer.outlet
-            cut = _blob(rng, ol - 0.18, oa, 14.0, 1.5, 0)
+            cut = random_blob(rng, ol - 0.18, oa, 14.0, 1.5, 0)
             poly = outer.polygon.intersection(cut)
             if poly.geom_type != "Polygon":
                 poly = max(poly.geoms, key=lambda g: g.area)
             out.append(Catchment(gid, name, poly, outer.outlet, kind))
             continue
         a0 = np.sqrt(target / np.pi)
-        poly = _blob(rng, lon, lat, a0, aspect, rot).intersection(bounds)
-        poly = _scaled(poly, lon, lat, target).intersection(bounds)
+        poly = random_blob(rng, lon, lat, a0, aspect, rot).intersection(bounds)
+        poly = scaled_to_area(poly, lon, lat, target).intersection(bounds)
         ring = np.asarray(poly.exterior.coords)[:-1]
         c = Catchment(gid, name, poly, lowest_point(poly, elev_at), kind)
         if kind == "nested_outer":

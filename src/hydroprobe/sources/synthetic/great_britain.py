@@ -21,7 +21,7 @@ import shapely
 from shapely import affinity
 from shapely.geometry import Point, Polygon, box
 
-from .catchments import Catchment, _blob, _scaled, area_km2, elevation_sampler, lowest_point
+from .catchments import Catchment, area_km2, elevation_sampler, lowest_point, random_blob, scaled_to_area
 from .grid import KM_PER_DEG, RES, Grid, cell_axes, smooth_noise, soil_fields
 
 LAT, LON = cell_axes(-7.5, 1.6, 50.0, 58.6)  # cell centres inside the paper's box
@@ -162,7 +162,7 @@ def make_catchments(n: int, land_polygon, land: np.ndarray, seed) -> list[Catchm
             parent = out[rng.integers(len(out))].polygon
             inner = _point_in(rng, parent)
             target = parent.area * rng.uniform(0.08, 0.4)
-            blob = _blob(rng, inner.x, inner.y, 1.0, rng.uniform(1, 2), rng.uniform(0, 180))
+            blob = random_blob(rng, inner.x, inner.y, 1.0, rng.uniform(1, 2), rng.uniform(0, 180))
             blob = _scaled_deg(blob, inner, target)
             poly = _part_with(parent.intersection(blob), inner)
             kind = "nested"
@@ -175,7 +175,9 @@ def make_catchments(n: int, land_polygon, land: np.ndarray, seed) -> list[Catchm
                 continue
             area = float(np.clip(rng.lognormal(np.log(MEDIAN_AREA_KM2), 1.3), MIN_AREA_KM2, MAX_AREA_KM2))
             aspect, rot = rng.uniform(1.0, 2.0), rng.uniform(0, 180)
-            blob = _scaled(_blob(rng, lon, lat, np.sqrt(area / np.pi), aspect, rot), lon, lat, area)
+            blob = scaled_to_area(
+                random_blob(rng, lon, lat, np.sqrt(area / np.pi), aspect, rot), lon, lat, area
+            )
             poly = _part_with(blob.intersection(gb), centre)
             kind = "coastal" if not blob.within(gb) else "inland"
         # a sliver left by the coastline, or a coastal catchment over sea cells only (its
