@@ -7,6 +7,7 @@ import pytest
 import yaml
 
 from hydroprobe.config import ConfigError, load_schema, split_hidden_sizes, validate_config
+from hydroprobe.model.training import learning_rate_for
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -29,6 +30,19 @@ def test_every_shipped_config_is_valid(preset, schema):
     # Snakefile's config.yaml, mapping by mapping
     config = _merged(yaml.safe_load((ROOT / "config.yaml").read_text()), yaml.safe_load(preset.read_text()))
     validate_config(config, schema)
+
+
+@pytest.mark.parametrize("preset", sorted((ROOT / "configs").glob("*.yaml")), ids=lambda p: p.name)
+def test_a_presets_learning_rates_survive_the_merge_with_config_yaml(preset):
+    """Snakemake merges the schedule mapping key by key: a key of config.yaml's schedule that a
+    preset leaves out would set that epoch's rate behind the preset's back."""
+    own = yaml.safe_load(preset.read_text())
+    if "learning_rate" not in own.get("training", {}):
+        return
+    merged = _merged(yaml.safe_load((ROOT / "config.yaml").read_text()), own)["training"]
+    for epoch in range(1, merged["epochs"] + 1):
+        effective = learning_rate_for(merged["learning_rate"], epoch)
+        assert effective == learning_rate_for(own["training"]["learning_rate"], epoch), (preset.name, epoch)
 
 
 def _merged(base: dict, overlay: dict) -> dict:
@@ -116,7 +130,9 @@ def test_key_order_does_not_matter(default_config, schema):
 
 def test_lees2022_preset_is_the_papers_configuration(schema):
     """Every row of the paper's LSTM table (shared docs/paper.md) in configs/lees2022.yaml."""
-    config = validate_config(yaml.safe_load((ROOT / "configs" / "lees2022.yaml").read_text()), schema)
+    # as Snakemake sees it: the preset merged onto the Snakefile's config.yaml
+    preset = yaml.safe_load((ROOT / "configs" / "lees2022.yaml").read_text())
+    config = validate_config(_merged(yaml.safe_load((ROOT / "config.yaml").read_text()), preset), schema)
     model, training = config["model"], config["training"]
     assert model["hidden_size"] == 64
     assert model["dynamic_inputs"] == ["precipitation", "peti", "temperature"]
@@ -148,7 +164,8 @@ def test_lees2022_preset_is_the_papers_configuration(schema):
     assert (model["seq_length"], model["predict_last_n"]) == (365, 1)
     assert (model["output_dropout"], model["initial_forget_bias"]) == (0.4, 3.0)
     assert training["nse_eps"] == 0.1
-    assert {int(k): v for k, v in training["learning_rate"].items()} == {0: 1e-3, 10: 5e-4, 20: 1e-4}
+    rates = [learning_rate_for(training["learning_rate"], epoch) for epoch in range(1, 31)]
+    assert rates == [1e-3] * 9 + [5e-4] * 10 + [1e-4] * 11  # from epoch 10 and from epoch 20
     assert (training["epochs"], training["batch_size"], training["clip_grad_norm"]) == (30, 256, 1.0)
     assert training["samples_per_epoch"] is None  # every valid window, every epoch
     assert config["periods"] == {
