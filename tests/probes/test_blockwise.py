@@ -13,7 +13,15 @@ from hydroprobe.probes.blockwise import (
     fit_offset_probes_blockwise,
     sample_train_rows,
 )
-from hydroprobe.probes.fit import aligned_rows, fit_linear_probe, fit_offset_probe, run_probe
+from hydroprobe.probes.controls import input_features, lazy_input_features
+from hydroprobe.probes.fit import (
+    aligned_rows,
+    basin_status_in_period,
+    fit_linear_probe,
+    fit_offset_probe,
+    run_probe,
+    with_status,
+)
 from hydroprobe.probes.job import probe_features, run_probe_jobs
 
 TIME = pd.date_range("1990-01-01", "1995-12-31", freq="D")
@@ -137,3 +145,78 @@ def test_a_basin_of_the_states_without_target_series_is_named(tmp_path):
         run_probe_jobs(
             dataset.sel(basin=dataset["basin"] < 7), states, [job], target_scaling="global", **SETTINGS
         )
+
+
+def _input_world(tmp_path):
+    """`_world` with dynamic inputs in a zarr basin dataset (two basins a chunk, a two-day gap in
+    its time axis) and an swvl1 that answers the last days' rain, so the inputs carry signal."""
+    states, dataset = _world(tmp_path)
+    rng = np.random.default_rng(4)
+    like = dataset["swvl1"].transpose("basin", "time")
+    rain = like.copy(data=rng.gamma(0.5, 4.0, like.shape))
+    dataset["precipitation"] = rain.astype(np.float32)
+    dataset["pet"] = like.copy(data=rng.random(like.shape)).astype(np.float32)
+    dataset["temperature"] = like.copy(data=rng.standard_normal(like.shape)).astype(np.float32)
+    response = sum(0.7**k * rain.shift(time=k, fill_value=0.0) for k in range(8))
+    dataset["swvl1"] = dataset["swvl1"] + 0.05 * response / float(response.std())
+    path = tmp_path / "dataset.zarr"
+    dataset.drop_isel(time=[400, 401]).chunk({"basin": 2}).to_zarr(path, consolidated=False)
+    return states, open_zarr(path)
+
+
+def _in_memory_job(dataset, states, job):
+    """The reference for one job: its features built whole (`probe_features`), `run_probe`, and
+    the statuses of the test targets."""
+    model, features, control, kind, target = (
+        job[k] for k in ("model", "features", "control", "probe", "target")
+    )
+    x = probe_features(dataset, states, model, features, control, [TRAIN, TEST], 8, 3, 180)
+    assert isinstance(x.data, np.ndarray)
+    options = {"ridge": 1e-6} if kind in ("linear", "linear_offsets") else {"seed": 3}
+    scores, _ = run_probe(kind, x, dataset[target], TRAIN, TEST, target_scaling="global", **options)
+    return with_status(scores, basin_status_in_period(dataset[target], x["basin"].values, TEST))
+
+
+INPUT_JOBS = [
+    ("inputs", "raw", "inputs"),
+    ("inputs", "raw", "inputs_all"),
+    ("trained", "cell+inputs_all", "none"),
+]
+
+
+@pytest.mark.parametrize("model, features, control", INPUT_JOBS)
+@pytest.mark.parametrize("kind", ["linear", "linear_offsets", "mlp", "sgd_elasticnet"])
+def test_input_and_joint_probes_read_blockwise_score_as_in_memory(tmp_path, model, features, control, kind):
+    states, dataset = _input_world(tmp_path)
+    jobs = [
+        dict(model=model, seed=1, features=features, probe=kind, control=control, target=t) for t in TARGETS
+    ]
+    out = run_probe_jobs(dataset, states, jobs, target_scaling="global", max_train_rows=10**6, **SETTINGS)
+    for job, scores in zip(jobs, out):
+        got = scores[scores["subset"] == "all"].reset_index(drop=True)
+        want = _in_memory_job(dataset, states, job)
+        assert list(got["basin"]) == list(want["basin"]) and list(got["status"]) == list(want["status"])
+        ok = got["status"] == "ok"
+        assert ok.sum() >= 6
+        np.testing.assert_allclose(got.loc[ok, ["r", "nse"]], want.loc[ok, ["r", "nse"]], atol=1e-8)
+        if job["target"] == "swvl1" and kind == "linear":
+            assert got.loc[ok, "r"].median() > 0.5  # the rain response is found: the features are real
+    assert out[1].set_index("basin").loc[3, "status"].iloc[0] == "no_data"  # no sd in its test period
+
+
+def test_lazy_input_features_in_small_chunks_are_the_in_memory_ones(tmp_path):
+    _, dataset = _input_world(tmp_path)
+    times = pd.DatetimeIndex(dataset["time"].values)[20:2000]
+    whole = input_features(dataset.load(), "all", lags=8, times=times)
+    lazy = lazy_input_features(dataset, "all", lags=8, times=times, max_chunk_mb=0.1)
+    assert len(lazy.data.chunks[1]) == 7  # a basin a chunk: each read computes only its basins
+    xr.testing.assert_identical(lazy.compute(), whole)
+    blocks = StateBlocks.of(lazy, "none")
+    np.testing.assert_array_equal(blocks.block(np.arange(5, 900), slice(2, 5)), whole.values[5:900, 2:5])
+    fitted = fit_linear_probes_blockwise(dataset, ["swvl1"], blocks, TRAIN, ridge=1e-6, max_block_mb=0.05)
+    x, y = aligned_rows(whole, dataset["swvl1"], TRAIN)
+    closed = fit_linear_probe(x.reshape(-1, x.shape[-1]), y.reshape(-1), 1e-6)
+    np.testing.assert_allclose(fitted["swvl1"][0].weights, closed.weights, rtol=1e-7, atol=1e-9)
+    rows, _, _ = sample_train_rows(dataset, "swvl1", blocks, TRAIN, max_rows=300, seed=9, max_block_mb=0.05)
+    chosen = np.sort(np.random.default_rng(9).choice(y.size, size=300, replace=False))
+    np.testing.assert_array_equal(rows, x.reshape(-1, x.shape[-1])[chosen].astype(np.float32))

@@ -2,13 +2,16 @@
 
 - `shuffle_basins`: the states of each basin given to another basin (a derangement when possible).
 - `shift_states`: the states of 180 days earlier paired with today's target.
-- `input_features`: the previous 64 days of raw inputs as features, the paper's baseline.
+- `input_features`: the previous 64 days of raw inputs as features, the paper's baseline
+  (`lazy_input_features`: the same, computed a basin group at a time as it is read).
 - `selectivity`: trained minus control, per basin and as medians.
 All work on states laid out as the workflow stores them: (time, basin, dim).
 """
 
 from __future__ import annotations
 
+import dask
+import dask.array
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -55,6 +58,49 @@ def input_features(
     missing. `variables="all"` takes every dynamic input present (`DYNAMIC_INPUTS`).
     `dim` runs variable-major: dim = i_variable · lags + lag; coords `variable`, `lag` name it.
     `times` restricts the output days (lags still reach before them)."""
+    variables = _input_variables(dataset, variables)
+    out_times = _output_days(dataset, times)
+    values = _lagged_windows(dataset, variables, lags, out_times)
+    return _features_array(values, out_times, dataset["basin"].values, variables, lags)
+
+
+def lazy_input_features(
+    dataset: xr.Dataset,
+    variables=("precipitation",),
+    lags: int = 64,
+    times=None,
+    max_chunk_mb: float = 64.0,
+) -> xr.DataArray:
+    """`input_features` as a lazy (dask) array of the same dims, coords and values, built a
+    group of basins at a time on read: each chunk holds whole series of at most `max_chunk_mb`
+    of float32 features (at least one basin), so a reader of a few basins computes only theirs
+    and no chunk needs more than its basins' inputs."""
+    variables = _input_variables(dataset, variables)
+    out_times = _output_days(dataset, times)
+    basins = dataset["basin"].values
+    n_dim = len(variables) * lags
+    per_basin_mb = max(len(out_times), 1) * n_dim * 4 / 2**20
+    size = max(1, int(max_chunk_mb // max(per_basin_mb, 1e-9)))
+    chunks = []
+    for b0 in range(0, len(basins), size):
+        group = dataset[variables].isel(basin=slice(b0, b0 + size))
+        chunk = dask.delayed(_group_windows)(group, variables, lags, out_times)
+        shape = (len(out_times), group.sizes["basin"], n_dim)
+        chunks.append(dask.array.from_delayed(chunk, shape=shape, dtype=np.float32))
+    values = (
+        dask.array.concatenate(chunks, axis=1) if chunks else np.empty((len(out_times), 0, n_dim), np.float32)
+    )
+    return _features_array(values, out_times, basins, variables, lags)
+
+
+def _group_windows(group: xr.Dataset, variables, lags, out_times) -> np.ndarray:
+    # the inputs of one chunk's basins are read in the computing thread: no nested parallel reads
+    with dask.config.set(scheduler="synchronous"):
+        return _lagged_windows(group.load(), variables, lags, out_times)
+
+
+def _input_variables(dataset: xr.Dataset, variables) -> list[str]:
+    """The variables asked for (`"all"`: every dynamic input present), each checked present."""
     if isinstance(variables, str):
         variables = [v for v in DYNAMIC_INPUTS if v in dataset] if variables == "all" else [variables]
     variables = list(variables)
@@ -65,28 +111,48 @@ def input_features(
         raise InputDataError(
             f"input features: the basin dataset has none of the dynamic inputs {', '.join(DYNAMIC_INPUTS)}"
         )
+    return variables
+
+
+def _daily_axis(dataset: xr.Dataset) -> pd.DatetimeIndex:
+    """The dataset's days as a contiguous daily axis (gaps filled, so lags count calendar days)."""
     t_all = pd.DatetimeIndex(dataset["time"].values)
-    full = pd.date_range(t_all.min(), t_all.max(), freq="D")  # contiguous daily axis
+    return pd.date_range(t_all.min(), t_all.max(), freq="D")
+
+
+def _output_days(dataset: xr.Dataset, times) -> pd.DatetimeIndex:
+    """The feature days: `times`, each checked within the dataset's time axis (default: all)."""
+    full = _daily_axis(dataset)
     out_times = full if times is None else pd.DatetimeIndex(times)
-    pos = full.get_indexer(out_times)
-    if (pos < 0).any():
+    if (full.get_indexer(out_times) < 0).any():
         raise InputDataError("input features: a requested day lies outside the dataset's time axis")
-    basins = dataset["basin"].values
-    out = np.empty((len(out_times), len(basins), len(variables) * lags), dtype=np.float32)
+    return out_times
+
+
+def _lagged_windows(dataset: xr.Dataset, variables, lags: int, out_times) -> np.ndarray:
+    """The features' values (time, basin, variables × lags) float32 on `out_times`."""
+    full = _daily_axis(dataset)
+    pos = full.get_indexer(out_times)
+    n_basins = dataset.sizes["basin"]
+    out = np.empty((len(out_times), n_basins, len(variables) * lags), dtype=np.float32)
     for i, name in enumerate(variables):
         series = dataset[name].transpose("time", "basin").reindex(time=full).values.astype(np.float32)
         # NaN before the first day, then row t + lags − 1 of the padded series is day t: the window
         # of `lags` rows ending there, reversed, is lag 0, 1, …, lags − 1 (one gather per variable)
-        padded = np.concatenate([np.full((lags - 1, len(basins)), np.nan, np.float32), series])
+        padded = np.concatenate([np.full((lags - 1, n_basins), np.nan, np.float32), series])
         windows = np.lib.stride_tricks.sliding_window_view(padded, lags, axis=0)  # (time, basin, lags)
         out[:, :, i * lags : (i + 1) * lags] = windows[pos, :, ::-1]
+    return out
+
+
+def _features_array(values, out_times, basins, variables, lags: int) -> xr.DataArray:
     return xr.DataArray(
-        out,
+        values,
         dims=("time", "basin", "dim"),
         coords={
             "time": out_times,
             "basin": basins,
-            "dim": np.arange(out.shape[-1]),
+            "dim": np.arange(values.shape[-1]),
             "variable": ("dim", np.repeat(variables, lags)),
             "lag": ("dim", np.tile(np.arange(lags), len(variables))),
         },

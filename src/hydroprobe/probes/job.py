@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import dask.array
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -19,7 +20,7 @@ from hydroprobe.probes.blockwise import (
     sample_train_rows,
     score_blockwise,
 )
-from hydroprobe.probes.controls import input_features, shift_states, shuffle_basins
+from hydroprobe.probes.controls import input_features, lazy_input_features, shift_states, shuffle_basins
 from hydroprobe.probes.fit import (
     ROW_ESTIMATORS,
     OffsetProbe,
@@ -76,6 +77,7 @@ def probe_features(
     input_lags: int,
     seed: int,
     shift_days: int,
+    lazy: bool = False,
 ) -> xr.DataArray:
     """The probe's input on (time, basin, dim).
 
@@ -84,15 +86,20 @@ def probe_features(
     the state followed by the `inputs_all` lags (`joint_probe_features`); otherwise the LSTM's
     `features` (cell or hidden) state, with basin labels permuted (`shuffle`) or shifted
     `shift_days` (`shift`).
+
+    `lazy`: the raw-input and joint features as a lazy (dask) array, computed a basin group at a
+    time as it is read (`controls.lazy_input_features`); the same values.
     """
     if model == INPUT_MODEL:
         variables = "all" if control == "inputs_all" else ("precipitation",)
         all_times = pd.DatetimeIndex(dataset["time"].values)
         times = all_times[in_periods(all_times, periods)]
+        if lazy:
+            return lazy_input_features(dataset, variables, lags=input_lags, times=times)
         return input_features(dataset.load(), variables, lags=input_lags, times=times)
     if features in JOINT_FEATURES:
         return joint_probe_features(
-            dataset, select_features(states, state_features(features)), periods, input_lags
+            dataset, select_features(states, state_features(features)), periods, input_lags, lazy=lazy
         )
     values = select_features(states, features).load()
     if control == "shuffle":
@@ -102,11 +109,14 @@ def probe_features(
     return values
 
 
-def joint_probe_features(dataset: xr.Dataset, state: xr.DataArray, periods, input_lags: int) -> xr.DataArray:
+def joint_probe_features(
+    dataset: xr.Dataset, state: xr.DataArray, periods, input_lags: int, lazy: bool = False
+) -> xr.DataArray:
     """The joint probe's input on (time, basin, dim): the state's dims (as stored) followed by the
     last `input_lags` days of every dynamic input (`JOINT_INPUTS`, the same block as that
     baseline's), on the state's days within `periods` and its basins. The probe standardises
-    every column, so the state enters as in the state-only probe and the lags as in the baseline."""
+    every column, so the state enters as in the state-only probe and the lags as in the baseline.
+    `lazy`: a lazy (dask) array read a basin group at a time (see `probe_features`)."""
     times = pd.DatetimeIndex(state["time"].values)
     times = times[in_periods(times, periods)]
     basins = state["basin"].values
@@ -115,9 +125,16 @@ def joint_probe_features(dataset: xr.Dataset, state: xr.DataArray, periods, inpu
         raise InputDataError(
             f"joint probe: the states hold basin {missing[0]}, which the basin dataset does not"
         )
-    inputs = input_features(dataset.load(), "all", lags=input_lags, times=times).sel(basin=basins)
-    state = state.sel(time=times).transpose("time", "basin", "dim").values
-    values = np.concatenate([state.astype(np.float32), inputs.values], axis=-1)
+    state = state.sel(time=times).transpose("time", "basin", "dim").astype(np.float32)
+    dataset = dataset.sel(basin=basins)
+    if lazy:
+        inputs = lazy_input_features(dataset, "all", lags=input_lags, times=times)
+        # the state in the inputs' basin groups, so a block of the joint reads one group of each
+        state_values = dask.array.asarray(state.data).rechunk({0: -1, 1: inputs.data.chunks[1], 2: -1})
+        values = dask.array.concatenate([state_values, inputs.data], axis=-1)
+    else:
+        inputs = input_features(dataset.load(), "all", lags=input_lags, times=times)
+        values = np.concatenate([state.values, inputs.values], axis=-1)
     return xr.DataArray(
         values,
         dims=("time", "basin", "dim"),
@@ -125,7 +142,7 @@ def joint_probe_features(dataset: xr.Dataset, state: xr.DataArray, periods, inpu
             "time": times,
             "basin": basins,
             "dim": np.arange(values.shape[-1]),
-            "block": ("dim", np.repeat(["state", JOINT_INPUTS], [state.shape[-1], inputs.sizes["dim"]])),
+            "block": ("dim", np.repeat(["state", JOINT_INPUTS], [state.sizes["dim"], inputs.sizes["dim"]])),
         },
         name="joint",
     )
@@ -184,7 +201,7 @@ def run_probe_job(
     probes.seed: the shuffle permutation and the mlp / sgd_elasticnet fits), not the LSTM's.
     `states` is None for the raw-input baselines (model `inputs`). `max_train_rows` (config
     probes.max_train_rows; None: no limit) caps the training rows of the mlp / sgd_elasticnet
-    probes on states (see `run_probe_jobs`)."""
+    probes (see `run_probe_jobs`)."""
     settings = dict(
         ridge=ridge,
         target_scaling=target_scaling,
@@ -260,23 +277,27 @@ def run_probe_jobs(
 ) -> list[pd.DataFrame]:
     """`run_probe_job` for each of `jobs` (in their order).
 
-    Probes on an LSTM state (features cell / hidden, any control) read the states store block by
-    block (`hydroprobe.probes.blockwise`), never whole: the linear and linear_offsets probes of
-    every target of a (model, features, control) in one pass over the train period; mlp /
+    Every job reads its features block by block (`hydroprobe.probes.blockwise`), never whole:
+    probes on an LSTM state (features cell / hidden, any control) the states store, the raw-input
+    baselines and the joint probe their lagged inputs computed a basin group at a time
+    (`probe_features(lazy=True)`). The linear and linear_offsets probes of every target of a
+    (model, features, control) are fitted in one pass over the train period; mlp /
     sgd_elasticnet on the train rows, or on `max_train_rows` of them drawn with the probes' `seed`
-    when there are more; every kind scored on the test period a basin group at a time. The other
-    jobs (the raw-input baselines, the joint probe) build their features in memory, once per
-    (model, features, control)."""
+    when there are more; every kind scored on the test period a basin group at a time. A probe
+    kind without a blockwise fit goes through `run_probe` on features built in memory."""
     train_period, test_period = tuple(train_period), tuple(test_period)
     periods = (train_period, test_period)
     frac_snow = dataset["frac_snow"].to_series() if "frac_snow" in dataset else None
     out: list[pd.DataFrame | None] = [None] * len(jobs)
     streamed: dict[tuple[str, str, str, str], list[int]] = {}
     for i, job in enumerate(jobs):
-        if _reads_blockwise(job, states):
+        if job["probe"] in BLOCKWISE_KINDS and (job["model"] == INPUT_MODEL or states is not None):
             streamed.setdefault((job["model"], job["features"], job["control"], job["probe"]), []).append(i)
-    for (_model, features, control, probe), positions in streamed.items():
-        blocks = StateBlocks.of(select_features(states, features), control, seed, shift_days)
+    for (model, features, control, probe), positions in streamed.items():
+        job = {"model": model, "features": features, "control": control}
+        blocks = _job_blocks(
+            dataset, states, job, seed=seed, shift_days=shift_days, input_lags=input_lags, periods=periods
+        )
         targets = [jobs[i]["target"] for i in positions]
         probes = fit_probes_blockwise(
             dataset,
@@ -320,13 +341,28 @@ def run_probe_jobs(
     return out
 
 
+BLOCKWISE_KINDS = ("linear", "linear_offsets", *ROW_ESTIMATORS)
+
+
+def _job_blocks(dataset, states, job, *, seed, shift_days, input_lags, periods) -> StateBlocks:
+    """The features of a job (model, features, control) as blocks: an LSTM state under its
+    control read from the store, or the lazy raw-input / joint features."""
+    if job["model"] == INPUT_MODEL or job["features"] in JOINT_FEATURES:
+        x = probe_features(
+            dataset, states, job["model"], job["features"], job["control"], list(periods), input_lags,
+            seed, shift_days, lazy=True,
+        )  # fmt: skip
+        return StateBlocks.of(x, "none")
+    return StateBlocks.of(select_features(states, job["features"]), job["control"], seed, shift_days)
+
+
 def _reads_blockwise(job: Mapping[str, str], states: xr.Dataset | None) -> bool:
-    """Whether a job's probe reads its states block by block (see `run_probe_jobs`)."""
+    """Whether a job's probe reads an LSTM state store block by block (see `run_probe_jobs`)."""
     return (
         states is not None
         and job["model"] != INPUT_MODEL
         and job["features"] in FEATURE_VARIABLES
-        and (job["probe"] in ("linear", "linear_offsets") or job["probe"] in ROW_ESTIMATORS)
+        and job["probe"] in BLOCKWISE_KINDS
     )
 
 
