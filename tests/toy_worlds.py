@@ -153,3 +153,54 @@ def basin_world(n_basins=4, start="1999-01-01", end="2003-12-31", seed=0, basins
         },
         coords={"basin": np.asarray(basins, dtype=np.int32), "time": time},
     )
+
+
+# The small LSTM the epoch and size probe tests train on the bucket world (fast: 512 windows/epoch).
+BUCKET_PERIODS = {
+    "train": ("1999-03-01", "2001-12-31"),
+    "validation": ("2002-01-01", "2002-06-30"),
+    "test": ("2002-07-01", "2003-12-31"),
+}
+
+
+def train_bucket_lstm(folder, hidden_size: int, epochs: int, kept_paths=None):
+    """Train a `hidden_size`-unit LSTM for `epochs` on a 3-basin bucket world into `folder`
+    (trained.pt, untrained.pt, and `kept_paths`: epoch -> file); returns the dataset."""
+    from hydroprobe.model.training import train_lstm
+
+    dataset = basin_world(n_basins=3, start="1999-01-01", end="2003-12-31", seed=4)
+    model_cfg = {
+        "dynamic_inputs": ["precipitation", "peti", "temperature"],
+        "static_inputs": ["area"],
+        "target": "discharge_spec",
+        "hidden_size": hidden_size,
+        "seq_length": 30,
+        "predict_last_n": 5,
+        "output_dropout": 0.0,
+        "initial_forget_bias": 3.0,
+    }
+    training_cfg = {
+        "epochs": epochs,
+        "batch_size": 32,
+        "learning_rate": 1e-2,
+        "clip_grad_norm": 1.0,
+        "nse_eps": 0.1,
+        "samples_per_epoch": 512,
+        "clip_target_at_zero": False,
+        "device": "cpu",
+        "precision": "fp32",
+    }
+    train_lstm(
+        dataset,
+        model_cfg,
+        training_cfg,
+        BUCKET_PERIODS,
+        seed=1,
+        trained_path=folder / "trained.pt",
+        untrained_path=folder / "untrained.pt",
+        threads=1,
+        log=lambda m: None,
+        progress=False,
+        kept_paths=kept_paths or {},
+    )
+    return dataset

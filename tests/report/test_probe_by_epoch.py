@@ -5,24 +5,19 @@ validation NSE, and the table and figure hold what the rows say."""
 import numpy as np
 import pandas as pd
 import pytest
-from toy_worlds import basin_world
+from toy_worlds import BUCKET_PERIODS, train_bucket_lstm
 
 from hydroprobe.errors import InputDataError
 from hydroprobe.io import open_zarr
 from hydroprobe.metrics import nse
 from hydroprobe.model.checkpoints import kept_epoch_file
-from hydroprobe.model.training import train_lstm
 from hydroprobe.probes.epochs import EPOCH_COLUMNS, probe_epoch, probed_epochs
 from hydroprobe.probes.job import run_probe_job
 from hydroprobe.report.epochs import plot_probe_by_epoch, probe_by_epoch_table
 from hydroprobe.states.extract import extract_cell_states
 
 EPOCHS = 3
-PERIODS = {
-    "train": ("1999-03-01", "2001-12-31"),
-    "validation": ("2002-01-01", "2002-06-30"),
-    "test": ("2002-07-01", "2003-12-31"),
-}
+PERIODS = BUCKET_PERIODS
 PROBE_SETTINGS = dict(
     ridge=1e-6,
     target_scaling="global",
@@ -39,40 +34,8 @@ PROBE_SETTINGS = dict(
 def trained(tmp_path_factory):
     """A small LSTM of 3 epochs on the bucket world, epoch 1 kept: (dataset, model folder)."""
     folder = tmp_path_factory.mktemp("models")
-    dataset = basin_world(n_basins=3, start="1999-01-01", end="2003-12-31", seed=4)
-    model_cfg = {
-        "dynamic_inputs": ["precipitation", "peti", "temperature"],
-        "static_inputs": ["area"],
-        "target": "discharge_spec",
-        "hidden_size": 6,
-        "seq_length": 30,
-        "predict_last_n": 5,
-        "output_dropout": 0.0,
-        "initial_forget_bias": 3.0,
-    }
-    training_cfg = {
-        "epochs": EPOCHS,
-        "batch_size": 32,
-        "learning_rate": 1e-2,
-        "clip_grad_norm": 1.0,
-        "nse_eps": 0.1,
-        "samples_per_epoch": 512,
-        "clip_target_at_zero": False,
-        "device": "cpu",
-        "precision": "fp32",
-    }
-    train_lstm(
-        dataset,
-        model_cfg,
-        training_cfg,
-        PERIODS,
-        seed=1,
-        trained_path=folder / "trained.pt",
-        untrained_path=folder / "untrained.pt",
-        threads=1,
-        log=lambda m: None,
-        progress=False,
-        kept_paths={1: kept_epoch_file(folder, 1, EPOCHS)},
+    dataset = train_bucket_lstm(
+        folder, hidden_size=6, epochs=EPOCHS, kept_paths={1: kept_epoch_file(folder, 1, EPOCHS)}
     )
     return dataset, folder
 

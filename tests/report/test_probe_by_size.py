@@ -5,21 +5,16 @@ and the table and figure hold what the rows say."""
 import numpy as np
 import pandas as pd
 import pytest
-from toy_worlds import basin_world
+from toy_worlds import BUCKET_PERIODS, train_bucket_lstm
 
 from hydroprobe.errors import InputDataError
-from hydroprobe.model.training import train_lstm
 from hydroprobe.probes.epochs import probe_epoch
 from hydroprobe.probes.sizes import SIZE_COLUMNS, probe_size
 from hydroprobe.report.sizes import NSE_FLOOR, plot_probe_by_size, probe_by_size_table
 
 EPOCHS = 2
 HIDDEN = 5
-PERIODS = {
-    "train": ("1999-03-01", "2001-12-31"),
-    "validation": ("2002-01-01", "2002-06-30"),
-    "test": ("2002-07-01", "2003-12-31"),
-}
+PERIODS = BUCKET_PERIODS
 PROBING = dict(
     seed=1,
     targets=["swvl1"],
@@ -43,41 +38,7 @@ PROBING = dict(
 def sized_model(tmp_path_factory):
     """A 5-unit LSTM of 2 epochs on the bucket world: (dataset, model folder)."""
     folder = tmp_path_factory.mktemp("h5")
-    dataset = basin_world(n_basins=3, start="1999-01-01", end="2003-12-31", seed=4)
-    model_cfg = {
-        "dynamic_inputs": ["precipitation", "peti", "temperature"],
-        "static_inputs": ["area"],
-        "target": "discharge_spec",
-        "hidden_size": HIDDEN,
-        "seq_length": 30,
-        "predict_last_n": 5,
-        "output_dropout": 0.0,
-        "initial_forget_bias": 3.0,
-    }
-    training_cfg = {
-        "epochs": EPOCHS,
-        "batch_size": 32,
-        "learning_rate": 1e-2,
-        "clip_grad_norm": 1.0,
-        "nse_eps": 0.1,
-        "samples_per_epoch": 512,
-        "clip_target_at_zero": False,
-        "device": "cpu",
-        "precision": "fp32",
-    }
-    train_lstm(
-        dataset,
-        model_cfg,
-        training_cfg,
-        PERIODS,
-        seed=1,
-        trained_path=folder / "trained.pt",
-        untrained_path=folder / "untrained.pt",
-        threads=1,
-        log=lambda m: None,
-        progress=False,
-    )
-    return dataset, folder
+    return train_bucket_lstm(folder, hidden_size=HIDDEN, epochs=EPOCHS), folder
 
 
 def test_rows_equal_the_epoch_rows_of_the_same_checkpoints(sized_model, tmp_path):
