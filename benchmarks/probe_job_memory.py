@@ -1,11 +1,14 @@
 """Benchmark: peak memory of one probe job (rule fit_probe: the pooled linear probe of every
 target on one states store), or of one state-analysis job (rule analyse_cell_states, with
 `--job analysis`: probe weights, per-dimension correlations and PCA), or of the probe predictions
-of rule plot_series (`--job series`: the probe fitted, three basins predicted), as the period grows.
+of rule plot_series (`--job series`: the probe fitted, three basins predicted), or of one raw-input
+baseline job (rule fit_input_probe, `--job inputs`: the linear probe on the last 64 days of every
+dynamic input, control inputs_all, 256 features a row), as the period grows.
 
 Writes synthetic cell states (time, basin, dim) float32 as the extraction stores them (one chunk
 per basin: `probe_fit.write_store`) and the targets as a zarr basin dataset, for `--days` and for
-twice as many days (train: the first half, test: the second), then runs `run_probe_jobs` for the
+twice as many days (train: the first half, test: the second), with the four dynamic inputs
+chunked as the workflow's basin dataset (every basin, ~10 years a chunk), then runs `run_probe_jobs` for the
 5 targets of one (model, features, probe, control) in a fresh subprocess per case and prints
 its wall time and peak RSS. `--src DIR` runs the job with another checkout's `src` (e.g. the
 code before a change) beside this one's.
@@ -13,6 +16,7 @@ code before a change) beside this one's.
     python benchmarks/probe_job_memory.py --basins 200 --days 8000 [--control shift] [--src OTHER/src]
     python benchmarks/probe_job_memory.py --job analysis --basins 200 --days 8000
     python benchmarks/probe_job_memory.py --job series --basins 200 --days 8000
+    python benchmarks/probe_job_memory.py --job inputs --basins 200 --days 8000
 """
 
 from __future__ import annotations
@@ -135,6 +139,62 @@ def phase_job(a) -> dict:
     }
 
 
+def phase_inputs(a) -> dict:
+    """A fit_input_probe job: the linear probe of every target on the inputs_all lags."""
+    from hydroprobe.io import open_zarr
+    from hydroprobe.probes.job import run_probe_jobs
+
+    dataset = open_zarr(a.dataset)
+    train, test = _halves(dataset)
+    jobs = [
+        dict(model="inputs", seed=1, features="raw", probe="linear", control="inputs_all", target=t)
+        for t in TARGETS
+    ]
+    t0 = time.perf_counter()
+    scores = run_probe_jobs(
+        dataset,
+        None,
+        jobs,
+        ridge=1e-6,
+        target_scaling="global",
+        seed=0,
+        shift_days=180,
+        input_lags=64,
+        snow_threshold=0.05,
+        train_period=train,
+        test_period=test,
+    )
+    return {
+        "seconds": time.perf_counter() - t0,
+        "peak_rss_mb": peak_rss_mb(),
+        "median_r_swvl1": float(scores[0]["r"].median()),
+    }
+
+
+def write_inputs(dataset, seed: int = 1):
+    """The four dynamic inputs on the targets' (basin, time), with swvl1 a response to the last
+    days' rain (so the baseline has something to find), chunked as `basins.aggregate` writes them."""
+    import xarray as xr
+
+    from hydroprobe.basins.aggregate import TIME_CHUNK
+
+    rng = np.random.default_rng(seed)
+    shape = (dataset.sizes["basin"], dataset.sizes["time"])
+    like = dataset["swvl1"].transpose("basin", "time")
+    rain = rng.gamma(0.5, 4.0, shape).astype(np.float32)
+    response = sum(0.8**k * np.pad(rain, ((0, 0), (k, 0)))[:, : shape[1]] for k in range(10))
+    dataset["swvl1"] = like + float(like.std()) * response / response.std()
+    for name, values in {
+        "precipitation": rain,
+        "pet": rng.random(shape).astype(np.float32),
+        "peti": rng.random(shape).astype(np.float32),
+        "temperature": rng.standard_normal(shape).astype(np.float32),
+    }.items():
+        dataset[name] = xr.DataArray(values, dims=("basin", "time"))
+    chunks = {"basin": -1, "time": min(TIME_CHUNK, shape[1])}
+    return dataset.chunk(chunks)
+
+
 def run_case(a, store: Path, dataset: Path, src: Path) -> dict:
     env = dict(os.environ, PYTHONPATH=str(src))
     out = subprocess.run(
@@ -158,8 +218,8 @@ def main():
     p.add_argument(
         "--job",
         default="job",
-        choices=["job", "analysis", "series"],
-        help="a probe job, a state analysis or the series figures' predictions",
+        choices=["job", "analysis", "series", "inputs"],
+        help="a probe job, a state analysis, the series figures' predictions or a raw-input baseline job",
     )
     p.add_argument("--src", type=Path, action="append", default=[], help="another checkout's src")
     p.add_argument("--workdir", type=Path, default=None, help="keep the stores here (default: temporary)")
@@ -168,7 +228,13 @@ def main():
     p.add_argument("--dataset")
     a = p.parse_args()
     if a.phase:
-        print(json.dumps({"job": phase_job, "analysis": phase_analysis, "series": phase_series}[a.phase](a)))
+        phases = {
+            "job": phase_job,
+            "analysis": phase_analysis,
+            "series": phase_series,
+            "inputs": phase_inputs,
+        }
+        print(json.dumps(phases[a.phase](a)))
         return
     with tempfile.TemporaryDirectory() as tmp:
         root = a.workdir or Path(tmp)
@@ -177,7 +243,7 @@ def main():
             store, dataset = root / f"states_{days}.zarr", root / f"dataset_{days}.zarr"
             if not store.exists():
                 targets, _ = write_store(store, a.basins, days, a.dims)
-                targets.to_zarr(dataset, mode="w", consolidated=False)
+                write_inputs(targets).to_zarr(dataset, mode="w", consolidated=False)
             for src in [SRC, *a.src]:
                 result = run_case(a, store, dataset, src)
                 rows.append(
