@@ -277,20 +277,24 @@ def sample_train_rows(
     chosen = None
     if n_rows > max_rows:
         chosen = np.sort(np.random.default_rng(seed).choice(n_rows, size=max_rows, replace=False))
-    x_parts, y_parts, scalers, positions = [], [], [], []
+    n_kept = n_rows if chosen is None else len(chosen)
+    # the rows are written straight to their day-major place: one copy of them is ever held
+    x_rows = np.empty((n_kept, blocks.values.sizes["dim"]), dtype=np.float32)
+    y_rows = np.empty(n_kept)
+    scalers = []
     for basins, x, y, block_scalers in _train_blocks(
         dataset, [target], blocks, train_period, target_scaling, max_block_mb
     ):
         scalers.append(block_scalers[target])
         # row (day, basin) of the whole period is day * n_b + basin
         pos = (np.arange(n_days)[:, None] * n_b + np.arange(basins.start, basins.stop)[None, :]).ravel()
-        keep = np.ones(pos.size, bool) if chosen is None else np.isin(pos, chosen, assume_unique=True)
-        x_parts.append(x.reshape(-1, x.shape[-1])[keep])
-        y_parts.append(y[..., 0].reshape(-1)[keep])
-        positions.append(pos[keep])
-    order = np.argsort(np.concatenate(positions), kind="stable")  # day-major, as in memory
-    x_rows = np.concatenate(x_parts)[order]
-    y_rows = np.concatenate(y_parts)[order]
+        if chosen is None:
+            keep, place = np.ones(pos.size, bool), pos
+        else:
+            keep = np.isin(pos, chosen, assume_unique=True)
+            place = np.searchsorted(chosen, pos[keep])
+        x_rows[place] = x.reshape(-1, x.shape[-1])[keep]
+        y_rows[place] = y[..., 0].reshape(-1)[keep]
     return x_rows, y_rows, _joined({target: scalers})[target]
 
 
