@@ -3,7 +3,8 @@ target on one states store), or of one state-analysis job (rule analyse_cell_sta
 `--job analysis`: probe weights, per-dimension correlations and PCA), or of the probe predictions
 of rule plot_series (`--job series`: the probe fitted, three basins predicted), or of one raw-input
 baseline job (rule fit_input_probe, `--job inputs`: the linear probe on the last 64 days of every
-dynamic input, control inputs_all, 256 features a row), as the period grows.
+dynamic input, control inputs_all, 256 features a row), or of one joint probe job (rule
+fit_joint_probe, `--job joint`: the state followed by those lags), as the period grows.
 
 Writes synthetic cell states (time, basin, dim) float32 as the extraction stores them (one chunk
 per basin: `probe_fit.write_store`) and the targets as a zarr basin dataset, for `--days` and for
@@ -17,6 +18,7 @@ code before a change) beside this one's.
     python benchmarks/probe_job_memory.py --job analysis --basins 200 --days 8000
     python benchmarks/probe_job_memory.py --job series --basins 200 --days 8000
     python benchmarks/probe_job_memory.py --job inputs --basins 200 --days 8000
+    python benchmarks/probe_job_memory.py --job joint --basins 200 --days 8000
 """
 
 from __future__ import annotations
@@ -140,20 +142,23 @@ def phase_job(a) -> dict:
 
 
 def phase_inputs(a) -> dict:
-    """A fit_input_probe job: the linear probe of every target on the inputs_all lags."""
+    """A fit_input_probe job (the linear probe of every target on the inputs_all lags) or, for
+    phase `joint`, a fit_joint_probe job (on the cell state followed by those lags)."""
     from hydroprobe.io import open_zarr
     from hydroprobe.probes.job import run_probe_jobs
 
     dataset = open_zarr(a.dataset)
     train, test = _halves(dataset)
-    jobs = [
-        dict(model="inputs", seed=1, features="raw", probe="linear", control="inputs_all", target=t)
-        for t in TARGETS
-    ]
+    if a.phase == "joint":
+        states = open_zarr(a.store)
+        setting = dict(model="trained", features="cell+inputs_all", control="none")
+    else:
+        states, setting = None, dict(model="inputs", features="raw", control="inputs_all")
+    jobs = [dict(seed=1, probe="linear", target=t, **setting) for t in TARGETS]
     t0 = time.perf_counter()
     scores = run_probe_jobs(
         dataset,
-        None,
+        states,
         jobs,
         ridge=1e-6,
         target_scaling="global",
@@ -218,8 +223,9 @@ def main():
     p.add_argument(
         "--job",
         default="job",
-        choices=["job", "analysis", "series", "inputs"],
-        help="a probe job, a state analysis, the series figures' predictions or a raw-input baseline job",
+        choices=["job", "analysis", "series", "inputs", "joint"],
+        help="a probe job, a state analysis, the series figures' predictions, a raw-input baseline "
+        "job or a joint probe job",
     )
     p.add_argument("--src", type=Path, action="append", default=[], help="another checkout's src")
     p.add_argument("--workdir", type=Path, default=None, help="keep the stores here (default: temporary)")
@@ -233,6 +239,7 @@ def main():
             "analysis": phase_analysis,
             "series": phase_series,
             "inputs": phase_inputs,
+            "joint": phase_inputs,
         }
         print(json.dumps(phases[a.phase](a)))
         return
