@@ -4,7 +4,8 @@ A block is a group of basins over one period's days (the extraction stores each 
 series as one zarr chunk, so a basin group reads whole chunks once). Controls are index maps,
 applied as each block is read: `shuffle` takes each basin's series from another basin (the same
 seeded derangement as `controls.shuffle_basins`), `shift` the state of `shift_days` earlier (by
-label, as `controls.shift_states`).
+label, as `controls.shift_states`). The raw-input baselines and the joint probe come as lazy
+(dask) features computed a basin group at a time (`controls.lazy_input_features`), under no control.
 
 - `fit_linear_probes_blockwise`: the pooled linear probe of every target in one pass over the
   train period: one float64 Gram per block shared by all targets (`streaming.block_grams`),
