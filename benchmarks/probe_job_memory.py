@@ -112,7 +112,6 @@ def phase_series(a) -> dict:
 
 def phase_job(a) -> dict:
     from hydroprobe.io import open_zarr
-    from hydroprobe.probes.job import run_probe_jobs
 
     dataset, states = open_zarr(a.dataset), open_zarr(a.store)
     train, test = _halves(states)
@@ -120,6 +119,13 @@ def phase_job(a) -> dict:
         dict(model="trained", seed=1, features="cell", probe="linear", control=a.control, target=t)
         for t in TARGETS
     ]
+    return _timed_probe_jobs(dataset, states, jobs, train, test)
+
+
+def _timed_probe_jobs(dataset, states, jobs, train, test) -> dict:
+    """Run the probe `jobs` as their rule does; seconds, peak RSS and the first target's median r."""
+    from hydroprobe.probes.job import run_probe_jobs
+
     t0 = time.perf_counter()
     scores = run_probe_jobs(
         dataset,
@@ -145,7 +151,6 @@ def phase_inputs(a) -> dict:
     """A fit_input_probe job (the linear probe of every target on the inputs_all lags) or, for
     phase `joint`, a fit_joint_probe job (on the cell state followed by those lags)."""
     from hydroprobe.io import open_zarr
-    from hydroprobe.probes.job import run_probe_jobs
 
     dataset = open_zarr(a.dataset)
     train, test = _halves(dataset)
@@ -155,25 +160,7 @@ def phase_inputs(a) -> dict:
     else:
         states, setting = None, dict(model="inputs", features="raw", control="inputs_all")
     jobs = [dict(seed=1, probe="linear", target=t, **setting) for t in TARGETS]
-    t0 = time.perf_counter()
-    scores = run_probe_jobs(
-        dataset,
-        states,
-        jobs,
-        ridge=1e-6,
-        target_scaling="global",
-        seed=0,
-        shift_days=180,
-        input_lags=64,
-        snow_threshold=0.05,
-        train_period=train,
-        test_period=test,
-    )
-    return {
-        "seconds": time.perf_counter() - t0,
-        "peak_rss_mb": peak_rss_mb(),
-        "median_r_swvl1": float(scores[0]["r"].median()),
-    }
+    return _timed_probe_jobs(dataset, states, jobs, train, test)
 
 
 def write_inputs(dataset, seed: int = 1):
