@@ -6,6 +6,13 @@ in both modes (``states.mode``), and the pure ``nn.LSTM`` forward over the same 
 median |Δc| over the test period, and the pooled linear probe's median r per store under each.
 
     snakemake --cores 2 && python benchmarks/extraction_modes.py
+
+A run made with overlays names them in order, as snakemake merged them; ``--basins N`` measures an
+evenly spaced sample of N basins (the rate extrapolates to the rest: every basin-day costs the same
+steps), e.g. the Great-Britain rehearsal:
+
+    python benchmarks/extraction_modes.py --run-dir RUN --configfile config.yaml \
+        configs/scale_gb.yaml --basins 12
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import pandas as pd
 import torch
 import xarray as xr
 import yaml
+from snakemake.utils import update_config
 
 from hydroprobe.config import validate_config
 from hydroprobe.io import open_zarr
@@ -77,14 +85,22 @@ def probe_medians(dataset: xr.Dataset, states: xr.Dataset, config: dict) -> pd.S
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run-dir", default=".", type=Path)
-    parser.add_argument("--configfile", default="config.yaml")
+    parser.add_argument("--configfile", nargs="+", default=["config.yaml"], help="merged in order")
+    parser.add_argument("--basins", type=int, default=None, help="an evenly spaced sample of basins")
     parser.add_argument("--seed", default=1, type=int)
     parser.add_argument("--threads", default=2, type=int)
     args = parser.parse_args()
     run = args.run_dir
-    config = validate_config(yaml.safe_load((run / args.configfile).read_text()))
+    merged: dict = {}
+    for name in args.configfile:
+        update_config(merged, yaml.safe_load((run / name).read_text()))
+    config = validate_config(merged)
     checkpoint = run / "results" / "models" / f"seed{args.seed}" / "trained.pt"
-    dataset = open_zarr(run / "results" / "basin_dataset.zarr").load()
+    dataset = open_zarr(run / "results" / "basin_dataset.zarr")
+    if args.basins:
+        every = np.linspace(0, dataset.sizes["basin"] - 1, args.basins).round().astype(int)
+        dataset = dataset.isel(basin=np.unique(every))
+    dataset = dataset.load()
     periods = [config["periods"][name] for name in ("train", "validation", "test")]
     batch_windows = config["states"]["batch_windows"]
     configure_cpu(args.threads)
@@ -109,7 +125,7 @@ def main() -> None:
 
     n_windows = int(np.isfinite(stores["window"]["c"].values[..., 0]).sum())
     print(
-        f"{n_windows} basin-days, seq_length {stores['window'].attrs['seq_length']}, {args.threads} threads"
+        f"{dataset.sizes['basin']} basins, {n_windows} basin-days, seq_length {stores['window'].attrs['seq_length']}, {args.threads} threads"
     )
     print(f"window mode     {seconds['window']:7.2f} s  ({n_windows / seconds['window']:,.0f} states/s)")
     print(
