@@ -10,16 +10,3 @@ runs of the workflow tests inherit it.
 import os
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-
-# Files handed to the workers first: the SLURM run waits on status polls most of its ~4 minutes
-# and the workflow files are the longest; started first, they overlap the many short unit tests.
-FIRST = ("tests/workflow/test_slurm.py", "tests/workflow/")
-
-
-def pytest_collection_modifyitems(config, items):
-    def rank(item):
-        path = item.nodeid.split("::")[0]
-        return next((i for i, prefix in enumerate(FIRST) if path.startswith(prefix)), len(FIRST))
-
-    items.sort(key=rank)  # stable: each file keeps its own order
