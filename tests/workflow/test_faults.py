@@ -45,7 +45,7 @@ def _fault_config() -> dict:
     extraction, and two epochs so that a run can be killed between the checkpoint of epoch 1 and
     the trained model."""
     config = yaml.safe_load((ROOT / "configs" / "test_tiny.yaml").read_text())
-    config["training"].update(epochs=2, samples_per_epoch=128)
+    config["training"].update(epochs=2, samples_per_epoch=1024)  # epoch 2 long enough to be caught in
     config["states"]["mode"] = "continuous"
     config["probes"].update(targets=["swvl1"], controls=[])
     config["report"]["extra_figure_formats"] = []
