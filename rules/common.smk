@@ -35,7 +35,6 @@ wildcard_constraints:
     seed=r"\d+",
     short=r"swvl[1-4]|sd",
     year=r"\d{4}",
-    month=r"\d{2}",
     model=probe_grid.one_of(MODELS),
     probe=probe_grid.one_of(config["probes"]["kinds"]),
     target=probe_grid.one_of(config["probes"]["targets"]),
@@ -76,7 +75,7 @@ def probe_params():
         shift_days=probes["shift_days"],
         input_lags=probes["input_lags"],
         snow_threshold=probes["snow_threshold"],
-        max_train_rows=probes["max_train_rows"],
+        max_train_values=probes["max_train_values"],
         train_period=config["periods"]["train"],
         test_period=config["periods"]["test"],
     )

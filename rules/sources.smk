@@ -26,8 +26,7 @@ rule generate_synthetic_world:
 
 # ---------------------------------------------------------------- source: download
 # Every rule that talks to the network is a localrule: cluster compute nodes often have no
-# internet, and each CDS request is mostly waiting in the CDS queue, not computing. The
-# hourly -> daily step is local too: thousands of few-second jobs are not worth a SLURM slot.
+# internet, and each CDS request is mostly waiting in the CDS queue, not computing.
 
 if source_paths.downloads_caravan(config):
 
@@ -88,47 +87,30 @@ if source_paths.downloads_era5_land(config):
 
         localrules:
             download_era5_land_hourly,
-            era5_land_hourly_to_daily,
 
+        # One job per variable x year, its 12 monthly requests in turn (one in flight), each
+        # averaged to daily means: a job per month would plan thousands of jobs.
         rule download_era5_land_hourly:
             output:
-                temp(
-                    f"{source_paths.ERA5_LAND_HOURLY_DIR}/{{short}}/era5_land_{{short}}_{{year}}{{month}}.nc"
+                source_paths.era5_land_job_files(
+                    source_paths.ERA5_LAND_DOWNLOAD_DIR, "{short}", "{year}", "hourly"
                 ),
             log:
-                "logs/download_era5_land/{short}_{year}{month}.log",
+                "logs/download_era5_land/{short}_{year}.log",
             benchmark:
-                "results/benchmarks/download_era5_land/{short}_{year}{month}.tsv"
+                "results/benchmarks/download_era5_land/{short}_{year}.tsv"
             conda:
                 "../envs/hydroprobe.yaml"
             threads: 1
             resources:
                 cds_requests=1,
                 mem_mb=2000,
-                runtime=720,
+                runtime=12 * 720,
             params:
                 area=_era5_dl["area"],
                 mode=_era5_dl["mode"],
             script:
                 "../workflow_scripts/download_era5_land.py"
-
-        rule era5_land_hourly_to_daily:
-            input:
-                f"{source_paths.ERA5_LAND_HOURLY_DIR}/{{short}}/era5_land_{{short}}_{{year}}{{month}}.nc",
-            output:
-                f"{source_paths.ERA5_LAND_DOWNLOAD_DIR}/{{short}}/era5_land_{{short}}_{{year}}{{month}}.nc",
-            log:
-                "logs/era5_land_hourly_to_daily/{short}_{year}{month}.log",
-            benchmark:
-                "results/benchmarks/era5_land_hourly_to_daily/{short}_{year}{month}.tsv"
-            conda:
-                "../envs/hydroprobe.yaml"
-            threads: 1
-            resources:
-                mem_mb=2000,
-                runtime=30,
-            script:
-                "../workflow_scripts/era5_land_hourly_to_daily.py"
 
     else:
 

@@ -54,6 +54,19 @@ def test_downloaded_era5_land_is_one_file_per_request():
     assert paths.era5_land_input(_config("download", era5="/data/era5")) == "/data/era5"
 
 
+@pytest.mark.parametrize("mode, per_job", [("hourly", 12), ("daily", 1)])
+def test_one_download_job_per_variable_year(mode, per_job):
+    config = _config("download", mode=mode, years=(1980, 2018))
+    jobs = paths.era5_land_jobs(config)
+    assert len(jobs) == 2 * 39 and jobs[0] == ("swvl1", 1980) and jobs[-1] == ("sd", 2018)
+    files = paths.era5_land_job_files(paths.ERA5_LAND_DOWNLOAD_DIR, "sd", 2018, mode)
+    assert len(files) == per_job and str(files[-1]) == paths.era5_land_input(config)[-1]
+    # the rule's output patterns: the same names with the wildcards in place
+    patterns = [str(p) for p in paths.era5_land_job_files("era5", "{short}", "{year}", mode)]
+    last = "era5/{short}/era5_land_{short}_{year}" + ("12" if mode == "hourly" else "") + ".nc"
+    assert len(patterns) == per_job and patterns[-1] == last
+
+
 def test_era5_land_file(tmp_path):
     assert (
         paths.era5_land_file(tmp_path, "swvl1", 1995, 1) == tmp_path / "swvl1" / "era5_land_swvl1_199501.nc"

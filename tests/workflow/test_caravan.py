@@ -149,7 +149,7 @@ def test_preset_plans_its_downloads_and_no_era5_land(tmp_path, local):
     jobs = planned_jobs(run_snakemake(tmp_path, configfile, "-n").stdout)
     downloads = {job for job in jobs if job.startswith("download")}
     assert downloads == (set() if local else {"download_camels_gb", "download_caravan"})
-    assert not {"catchment_weights", "aggregate_era5_land", "era5_land_hourly_to_daily"} & set(jobs)
+    assert not {"catchment_weights", "aggregate_era5_land"} & set(jobs)
     assert jobs["build_basin_dataset"] == 1 and jobs["train_lstm"] == 1
 
 

@@ -70,8 +70,7 @@ def test_lees2022_plans_every_download(tmp_path):
     jobs = planned_jobs(run_snakemake(tmp_path, ROOT / "configs" / "lees2022.yaml", "-n").stdout)
     assert jobs == {
         "download_camels_gb": 1,
-        "download_era5_land_hourly": 5 * 12 * 39,
-        "era5_land_hourly_to_daily": 5 * 12 * 39,
+        "download_era5_land_hourly": 5 * 39,  # one per variable x year, its 12 months in turn
         "catchment_weights": 1,
         "aggregate_era5_land": 1,
         "build_basin_dataset": 1,
@@ -81,11 +80,7 @@ def test_lees2022_plans_every_download(tmp_path):
 
 def test_lees2022_download_rules_are_local(tmp_path):
     with _lees2022_workflow(tmp_path) as workflow:
-        assert set(workflow._localrules) == {
-            "download_camels_gb",
-            "download_era5_land_hourly",
-            "era5_land_hourly_to_daily",
-        }
+        assert set(workflow._localrules) == {"download_camels_gb", "download_era5_land_hourly"}
         assert len(workflow.config["basins"]) == 669  # from basins_file
 
 
@@ -95,7 +90,7 @@ def test_daily_mode_is_one_request_per_variable_year(tmp_path):
     config["era5_land"]["variables"] = config["probes"]["targets"] = ["swvl1", "swvl2"]
     jobs = _dry_run(tmp_path, config)
     assert jobs["download_era5_land_daily"] == 2 * 5
-    assert "era5_land_hourly_to_daily" not in jobs and "download_era5_land_hourly" not in jobs
+    assert "download_era5_land_hourly" not in jobs
     assert jobs["fit_probe"] == 4  # each job fits both targets
 
 
@@ -106,7 +101,7 @@ def test_local_paths_download_nothing(tmp_path):
     (tmp_path / "era5").mkdir()
     jobs = _dry_run(tmp_path, config)
     assert jobs["download_camels_gb"] == 1
-    assert not {"download_era5_land_hourly", "era5_land_hourly_to_daily"} & set(jobs)
+    assert "download_era5_land_hourly" not in jobs
     config["camels_gb"]["path"] = str(tmp_path / "camels")
     (tmp_path / "camels").mkdir()
     jobs = _dry_run(tmp_path, config)
@@ -206,7 +201,10 @@ def test_paper_preset_through_slurm_asks_what_each_job_needs(tmp_path):
     # 30 epochs x 4.2 M windows: hours even on a GPU
     assert int(train["runtime"]) >= 600
     assert all(job["slurm_partition"] == "cpu" for job in jobs["fit_probe"])
-    assert all(job["cds_requests"] == "1" for job in jobs["download_era5_land_hourly"])
+    # one request in flight per job, its 12 months in turn: 12 requests' time
+    assert len(jobs["download_era5_land_hourly"]) == 5
+    for job in jobs["download_era5_land_hourly"]:
+        assert job["cds_requests"] == "1" and int(job["runtime"]) == 12 * 720
 
 
 def test_every_rule_declares_threads_memory_and_runtime(tmp_path):

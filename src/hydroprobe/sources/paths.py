@@ -9,8 +9,11 @@ run may take its probe targets from Caravan's camelsgb basin means instead of ER
 
 An ERA5-Land folder holds one sub-folder per variable, ``<folder>/<short>/*.nc``, the layout
 `hydroprobe.sources.era5_land.open_era5_land` reads. Downloaded ERA5-Land is one file per CDS
-request (`era5_land_file`), and the rules list those files as their input so that each is a
-job of its own; `era5_land_input_dir` finds the folder back from such a list.
+request (`era5_land_file`: a month in hourly mode, a year in daily mode) and one download job
+per variable x year (`era5_land_jobs`, writing `era5_land_job_files`): a job per month would
+plan thousands of jobs for the paper's 39 years, and Snakemake's planning time grows with the
+job count. The rules list those files as their input; `era5_land_input_dir` finds the folder
+back from such a list.
 """
 
 from __future__ import annotations
@@ -25,7 +28,9 @@ SYNTHETIC_DIR = "resources/synthetic"
 CAMELS_GB_DOWNLOAD_DIR = "resources/camels_gb"
 CARAVAN_DOWNLOAD_DIR = "resources/caravan"
 ERA5_LAND_DOWNLOAD_DIR = "resources/era5_land"  # daily files, the layout open_era5_land reads
-ERA5_LAND_HOURLY_DIR = "resources/era5_land_hourly"  # raw hourly months (temporary), outside the folder above
+# An hourly-mode job's work folder per variable-year (raw CDS months, finished daily months):
+# outside the folder above, and not a Snakemake output, so it survives a failed job.
+ERA5_LAND_HOURLY_DIR = "resources/era5_land_hourly"
 
 
 def probe_targets_from_caravan(config: dict) -> bool:
@@ -80,34 +85,46 @@ def era5_land_dir(config: dict) -> str:
     return config["era5_land"]["path"]
 
 
-def era5_land_pieces(config: dict) -> list[tuple[str, int, int | None]]:
-    """(short_name, year, month or None) of every CDS request, in the configured mode
-    (hourly: one variable x one month; daily: one variable x one year)."""
-    dl = config["era5_land"]["download"]
-    first, last = dl["years"]
-    months = range(1, 13) if dl["mode"] == "hourly" else [None]
-    return [
-        (short, year, month)
-        for short in config["era5_land"]["variables"]
-        for year in range(first, last + 1)
-        for month in months
-    ]
+def era5_land_jobs(config: dict) -> list[tuple[str, int]]:
+    """(short_name, year) of every download job: one per variable x year in either mode."""
+    first, last = config["era5_land"]["download"]["years"]
+    return [(short, year) for short in config["era5_land"]["variables"] for year in range(first, last + 1)]
 
 
-def era5_land_file(era5_dir: str | os.PathLike, short_name: str, year: int, month: int | None = None) -> Path:
+def era5_land_job_files(
+    era5_dir: str | os.PathLike, short_name: str, year: int | str, mode: str
+) -> list[Path]:
+    """The files one download job writes, one per CDS request: the year's 12 months of daily means
+    (hourly mode) or the year's file (daily mode). ``short_name`` and ``year`` may be the
+    wildcards ``"{short}"`` and ``"{year}"``, for the rule's output patterns."""
+    months = range(1, 13) if mode == "hourly" else [None]
+    return [era5_land_file(era5_dir, short_name, year, month) for month in months]
+
+
+def era5_land_file(
+    era5_dir: str | os.PathLike, short_name: str, year: int | str, month: int | None = None
+) -> Path:
     """``<era5_dir>/<short>/era5_land_<short>_<YYYY>[<MM>].nc``: the file of one CDS request."""
-    stem = f"era5_land_{short_name}_{int(year):04d}" + ("" if month is None else f"{int(month):02d}")
+    year = year if str(year).startswith("{") else f"{int(year):04d}"
+    stem = f"era5_land_{short_name}_{year}" + ("" if month is None else f"{int(month):02d}")
     return Path(era5_dir) / short_name / f"{stem}.nc"
+
+
+def era5_land_hourly_work_dir(short_name: str, year: int | str) -> Path:
+    """``ERA5_LAND_HOURLY_DIR/<short>/<YYYY>``: where an hourly-mode job keeps its finished months."""
+    return Path(ERA5_LAND_HOURLY_DIR) / short_name / str(year)
 
 
 def era5_land_input(config: dict) -> str | list[str]:
     """The ERA5-Land input of a rule: the run's folder, or (downloaded) the list of its daily
-    files, one per CDS request, so that each request is a job of its own."""
+    files, one per CDS request, so that each download job is a job of its own."""
     if not downloads_era5_land(config):
         return era5_land_dir(config)
+    mode = config["era5_land"]["download"]["mode"]
     return [
-        str(era5_land_file(ERA5_LAND_DOWNLOAD_DIR, short, year, month))
-        for short, year, month in era5_land_pieces(config)
+        str(path)
+        for short, year in era5_land_jobs(config)
+        for path in era5_land_job_files(ERA5_LAND_DOWNLOAD_DIR, short, year, mode)
     ]
 
 

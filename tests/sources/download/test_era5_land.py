@@ -6,6 +6,7 @@ from __future__ import annotations
 import calendar
 import logging
 import runpy
+import tempfile
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -16,7 +17,14 @@ import pytest
 import requests
 import xarray as xr
 import yaml
-from cds_server import COST_LIMIT_MESSAGE, JOB_FAILED_MESSAGE, QUEUE_LIMIT_MESSAGE, cds_server, unused_url
+from cds_server import (
+    COST_LIMIT_MESSAGE,
+    JOB_FAILED_MESSAGE,
+    QUEUE_LIMIT_MESSAGE,
+    cds_server,
+    era5_land_netcdf,
+    unused_url,
+)
 from workflow_helpers import run_snakemake
 
 from hydroprobe.errors import InputDataError
@@ -30,12 +38,13 @@ from hydroprobe.sources.download.era5_land import (
     build_request,
     check_netcdf,
     download,
+    download_hourly_year,
     hourly_to_daily,
     read_credentials,
     redact,
 )
 from hydroprobe.sources.era5_land import open_era5_land
-from hydroprobe.sources.paths import era5_land_file
+from hydroprobe.sources.paths import era5_land_file, era5_land_job_files
 
 ROOT = Path(__file__).resolve().parents[3]
 FAKE_KEY = "abcd1234-5678-90ef-fake-key000000000"
@@ -395,19 +404,20 @@ def test_connection_refused_reported_at_once_and_bounded(tmp_path, monkeypatch, 
     assert not (tmp_path / "era5").exists() or _files_left(tmp_path) == []
 
 
-def test_workflow_script_downloads_and_logs_without_the_key(cds, tmp_path):
+def test_workflow_script_downloads_and_logs_without_the_key(cds, tmp_path, monkeypatch):
     """The rule's script, as Snakemake runs it, against the local CDS: a licence refusal that
-    echoes the key first (the job fails, one line, key masked), then a success."""
+    echoes the key first (the job fails, one line, key masked), then a whole hourly-mode year."""
     server = cds("licence")
+    monkeypatch.chdir(tmp_path)  # Snakemake runs scripts in the working directory
     settings = {"attempts": 2, "backoff_s": 0.01, "backoff_max_s": 0.01, "timeout_s": 10, "poll_max_s": 1}
-    output = tmp_path / "resources/era5_land_hourly/swvl1/era5_land_swvl1_200002.nc"
+    outputs = era5_land_job_files(tmp_path / "resources/era5_land", "swvl1", 2000, "hourly")
 
     def run(log):
         job = SimpleNamespace(
-            wildcards=SimpleNamespace(short="swvl1", year="2000", month="02"),
+            wildcards=SimpleNamespace(short="swvl1", year="2000"),
             params=SimpleNamespace(mode="hourly", area=SMALL_AREA),
             config={"era5_land": {"download": settings}},
-            output=[str(output)],
+            output=[str(path) for path in outputs],
             log=[str(log)],
         )
         runpy.run_path(str(ROOT / "workflow_scripts/download_era5_land.py"), init_globals={"snakemake": job})
@@ -416,35 +426,41 @@ def test_workflow_script_downloads_and_logs_without_the_key(cds, tmp_path):
         run(tmp_path / "refused.log")
     refused = (tmp_path / "refused.log").read_text()
     assert "required licences not accepted" in refused and FAKE_KEY not in refused
-    assert not output.exists()
+    assert not any(path.exists() for path in outputs)
     run(tmp_path / "ok.log")
     ok = (tmp_path / "ok.log").read_text()
-    assert "wrote" in ok and FAKE_KEY not in ok
-    assert server.hits["execute"] == 2
-    with xr.open_dataset(output) as ds:
-        assert ds["swvl1"].sizes["valid_time"] == 29 * 24
+    assert ok.count("wrote") == 12 and FAKE_KEY not in ok
+    assert server.hits["execute"] == 1 + 12
+    assert open_era5_land(tmp_path / "resources/era5_land", ["swvl1"]).sizes["time"] == 366
+    assert not (tmp_path / "resources/era5_land_hourly/swvl1/2000").exists()  # removed once complete
 
 
 @pytest.mark.workflow
 def test_default_profile_caps_concurrent_cds_requests(tmp_path, monkeypatch):
-    """snakemake --cores 8 on 6 monthly downloads, as a user runs it (the workflow's default
-    profile applies): the local CDS holds each job until 6 are in flight or none came for a
-    few seconds, and sees at most the profile's 4 at once; every month arrives whole."""
+    """snakemake --cores 8 on 6 hourly-mode years, as a user runs it (the workflow's default
+    profile applies): the local CDS holds the first requests until 6 are in flight or none came
+    for a few seconds, and sees at most the profile's 4 at once; every month arrives whole."""
     config = yaml.safe_load((ROOT / "configs" / "lees2022.yaml").read_text())
     config["era5_land"]["variables"] = config["probes"]["targets"] = ["swvl1"]
-    config["era5_land"]["download"].update(years=[2000, 2000], area=SMALL_AREA, poll_max_s=1, backoff_s=0.1)
+    config["era5_land"]["download"].update(years=[2000, 2005], area=SMALL_AREA, poll_max_s=1, backoff_s=0.1)
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
-    targets = [f"resources/era5_land_hourly/swvl1/era5_land_swvl1_2000{m:02d}.nc" for m in range(1, 7)]
-    with cds_server(FAKE_KEY, then="gathered", gather=6) as server:
+    targets = [
+        path
+        for year in range(2000, 2006)
+        for path in era5_land_job_files("resources/era5_land", "swvl1", year, "hourly")
+    ]
+    # the first 4 requests are held: without the cap, 6 jobs would each have one in flight
+    with cds_server(FAKE_KEY, ["gathered"] * 4, then="success", gather=6) as server:
         monkeypatch.setenv("CDSAPI_URL", server.url)
         monkeypatch.setenv("CDSAPI_KEY", FAKE_KEY)
         monkeypatch.setenv("CDSAPI_RC", str(tmp_path / "no.cdsapirc"))
         # the targets after --cores, whose one value ends the list --configfile would take them into
-        run_snakemake(tmp_path, tmp_path / "config.yaml", "--cores", "8", *targets)
-    assert server.max_in_flight == 4 and server.hits["execute"] == 6
+        run_snakemake(tmp_path, tmp_path / "config.yaml", "--cores", "8", *map(str, targets[::12]))
+    assert server.max_in_flight == 4 and server.hits["execute"] == 6 * 12
     for target in targets:
+        year, month = int(target.stem[-6:-2]), int(target.stem[-2:])
         with xr.open_dataset(tmp_path / target) as ds:
-            assert ds["swvl1"].sizes["valid_time"] == calendar.monthrange(2000, int(target[-5:-3]))[1] * 24
+            assert ds["swvl1"].sizes["valid_time"] == calendar.monthrange(year, month)[1]
 
 
 # --------------------------------------------------------------------------- hourly -> daily
@@ -475,17 +491,64 @@ def test_hourly_to_daily_refuses_accumulated(tmp_path):
         hourly_to_daily(tmp_path / "tp.nc", tmp_path / "out.nc")
 
 
-def test_hourly_download_to_daily_files_reads_back_as_daily_means(cds, tmp_path):
-    """The hourly path of the workflow: one month from the local CDS, daily means, the reader."""
-    cds()
-    hourly, fetch = _fetch(tmp_path)
-    fetch()
-    daily_dir = tmp_path / "daily"
-    hourly_to_daily(hourly, era5_land_file(daily_dir, "swvl1", 2000, 2))
-    daily = open_era5_land(daily_dir, ["swvl1"]).load()
-    assert daily.sizes["time"] == 29
-    with xr.open_dataset(hourly) as ds:
-        expected = ds["swvl1"].resample(valid_time="1D").mean()
+def _hourly_year(tmp_path, area=SMALL_AREA):
+    """A fetch of swvl1 2000 in hourly mode into ``tmp_path/era5``, months kept in ``tmp_path/work``."""
+    targets = era5_land_job_files(tmp_path / "era5", "swvl1", 2000, "hourly")
+    return targets, lambda: download_hourly_year(
+        "swvl1", 2000, targets, tmp_path / "work", area, RetryPolicy(1, 0, 0), 10, 1, sleep=lambda _: None
+    )
+
+
+def _cds_daily_means(month, area=SMALL_AREA):
+    """The UTC daily means of the hourly month the local CDS serves."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "hourly.nc"
+        path.write_bytes(era5_land_netcdf(*build_request("swvl1", 2000, month, area=area)))
+        with xr.open_dataset(path) as ds:
+            return ds["swvl1"].resample(valid_time="1D").mean().values
+
+
+@pytest.mark.parametrize(
+    "rerun, requests_again",
+    [("as it was", 4), ("one kept month unreadable", 5), ("another area", 12)],
+)
+def test_hourly_year_failing_on_month_9_keeps_months_1_to_8(cds, tmp_path, caplog, rerun, requests_again):
+    server = cds(*["success"] * 8, "bad_request")
+    targets, fetch = _hourly_year(tmp_path)
+    with pytest.raises(CdsRequestError, match=r"^CDS refused swvl1 2000-09 "):
+        fetch()
+    assert server.hits["execute"] == 9
+    assert not any(target.exists() for target in targets)  # the outputs appear with the whole year
+    kept = sorted(p.name for p in (tmp_path / "work").iterdir())
+    assert kept == ["area.json"] + [t.name for t in targets[:8]]  # no raw hourly month left
+    area = SMALL_AREA
+    if rerun == "one kept month unreadable":
+        (tmp_path / "work" / targets[2].name).write_bytes(b"CDF\x01 cut short")
+    elif rerun == "another area":
+        area = [58.5, -7.4, 58.0, -7.0]
+        targets, fetch = _hourly_year(tmp_path, area)
+    with caplog.at_level(logging.INFO, logger="hydroprobe"):
+        assert fetch() == targets
+    assert server.hits["execute"] == 9 + requests_again
+    assert not (tmp_path / "work").exists()
+    daily = open_era5_land(tmp_path / "era5", ["swvl1"]).load()
+    assert daily.sizes["time"] == 366
+    for month in (1, 3, 9, 12):  # kept, kept or requested again, requested on the rerun, the last
+        in_month = daily["swvl1"].sel(time=daily["time"].dt.month == month)
         np.testing.assert_allclose(
-            daily["swvl1"].isel(latitude=slice(None, None, -1)).values, expected.values, rtol=1e-6
+            in_month.isel(latitude=slice(None, None, -1)).values, _cds_daily_means(month, area), rtol=1e-6
         )
+    if rerun == "one kept month unreadable":
+        assert "era5_land_swvl1_200003.nc: downloaded file is not readable NetCDF" in caplog.text
+
+
+def test_hourly_year_resumes_a_month_downloaded_but_not_yet_averaged(cds, tmp_path):
+    server = cds()
+    targets, fetch = _hourly_year(tmp_path)
+    dataset, request = build_request("swvl1", 2000, 5, area=SMALL_AREA)
+    dl.retrieve(
+        dl.make_client(10, 1), dataset, request, tmp_path / "work" / f"hourly_{targets[4].name}", TEST_POLICY
+    )
+    fetch()
+    assert server.hits["execute"] == 1 + 11
+    assert all(target.exists() for target in targets)

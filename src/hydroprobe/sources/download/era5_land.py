@@ -1,11 +1,13 @@
 """Download ERA5-Land probe targets from the Copernicus Climate Data Store (new CDS, cdsapi >= 0.7).
 
-Two modes, one request per Snakemake job so that a failure re-runs only that piece:
+Two modes, one Snakemake job per variable x year:
 
-* ``hourly`` - ``reanalysis-era5-land``, one variable x one month, all 24 hours (what Lees et
-  al. 2022 did, then averaged to UTC daily means with :func:`hourly_to_daily`);
-* ``daily`` - ``derived-era5-land-daily-statistics``, one variable x one year, daily means
-  computed by the CDS (far less data to transfer).
+* ``hourly`` - ``reanalysis-era5-land``, one request per variable x month, all 24 hours (what
+  Lees et al. 2022 did), each averaged to UTC daily means with :func:`hourly_to_daily`; a job
+  makes its year's 12 requests one after another (:func:`download_hourly_year`) and keeps the
+  finished months, so a failure re-requests only the months still missing;
+* ``daily`` - ``derived-era5-land-daily-statistics``, one request per variable x year, daily
+  means computed by the CDS (far less data to transfer).
 
 Requests carry only the fields of the dataset's CDS form (`FORM_FIELDS`).
 
@@ -28,9 +30,11 @@ from __future__ import annotations
 
 import calendar
 import contextlib
+import json
 import logging
 import os
 import re
+import shutil
 import time
 import warnings
 import zipfile
@@ -492,6 +496,84 @@ def download(
     )
     client = make_client(timeout_s=timeout_s, poll_max_s=poll_max_s)
     return retrieve(client, dataset, request, target, policy, sleep=sleep, variable=short_name)
+
+
+def download_hourly_year(
+    short_name: str,
+    year: int,
+    targets: list[str | os.PathLike],
+    work_dir: str | os.PathLike,
+    area: list[float] | tuple[float, ...],
+    policy: RetryPolicy,
+    timeout_s: float,
+    poll_max_s: float,
+    sleep: Callable[[float], Any] = time.sleep,
+) -> list[Path]:
+    """One variable-year in hourly mode: its 12 monthly CDS requests one after another (each a
+    `download`), each month averaged to UTC daily means (`hourly_to_daily`), written to
+    ``targets`` (January to December).
+
+    Finished months are kept in ``work_dir`` until the whole year is in place: Snakemake deletes
+    a failed job's outputs, so a job stopped after 8 months finds those 8 there on its rerun and
+    requests only the other 4. A raw hourly month is deleted once its daily means are written
+    (it is ~30 times larger). ``work_dir`` remembers the ``area`` it was filled for; another area
+    starts it afresh. The targets appear only once all 12 months are done, and ``work_dir`` is
+    then removed.
+    """
+    targets = [Path(t) for t in targets]
+    if len(targets) != 12:
+        raise InputDataError(
+            f"{short_name} {year}: an hourly-mode year needs 12 monthly targets, got {len(targets)}"
+        )
+    work_dir = Path(work_dir)
+    _start_work_dir(work_dir, area)
+    kept = [work_dir / target.name for target in targets]
+    for month, (daily, target) in enumerate(zip(kept, targets, strict=True), start=1):
+        if _readable(daily, short_name):
+            LOG.info("%s %d-%02d: daily means kept from an earlier run (%s)", short_name, year, month, daily)
+            continue
+        hourly = work_dir / f"hourly_{target.name}"
+        if not _readable(hourly, short_name):  # a run stopped while averaging left it whole
+            download(short_name, year, month, hourly, "hourly", area, policy, timeout_s, poll_max_s, sleep)
+        hourly_to_daily(hourly, daily)
+        hourly.unlink()
+    for daily, target in zip(kept, targets, strict=True):
+        with atomic_output(target) as tmp:
+            try:
+                os.link(daily, tmp)  # no second copy on disk
+            except OSError:
+                shutil.copy2(daily, tmp)
+    shutil.rmtree(work_dir)
+    return targets
+
+
+_WORK_AREA = "area.json"
+
+
+def _start_work_dir(work_dir: Path, area: list[float] | tuple[float, ...]) -> None:
+    """Make ``work_dir`` ready for ``area``: months kept for another area are removed."""
+    area = [float(a) for a in area]
+    marker = work_dir / _WORK_AREA
+    if marker.is_file() and json.loads(marker.read_text()) != area:
+        LOG.info("%s: months kept there are of another area, requesting them again", work_dir)
+        shutil.rmtree(work_dir)
+    if not marker.is_file():
+        work_dir.mkdir(parents=True, exist_ok=True)
+        with atomic_output(marker) as tmp:
+            tmp.write_text(json.dumps(area))
+
+
+def _readable(path: Path, variable: str) -> bool:
+    """Whether ``path`` is a whole NetCDF file holding ``variable`` (an earlier run's month)."""
+    if not path.is_file():
+        return False
+    try:
+        check_netcdf(path, variable)
+    except CdsRequestError as err:
+        LOG.warning("%s; requesting that month again", err)
+        path.unlink()
+        return False
+    return True
 
 
 # --------------------------------------------------------------------------- hourly -> daily
