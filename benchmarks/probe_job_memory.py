@@ -19,6 +19,7 @@ code before a change) beside this one's.
     python benchmarks/probe_job_memory.py --job series --basins 200 --days 8000
     python benchmarks/probe_job_memory.py --job inputs --basins 200 --days 8000
     python benchmarks/probe_job_memory.py --job joint --basins 200 --days 8000
+    python benchmarks/probe_job_memory.py --job inputs --probe sgd_elasticnet --basins 100 --days 8000
 """
 
 from __future__ import annotations
@@ -40,6 +41,13 @@ from memory import peak_rss_mb  # noqa: E402  (benchmarks/ is not a package)
 from probe_fit import TARGETS, write_store  # noqa: E402
 
 SRC = Path(__file__).resolve().parents[1] / "src"
+
+
+def config_default(section: str, key: str):
+    """A config key's default, from the schema (where every default lives)."""
+    from hydroprobe.config import load_schema
+
+    return load_schema()["properties"][section]["properties"][key]["default"]
 
 
 def _halves(states) -> tuple[tuple[str, str], tuple[str, str]]:
@@ -116,13 +124,13 @@ def phase_job(a) -> dict:
     dataset, states = open_zarr(a.dataset), open_zarr(a.store)
     train, test = _halves(states)
     jobs = [
-        dict(model="trained", seed=1, features="cell", probe="linear", control=a.control, target=t)
+        dict(model="trained", seed=1, features="cell", probe=a.probe, control=a.control, target=t)
         for t in TARGETS
     ]
-    return _timed_probe_jobs(dataset, states, jobs, train, test)
+    return _timed_probe_jobs(dataset, states, jobs, train, test, a.max_train_values)
 
 
-def _timed_probe_jobs(dataset, states, jobs, train, test) -> dict:
+def _timed_probe_jobs(dataset, states, jobs, train, test, max_train_values) -> dict:
     """Run the probe `jobs` as their rule does; seconds, peak RSS and the first target's median r."""
     from hydroprobe.probes.job import run_probe_jobs
 
@@ -139,6 +147,7 @@ def _timed_probe_jobs(dataset, states, jobs, train, test) -> dict:
         snow_threshold=0.05,
         train_period=train,
         test_period=test,
+        max_train_values=max_train_values,
     )
     return {
         "seconds": time.perf_counter() - t0,
@@ -159,8 +168,8 @@ def phase_inputs(a) -> dict:
         setting = dict(model="trained", features="cell+inputs_all", control="none")
     else:
         states, setting = None, dict(model="inputs", features="raw", control="inputs_all")
-    jobs = [dict(seed=1, probe="linear", target=t, **setting) for t in TARGETS]
-    return _timed_probe_jobs(dataset, states, jobs, train, test)
+    jobs = [dict(seed=1, probe=a.probe, target=t, **setting) for t in TARGETS]
+    return _timed_probe_jobs(dataset, states, jobs, train, test, a.max_train_values)
 
 
 def write_inputs(dataset, seed: int = 1):
@@ -191,7 +200,8 @@ def run_case(a, store: Path, dataset: Path, src: Path) -> dict:
     env = dict(os.environ, PYTHONPATH=str(src))
     out = subprocess.run(
         [sys.executable, __file__, "--phase", a.job, "--store", str(store), "--dataset", str(dataset)]
-        + ["--control", a.control],
+        + ["--control", a.control, "--probe", a.probe]
+        + ["--max-train-values", str(a.max_train_values)],
         env=env,
         capture_output=True,
         text=True,
@@ -213,6 +223,13 @@ def main():
         choices=["job", "analysis", "series", "inputs", "joint"],
         help="a probe job, a state analysis, the series figures' predictions, a raw-input baseline "
         "job or a joint probe job",
+    )
+    p.add_argument("--probe", default="linear", choices=["linear", "linear_offsets", "sgd_elasticnet", "mlp"])
+    p.add_argument(
+        "--max-train-values",
+        type=int,
+        default=config_default("probes", "max_train_values"),
+        help="probes.max_train_values (mlp, sgd_elasticnet; default: the config's)",
     )
     p.add_argument("--src", type=Path, action="append", default=[], help="another checkout's src")
     p.add_argument("--workdir", type=Path, default=None, help="keep the stores here (default: temporary)")

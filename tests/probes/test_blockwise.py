@@ -105,7 +105,7 @@ def test_row_probes_with_every_row_equal_the_in_memory_probe(tmp_path, kind):
     states, dataset = _world(tmp_path)
     job = dict(model="trained", seed=1, features="cell", probe=kind, control="shift", target="swvl1")
     scores = run_probe_jobs(
-        dataset, states, [job], target_scaling="global", max_train_rows=10**6, **SETTINGS
+        dataset, states, [job], target_scaling="global", max_train_values=10**8, **SETTINGS
     )[0]
     want = _in_memory(dataset, states, "trained", "shift", kind, "swvl1", "global").set_index("basin")
     got = scores.set_index("basin")
@@ -126,14 +126,23 @@ def test_train_rows_beyond_the_cap_are_a_seeded_subsample(tmp_path):
     np.testing.assert_array_equal(x_full, x_all.astype(np.float32))
 
 
-def test_a_capped_row_probe_still_scores_every_basin(tmp_path):
+def test_a_capped_row_probe_still_scores_every_basin(tmp_path, monkeypatch):
     states, dataset = _world(tmp_path, gaps=False)
+    caps = []
+
+    def recording(*args, max_rows, **kwargs):
+        caps.append(max_rows)
+        return sample_train_rows(*args, max_rows=max_rows, **kwargs)
+
+    monkeypatch.setattr("hydroprobe.probes.job.sample_train_rows", recording)
     job = dict(
         model="trained", seed=1, features="cell", probe="sgd_elasticnet", control="none", target="swvl1"
     )
-    scores = run_probe_jobs(dataset, states, [job], target_scaling="global", max_train_rows=800, **SETTINGS)[
-        0
-    ]
+    # 4800 values of 6-dim states: 800 rows
+    scores = run_probe_jobs(
+        dataset, states, [job], target_scaling="global", max_train_values=4800, **SETTINGS
+    )[0]
+    assert caps == [800]
     assert len(scores) == 7 and (scores["status"] == "ok").all()
     assert scores["r"].median() > 0.8  # the signal is linear in the states: 800 rows are plenty
 
@@ -191,7 +200,7 @@ def test_input_and_joint_probes_read_blockwise_score_as_in_memory(tmp_path, mode
     jobs = [
         dict(model=model, seed=1, features=features, probe=kind, control=control, target=t) for t in TARGETS
     ]
-    out = run_probe_jobs(dataset, states, jobs, target_scaling="global", max_train_rows=10**6, **SETTINGS)
+    out = run_probe_jobs(dataset, states, jobs, target_scaling="global", max_train_values=10**8, **SETTINGS)
     for job, scores in zip(jobs, out):
         got = scores[scores["subset"] == "all"].reset_index(drop=True)
         want = _in_memory_job(dataset, states, job)

@@ -191,7 +191,7 @@ def run_probe_job(
     snow_threshold: float,
     train_period,
     test_period,
-    max_train_rows: int | None = None,
+    max_train_values: int | None = None,
 ) -> pd.DataFrame:
     """Per-basin scores (columns `PROBE_SCORE_COLUMNS`) of one probe job.
 
@@ -199,9 +199,9 @@ def run_probe_job(
     seed (the LSTM's), features, probe, control and target. The keywords are the probe settings
     of the config (rules/common.smk `probe_params`); `seed` is the probes' own seed (config
     probes.seed: the shuffle permutation and the mlp / sgd_elasticnet fits), not the LSTM's.
-    `states` is None for the raw-input baselines (model `inputs`). `max_train_rows` (config
-    probes.max_train_rows; None: no limit) caps the training rows of the mlp / sgd_elasticnet
-    probes (see `run_probe_jobs`)."""
+    `states` is None for the raw-input baselines (model `inputs`). `max_train_values`
+    (config probes.max_train_values; None: no limit) caps the training values (rows x features)
+    of the mlp / sgd_elasticnet probes (see `run_probe_jobs`)."""
     settings = dict(
         ridge=ridge,
         target_scaling=target_scaling,
@@ -211,7 +211,7 @@ def run_probe_job(
         snow_threshold=snow_threshold,
         train_period=train_period,
         test_period=test_period,
-        max_train_rows=max_train_rows,
+        max_train_values=max_train_values,
     )
     return run_probe_jobs(dataset, states, [job], **settings)[0]
 
@@ -226,11 +226,12 @@ def fit_probes_blockwise(
     target_scaling: str,
     seed: int,
     train_period,
-    max_train_rows: int | None = None,
+    max_train_values: int | None = None,
 ) -> dict[str, PooledProbe | OffsetProbe]:
     """The `probe` of each of `targets` fitted on the states of `blocks` read block by block:
     linear and linear_offsets in one pass over the train period, mlp / sgd_elasticnet on the
-    train rows (or `max_train_rows` of them drawn with `seed`)."""
+    train rows (or, when they hold more than `max_train_values` values, `max_train_values //
+    features` of them drawn with `seed`)."""
     if probe == "linear":
         fitted = fit_linear_probes_blockwise(
             dataset, targets, blocks, train_period, ridge=ridge, target_scaling=target_scaling
@@ -245,13 +246,17 @@ def fit_probes_blockwise(
         )
     else:
         probes = {}
+        features = blocks.values.sizes["dim"]
+        max_rows = (
+            np.iinfo(np.int64).max if max_train_values is None else max(1, max_train_values // features)
+        )
         for t in targets:
             x, y, scaler = sample_train_rows(
                 dataset,
                 t,
                 blocks,
                 train_period,
-                max_rows=np.iinfo(np.int64).max if max_train_rows is None else max_train_rows,
+                max_rows=max_rows,
                 seed=seed,
                 target_scaling=target_scaling,
             )
@@ -273,7 +278,7 @@ def run_probe_jobs(
     snow_threshold: float,
     train_period,
     test_period,
-    max_train_rows: int | None = None,
+    max_train_values: int | None = None,
 ) -> list[pd.DataFrame]:
     """`run_probe_job` for each of `jobs` (in their order).
 
@@ -282,8 +287,8 @@ def run_probe_jobs(
     baselines and the joint probe their lagged inputs computed a basin group at a time
     (`probe_features(lazy=True)`). The linear and linear_offsets probes of every target of a
     (model, features, control) are fitted in one pass over the train period; mlp /
-    sgd_elasticnet on the train rows, or on `max_train_rows` of them drawn with the probes' `seed`
-    when there are more; every kind scored on the test period a basin group at a time. A probe
+    sgd_elasticnet on the train rows, or on `max_train_values // features` of them drawn with the
+    probes' `seed` when they hold more values; every kind scored on the test period a basin group at a time. A probe
     kind without a blockwise fit goes through `run_probe` on features built in memory."""
     train_period, test_period = tuple(train_period), tuple(test_period)
     periods = (train_period, test_period)
@@ -291,7 +296,7 @@ def run_probe_jobs(
     out: list[pd.DataFrame | None] = [None] * len(jobs)
     streamed: dict[tuple[str, str, str, str], list[int]] = {}
     for i, job in enumerate(jobs):
-        if job["probe"] in BLOCKWISE_KINDS and (job["model"] == INPUT_MODEL or states is not None):
+        if _fits_blockwise(job, states):
             streamed.setdefault((job["model"], job["features"], job["control"], job["probe"]), []).append(i)
     for (model, features, control, probe), positions in streamed.items():
         job = {"model": model, "features": features, "control": control}
@@ -308,7 +313,7 @@ def run_probe_jobs(
             target_scaling=target_scaling,
             seed=seed,
             train_period=train_period,
-            max_train_rows=max_train_rows,
+            max_train_values=max_train_values,
         )
         scores = score_blockwise(
             dataset, blocks, {t: pooled_predictor(p) for t, p in probes.items()}, test_period
@@ -354,6 +359,12 @@ def _job_blocks(dataset, states, job, *, seed, shift_days, input_lags, periods) 
         )  # fmt: skip
         return StateBlocks.of(x, "none")
     return StateBlocks.of(select_features(states, job["features"]), job["control"], seed, shift_days)
+
+
+def _fits_blockwise(job: Mapping[str, str], states: xr.Dataset | None) -> bool:
+    """Whether `run_probe_jobs` fits a job block by block: a blockwise kind on a states store or
+    on the (lazy) raw-input or joint features."""
+    return job["probe"] in BLOCKWISE_KINDS and (job["model"] == INPUT_MODEL or states is not None)
 
 
 def _reads_blockwise(job: Mapping[str, str], states: xr.Dataset | None) -> bool:
