@@ -39,6 +39,25 @@ from hydroprobe.states.extract import STEP_CHUNK, extract_cell_states
 from hydroprobe.states.inference import iter_window_batches, load_model, window_data_for
 
 
+def run_config(run_dir: Path, configfiles) -> dict:
+    """A finished run's config: its config files merged in order, as snakemake merged them (each
+    looked for in the run folder first, then where given)."""
+    merged: dict = {}
+    for name in configfiles:
+        path = run_dir / name if (run_dir / name).exists() else Path(name)
+        update_config(merged, yaml.safe_load(path.read_text()))
+    return validate_config(merged)
+
+
+def sampled_dataset(run_dir: Path, basins: int | None) -> xr.Dataset:
+    """The run's basin dataset in memory: every basin, or an evenly spaced sample of `basins`."""
+    dataset = open_zarr(run_dir / "results" / "basin_dataset.zarr")
+    if basins:
+        every = np.linspace(0, dataset.sizes["basin"] - 1, basins).round().astype(int)
+        dataset = dataset.isel(basin=np.unique(every))
+    return dataset.load()
+
+
 def raw_forward_seconds(checkpoint: Path, dataset: xr.Dataset, periods, batch_windows: int) -> float:
     """Seconds spent in ``nn.LSTM`` forwards over every complete window of ``periods`` (whole
     windows, one call per batch; the gathering of the inputs is not counted)."""
@@ -91,16 +110,9 @@ def main() -> None:
     parser.add_argument("--threads", default=2, type=int)
     args = parser.parse_args()
     run = args.run_dir
-    merged: dict = {}
-    for name in args.configfile:
-        update_config(merged, yaml.safe_load((run / name).read_text()))
-    config = validate_config(merged)
+    config = run_config(run, args.configfile)
     checkpoint = run / "results" / "models" / f"seed{args.seed}" / "trained.pt"
-    dataset = open_zarr(run / "results" / "basin_dataset.zarr")
-    if args.basins:
-        every = np.linspace(0, dataset.sizes["basin"] - 1, args.basins).round().astype(int)
-        dataset = dataset.isel(basin=np.unique(every))
-    dataset = dataset.load()
+    dataset = sampled_dataset(run, args.basins)
     periods = [config["periods"][name] for name in ("train", "validation", "test")]
     batch_windows = config["states"]["batch_windows"]
     configure_cpu(args.threads)

@@ -182,3 +182,19 @@ def test_unknown_extraction_mode_names_the_config_key(tmp_path):
     with pytest.raises(ValueError, match="states.mode"):
         extract_cell_states(path, ds, [("2001-01-01", "2001-01-31")], tmp_path / "x.zarr", 7, mode="fast")
     assert not (tmp_path / "x.zarr").exists()
+
+
+def test_continuous_mode_gives_the_same_states_whatever_the_basin_groups(tmp_path, monkeypatch):
+    ds, _, _, path = make_case(tmp_path)
+    periods = [("2001-01-01", "2001-04-30")]
+
+    def extracted(name):
+        out = extract_cell_states(path, ds, periods, tmp_path / name, 7, threads=1, mode="continuous")
+        return xr.open_zarr(out, consolidated=False).load()
+
+    together = extracted("together.zarr")  # every basin in one group
+    monkeypatch.setattr("hydroprobe.states.extract.CONTINUOUS_GROUP_BYTES", 1)  # a basin a group
+    alone = extracted("alone.zarr")
+    assert together.sizes["basin"] >= 3
+    # equal up to the rounding of a different batch size in the LSTM kernels
+    xr.testing.assert_allclose(together, alone, rtol=1e-6, atol=1e-6)
