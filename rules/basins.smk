@@ -50,7 +50,7 @@ else:
                 "../envs/hydroprobe.yaml"
             threads: 1
             resources:
-                mem_mb=job_resources.mem_mb(config, fixed_mb=2000),
+                mem_mb=job_resources.mem_mb(config, fixed_mb=1000),
                 runtime=60,
             params:
                 method=config["aggregation"]["method"],
@@ -73,7 +73,7 @@ else:
                 "../envs/hydroprobe.yaml"
             threads: 4
             resources:
-                mem_mb=job_resources.mem_mb(config, fixed_mb=1000, bytes_per_basin_day=120),
+                mem_mb=job_resources.STREAMED_JOB_MB,  # the grid is read a time chunk at a time
                 runtime=120,
             params:
                 variables=config["era5_land"]["variables"],
@@ -94,7 +94,7 @@ else:
             "../envs/hydroprobe.yaml"
         threads: 1
         resources:
-            mem_mb=job_resources.mem_mb(config, fixed_mb=1000, bytes_per_basin_day=240),
+            mem_mb=job_resources.mem_mb(config, fixed_mb=500, bytes_per_basin_day=40),
             runtime=60,
         params:
             basins=config["basins"],

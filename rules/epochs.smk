@@ -19,9 +19,7 @@ rule probe_epoch:
         "../envs/hydroprobe.yaml"
     threads: 2
     resources:
-        mem_mb=job_resources.mem_mb(
-            config, 4000, job_resources.state_bytes_per_basin_day(config), per="periods"
-        ),
+        mem_mb=job_resources.STREAMED_JOB_MB,
         runtime=job_resources.extraction_runtime_min(config),
     params:
         # keyword arguments of hydroprobe.probes.epochs.probe_epoch (the script passes them through)

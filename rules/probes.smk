@@ -26,7 +26,7 @@ rule fit_probe:
         "../envs/hydroprobe.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=job_resources.probe_job_mb(config),
         runtime=30,
     params:
         **probe_params(),
@@ -54,7 +54,7 @@ rule fit_input_probe:
         "../envs/hydroprobe.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=job_resources.probe_job_mb(config),
         runtime=30,
     params:
         **probe_params(),
@@ -84,7 +84,7 @@ rule fit_joint_probe:
         "../envs/hydroprobe.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=job_resources.probe_job_mb(config),
         runtime=30,
     params:
         **probe_params(),
@@ -121,7 +121,7 @@ rule analyse_cell_states:
         "../envs/hydroprobe.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=job_resources.STREAMED_JOB_MB,
         runtime=30,
     params:
         targets=list(config["probes"]["targets"]),

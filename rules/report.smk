@@ -270,9 +270,7 @@ rule plot_series:
         "../envs/hydroprobe.yaml"
     threads: 1
     resources:
-        mem_mb=job_resources.mem_mb(
-            config, 2000, job_resources.state_bytes_per_basin_day(config), per="periods"
-        ),
+        mem_mb=job_resources.STREAMED_JOB_MB,
         runtime=60,
     params:
         models=MODELS,

@@ -47,12 +47,7 @@ rule probe_size:
         "../envs/hydroprobe.yaml"
     threads: 2
     resources:
-        mem_mb=lambda wildcards: job_resources.mem_mb(
-            config,
-            4000,
-            job_resources.state_bytes_per_basin_day(config_of_size(wildcards.hidden)),
-            per="periods",
-        ),
+        mem_mb=job_resources.STREAMED_JOB_MB,
         runtime=job_resources.extraction_runtime_min(config),
     params:
         # keyword arguments of hydroprobe.probes.sizes.probe_size (the script passes them through)

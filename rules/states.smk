@@ -15,7 +15,7 @@ rule extract_cell_states:
         "../envs/hydroprobe.yaml"
     threads: 8
     resources:
-        mem_mb=job_resources.mem_mb(config, fixed_mb=4000, bytes_per_basin_day=80),
+        mem_mb=job_resources.EXTRACTION_MB,
         runtime=job_resources.extraction_runtime_min(config),
         gpu=1,
     params:

@@ -33,10 +33,8 @@ def test_memory_grows_with_basins_and_days(paper):
     assert job_resources.mem_mb(paper, fixed_mb=500, bytes_per_basin_day=100) == 3000
     few = {**paper, "basins": paper["basins"][:10]}
     assert job_resources.mem_mb(few, fixed_mb=500, bytes_per_basin_day=100) == 1000
-    # states: 669 x 12511 days x 1024 bytes (c and h, 64 float32 each, two copies) = 8.0 GiB
-    per_day = job_resources.state_bytes_per_basin_day(paper)
-    assert per_day == 1024
-    assert job_resources.mem_mb(paper, 1000, per_day, per="periods") == 14_000
+    # per="periods": 669 x 12511 period days x 100 bytes = 798 MiB, + 500, x 1.5 = 1947 -> 2000
+    assert job_resources.mem_mb(paper, 500, 100, per="periods") == 2000
 
 
 def test_null_basins_means_every_camels_gb_basin(paper):
@@ -57,3 +55,14 @@ def test_training_time_scales_with_windows_and_epochs(paper):
     assert job_resources.training_runtime_min(capped) == 52
     # extraction: 669 x 12511 windows / 20000 per s x 2 = 14 min, + 10, below the floor
     assert job_resources.extraction_runtime_min(paper) == 30
+
+
+def test_row_probes_ask_for_their_training_values(paper):
+    sgd = {**paper, "probes": {**paper["probes"], "kinds": ["linear", "sgd_elasticnet"]}}
+    # 400 MB + 64,000,000 values (the default) x 20 bytes = 1621 MB -> 2000
+    assert sgd["probes"]["max_train_values"] == 64_000_000
+    assert job_resources.probe_job_mb(sgd) == 2000
+    big = {**sgd, "probes": {**sgd["probes"], "max_train_values": 256_000_000}}
+    assert job_resources.probe_job_mb(big) == 6000  # 400 + 4883 MB
+    linear_only = {**big, "probes": {**big["probes"], "kinds": ["linear"]}}
+    assert job_resources.probe_job_mb(linear_only) == job_resources.STREAMED_JOB_MB

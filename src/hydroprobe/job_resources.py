@@ -24,6 +24,19 @@ RECORD_DAYS = {"caravan": 26_663}  # 1951-01-01...2023-12-31
 CAMELS_GB_RECORD_DAYS = 16_436  # 1970-10-01...2015-09-30
 MEMORY_MARGIN = 1.5
 MEMORY_STEP_MB = 1000  # requests rounded up to whole GB
+# Jobs that read the state stores block by block (probes, state analysis, the series figures, the
+# epoch and size read-outs): their peak does not grow with basins or days (0.5-0.6 GB measured at
+# 200 basins x 16,000 days, benchmarks/probe_job_memory.py), so they ask a constant.
+STREAMED_JOB_MB = 2000
+# Extraction holds a group of basins' inputs (64 MB) and states (at most 256 MB in the continuous
+# mode) whatever the run's size: 1.1 GB measured on a CPU at the paper's size; a GPU's host-side
+# libraries add 1-2 GB.
+EXTRACTION_MB = 4000
+# The mlp and sgd_elasticnet probes hold their training rows: ~20 bytes a value (rows x features)
+# while fitting, measured as 4.1 GB for 800,000 rows of 256 features (sgd_elasticnet on the
+# inputs_all lags, benchmarks/probe_job_memory.py --job inputs --probe sgd_elasticnet).
+ROW_PROBE_BYTES_PER_VALUE = 20
+PROBE_FIXED_MB = 400  # the interpreter, numpy, xarray, scikit-learn
 TRAIN_SAMPLES_PER_S = 5_000  # seq 365, hidden 64, fwd + bwd + Adam on one GPU (CPU: ~1300 on 2 cores)
 EXTRACT_WINDOWS_PER_S = 20_000  # forward only, inference mode
 RUNTIME_MARGIN = 2.0
@@ -58,9 +71,16 @@ def mem_mb(config: dict, fixed_mb: int, bytes_per_basin_day: float = 0, per: str
     return math.ceil(needed / MEMORY_STEP_MB) * MEMORY_STEP_MB
 
 
-def state_bytes_per_basin_day(config: dict, copies: int = 2) -> int:
-    """Bytes of one basin-day of cell and hidden states (float32), times the copies a reader holds."""
-    return 2 * config["model"]["hidden_size"] * 4 * copies
+def probe_job_mb(config: dict) -> int:
+    """A probe job's memory request: the streamed constant, or more when the mlp / sgd_elasticnet
+    probes' training rows (at most probes.max_train_values values) need more."""
+    from hydroprobe.probes.fit import ROW_ESTIMATORS  # the kinds that hold their rows
+
+    probes = config["probes"]
+    if not set(probes["kinds"]) & set(ROW_ESTIMATORS):
+        return STREAMED_JOB_MB
+    needed = PROBE_FIXED_MB + probes["max_train_values"] * ROW_PROBE_BYTES_PER_VALUE / 2**20
+    return max(STREAMED_JOB_MB, math.ceil(needed / MEMORY_STEP_MB) * MEMORY_STEP_MB)
 
 
 def _minutes(seconds: float, fixed_min: int) -> int:
