@@ -23,8 +23,8 @@ load on a shared machine; the load average is printed).
    sum(coverage·area·x) / sum(coverage·area) over the cells with data, which is hydroprobe's
    method ``exact`` (coverage x cell area, renormalised over the cells with data), so the two must
    agree to 1e-6.
-4. hourly input: ``hourly_to_daily`` (what rule ``era5_land_hourly_to_daily`` runs: UTC daily means,
-   written) against a plain read of the same hourly file.
+4. hourly input: ``hourly_to_daily`` (what rule ``download_era5_land_hourly`` runs on each month:
+   UTC daily means, written) against a plain read of the same hourly file.
 
     python benchmarks/aggregation.py                          # 4 years x 5 variables, ~670 basins
     python benchmarks/aggregation.py --years 39 --keep /tmp/agg39   # the paper's 1981-2019

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -66,6 +67,22 @@ def main() -> None:
         print(f"{rule:32s} {count:6d}")
     print(f"dry run of configs/lees2022.yaml, {args.seeds} seeds, every probe kind/feature/control:")
     print(f"{total} jobs planned in {seconds:.1f} s (target: 10 s on 2 cores)")
+    probe = scontrol_seconds()
+    if probe is not None:
+        print(
+            f"of which ~{probe:.1f} s may be the SLURM executor plugin's `scontrol show config` at import "
+            "(it waits up to 10 s where SLURM is installed but no controller answers)"
+        )
+
+
+def scontrol_seconds() -> float | None:
+    """Seconds `scontrol show config` takes here (the SLURM executor plugin runs it when Snakemake
+    loads its plugins, dry runs included); None where SLURM is not installed."""
+    if shutil.which("scontrol") is None:
+        return None
+    start = time.perf_counter()
+    subprocess.run(["scontrol", "show", "config"], capture_output=True, timeout=30)
+    return time.perf_counter() - start
 
 
 if __name__ == "__main__":
