@@ -2,8 +2,8 @@
 
 Runs what rule generate_synthetic_world runs (``generate_world`` with the preset's ``synthetic``
 settings, or the ones given here) in this process and prints its wall and CPU seconds, the
-peak RSS (VmHWM), the time of each phase (landscape + weather + hydrology + catchments, then
-the files), the disk size of camels_gb/, era5_land/ and truth.nc, and the world's size: basins
+peak RSS (VmHWM), the time of each phase (landscape, catchments, then weather + hydrology
+year by year with each year's ERA5-Land files; then the CAMELS-GB files and the truth), the disk size of camels_gb/, era5_land/ and truth.nc, and the world's size: basins
 (by kind), land cells, years simulated and ERA5-Land years written.
 
     python benchmarks/scale_gb_world.py                              # the preset's world, ~670 basins, 45 years
@@ -53,17 +53,20 @@ def main(argv=None) -> int:
     ap.add_argument("--keep", help="write the world here and keep it (default: a temporary folder)")
     a = ap.parse_args(argv)
 
-    from hydroprobe.sources.synthetic.world import build_world, write_world
+    from hydroprobe.sources.synthetic.world import build_world, era5_writer, write_world
 
     root = Path(a.keep) if a.keep else Path(tempfile.mkdtemp(prefix="hydroprobe-gb-world-"))
     try:
         load0 = os.getloadavg()[0]
         t0, c0 = time.perf_counter(), cpu_seconds()
         # as generate_world (the rule) builds it
-        world = build_world(a.seed, a.start, a.end, "great_britain", a.basins, keep_diagnostics=False)
+        writer = era5_writer(root, a.era5_years)
+        world = build_world(
+            a.seed, a.start, a.end, "great_britain", a.basins, keep_fields=False, on_span=writer
+        )
         t1, c1 = time.perf_counter(), cpu_seconds()
         rss_built = peak_rss_mb()
-        write_world(world, root, a.era5_years)
+        write_world(world, root)
         t2, c2 = time.perf_counter(), cpu_seconds()
         kinds = pd.Series([c.kind for c in world.catchments]).value_counts().to_dict()
         years = len(world.dates) / 365.25
@@ -75,10 +78,10 @@ def main(argv=None) -> int:
         )
         print(f"load average {load0:.2f} -> {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
         print(
-            f"build (landscape, weather, hydrology, catchments): {t1 - t0:7.1f} s wall {c1 - c0:7.1f} s CPU"
+            f"build (landscape, catchments, weather, hydrology, ERA5-Land): {t1 - t0:7.1f} s wall {c1 - c0:7.1f} s CPU"
         )
         print(
-            f"write (CAMELS-GB, ERA5-Land, truth):               {t2 - t1:7.1f} s wall {c2 - c1:7.1f} s CPU"
+            f"write (CAMELS-GB, truth):                                  {t2 - t1:7.1f} s wall {c2 - c1:7.1f} s CPU"
         )
         print(
             f"total {t2 - t0:.1f} s wall, {c2 - c0:.1f} s CPU, peak RSS {peak_rss_mb():.0f} MB "

@@ -141,6 +141,6 @@ def test_full_preset_plans_every_stage_at_the_papers_size(tmp_path):
     # 3 probe kinds x (trained: none, shuffle, shift; untrained: none), and the raw-input baseline
     assert jobs["fit_probe"] == 12
     assert jobs["fit_input_probe"] == 3
-    # the world's job asks for what 45 years of Great Britain take (5.2 GB measured)
+    # the world's job asks for what 45 years of Great Britain's 670 basins take (1.56 GB measured)
     generate = result.stdout.split("rule generate_synthetic_world:")[1].split("\n\n")[0]
-    assert "mem_mb=8000" in generate
+    assert "mem_mb=3000" in generate

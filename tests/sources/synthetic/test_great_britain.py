@@ -237,9 +237,13 @@ def test_generation_asks_for_what_the_gb_world_takes(world):
 
     assert resources.LAND_CELLS["great_britain"] == world.grid.land.sum()
     assert resources.LAND_CELLS["ne_scotland"] == make_grid(np.random.default_rng(0)).land.sum()
+    from hydroprobe.sources.synthetic.great_britain import DEFAULT_BASINS
+
+    assert resources.BASINS["great_britain"] == DEFAULT_BASINS
     record = {"start": "1970-10-01", "end": "2015-09-30"}
-    # 45 years of Great Britain peaked at 5.2 GB and ran 11.5 minutes on a busy machine
-    assert resources.mem_mb({"region": "great_britain", **record}) >= 6000
+    # 45 years of Great Britain's 670 basins peaked at 1.56 GB and ran 11.5 minutes on a busy machine
+    assert 1600 <= resources.mem_mb({"region": "great_britain", **record}) <= 3000
+    assert resources.mem_mb({"region": "great_britain", "n_basins": 2000, **record}) >= 3000
     assert resources.runtime_min({"region": "great_britain", **record}) >= 23
     # the embedded world: what the rule always asked
     assert resources.mem_mb({"region": "ne_scotland", **record}) == 2000

@@ -18,7 +18,7 @@ from hydroprobe.sources.synthetic import build_world, generate_world
 from hydroprobe.sources.synthetic.catchments import exact_weights
 from hydroprobe.sources.synthetic.grid import R_EARTH
 from hydroprobe.sources.synthetic.hydrology import DZ_MM
-from hydroprobe.sources.synthetic.world import write_world
+from hydroprobe.sources.synthetic.world import era5_writer, write_world
 
 SEED = 7
 START, END = "1990-10-01", "1994-09-30"
@@ -35,7 +35,8 @@ def world():
 @pytest.fixture(scope="module")
 def out(world, tmp_path_factory) -> Path:
     d = tmp_path_factory.mktemp("world")
-    write_world(world, d, YEARS)
+    era5_writer(d, YEARS)(world.grid, world.dates, world.output)  # the whole run as one span
+    write_world(world, d)
     return d
 
 
@@ -289,3 +290,34 @@ def test_deterministic(out, tmp_path):
     a = xr.open_dataset(out / "truth.nc")
     b = xr.open_dataset(tmp_path / "truth.nc")
     xr.testing.assert_identical(a, b)
+
+
+def test_weather_drawn_in_spans_is_the_weather_drawn_whole():
+    """The generator draws a year at a time so that no whole-period field is held: the spans
+    continue the AR(1) fields and the random streams exactly where the previous span stopped."""
+    from hydroprobe.sources.synthetic.grid import make_grid
+    from hydroprobe.sources.synthetic.weather import WeatherGenerator, concatenate_weather
+
+    grid = make_grid(np.random.default_rng(3))
+    dates = pd.date_range("1990-10-01", "1992-12-31")
+    whole = WeatherGenerator(np.random.default_rng(11), grid, dates).next(len(dates))
+    spans = WeatherGenerator(np.random.default_rng(11), grid, dates)
+    pieces = concatenate_weather([spans.next(n) for n in (92, 365, 1, 365)])
+    for name in ("precip", "temp", "pet", "peti", "anomaly"):
+        np.testing.assert_allclose(getattr(pieces, name), getattr(whole, name), rtol=1e-12, atol=1e-12)
+    # and a different seed is a different draw (the comparison above could not pass vacuously)
+    other = WeatherGenerator(np.random.default_rng(12), grid, dates).next(len(dates))
+    assert np.abs(other.temp - whole.temp).max() > 1.0
+
+
+def test_year_spans_cover_the_days_in_calendar_years_after_the_spin_up():
+    from hydroprobe.sources.synthetic.world import year_spans
+
+    dates = pd.date_range("1970-10-01", "1975-06-30")
+    spans = year_spans(dates, 730)
+    assert spans[0].start == 0 and spans[-1].stop == len(dates)
+    assert all(a.stop == b.start for a, b in zip(spans, spans[1:]))
+    assert spans[0].stop - spans[0].start >= 730  # the spin-up reads its days in the first span
+    assert [str(dates[s.start].date()) for s in spans[1:]] == ["1973-01-01", "1974-01-01", "1975-01-01"]
+    short = pd.date_range("1990-10-01", "1991-03-31")
+    assert year_spans(short, 730) == [slice(0, len(short))]

@@ -192,19 +192,28 @@ def step(st: State, p: Params, precip, temp, pet, out: dict | None = None) -> No
         out["snowfall"] = snowfall
 
 
-def run_model(
-    p: Params, wx: Weather, spinup_days: int = 730, spinup_cycles: int = 2, keep_diagnostics: bool = True
-) -> Output:
-    """Spin up on the first `spinup_days` (repeated), then run over the whole forcing.
+SPINUP_DAYS = 730  # the first days of the forcing, run SPINUP_CYCLES times before the record
+SPINUP_CYCLES = 2
 
-    `keep_diagnostics=False` stores no evapotranspiration and snowfall (no file holds them):
-    ~1 GB less over 45 years of Great Britain.
-    """
+
+def spun_up_state(
+    p: Params, wx: Weather, spinup_days: int = SPINUP_DAYS, spinup_cycles: int = SPINUP_CYCLES
+) -> State:
+    """The state after running the first `spinup_days` of `wx` `spinup_cycles` times from field
+    capacity (`wx` must hold them, or be the whole forcing when shorter)."""
     st = initial_state(p)
     n_spin = min(spinup_days, wx.precip.shape[0])
     for _ in range(spinup_cycles):
         for t in range(n_spin):
             step(st, p, wx.precip[t], wx.temp[t], wx.pet[t])
+    return st
+
+
+def run_span(st: State, p: Params, wx: Weather, keep_diagnostics: bool = True) -> Output:
+    """Run `st` (advanced in place) through the days of `wx`: their end-of-day states and fluxes.
+
+    `keep_diagnostics=False` stores no evapotranspiration and snowfall (no file holds them).
+    """
     init = st.copy()
     n_t, n_c = wx.precip.shape
     theta = np.empty((n_t, n_c, 4), np.float32)
@@ -221,4 +230,18 @@ def run_model(
         runoff[t], base[t] = fl["q"], fl["base"]
         if keep_diagnostics:
             et[t], snowfall[t] = fl["et"], fl["snowfall"]
-    return Output(theta, swe, runoff, base, et, snowfall, init, st)
+    return Output(theta, swe, runoff, base, et, snowfall, init, st.copy())
+
+
+def concatenate_outputs(spans: list[Output]) -> Output:
+    """Consecutive spans' outputs as one: from the first one's initial to the last one's final state."""
+
+    def joined(name):
+        parts = [getattr(o, name) for o in spans]
+        return None if parts[0] is None else np.concatenate(parts)
+
+    return Output(
+        *(joined(name) for name in ("theta", "swe", "runoff", "baseflow", "et", "snowfall")),
+        initial=spans[0].initial,
+        final=spans[-1].final,
+    )

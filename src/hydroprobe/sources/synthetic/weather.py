@@ -69,81 +69,136 @@ def extraterrestrial_radiation(lat_deg: np.ndarray, doy: np.ndarray) -> np.ndarr
     )
 
 
-def _correlated_noise(rng, chol: np.ndarray, n_time: int, rho: float) -> np.ndarray:
-    """AR(1)-in-time, spatially correlated standard normal field, shape (time, cell)."""
-    eps = rng.standard_normal((n_time, chol.shape[0])) @ chol.T
-    z = np.empty_like(eps)
-    z[0] = eps[0]
-    s = math.sqrt(1 - rho**2)
-    for t in range(1, n_time):
-        z[t] = rho * z[t - 1] + s * eps[t]
-    return z
+SKIP_BLOCK = 2**20  # normals drawn at once while moving a generator past a field
 
 
-def make_weather(rng: np.random.Generator, grid: Grid, dates: pd.DatetimeIndex) -> Weather:
-    """Generate the forcing for the land cells over `dates`."""
-    idx = grid.land_index
-    lat2, lon2 = np.meshgrid(grid.lat, grid.lon, indexing="ij")
-    lat = lat2.ravel()[idx]
-    lon = lon2.ravel()[idx]
-    elev = grid.elev.ravel()[idx]
-    n_t, n_c = len(dates), idx.size
-    doy = dates.day_of_year.to_numpy()
-    season = np.cos(2 * np.pi * (doy - 15) / 365.25)[:, None]  # +1 mid-January, −1 mid-July
+def _normal_streams(rng: np.random.Generator, draws: list[int]) -> list[np.random.Generator]:
+    """Generators standing where each of `draws` consecutive standard-normal draws of `rng`
+    begins, and `rng` moved past them all: a field drawn in one go, (time, cell) in C order, is
+    the same numbers drawn a span of days at a time from its own generator."""
+    streams = []
+    for n in draws:
+        stream = np.random.Generator(type(rng.bit_generator)())
+        stream.bit_generator.state = rng.bit_generator.state
+        streams.append(stream)
+        for lo in range(0, n, SKIP_BLOCK):
+            rng.standard_normal(min(SKIP_BLOCK, n - lo))
+    return streams
 
-    # Spatial covariance (exponential, 70 km) → Cholesky factor.
-    x, y = local_km(lon, lat, grid.centre)
-    d = np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :])
-    chol = np.linalg.cholesky(np.exp(-d / 70.0) + 1e-9 * np.eye(n_c))
-    chol_amt = np.linalg.cholesky(np.exp(-d / 35.0) + 1e-9 * np.eye(n_c))
 
-    # Occurrence: persistent latent field, wetter west/high and in winter.
-    west = grid.exposure.ravel()[idx]
-    p_wet = np.clip(0.44 + 0.12 * west + 0.10 * elev / 1000 + 0.07 * season, 0.2, 0.85)
-    z_occ = _correlated_noise(rng, chol, n_t, rho=0.55)
-    wet = z_occ > _ndtri(1 - p_wet)
-    del p_wet, d
+class _CorrelatedNoise:
+    """AR(1)-in-time, spatially correlated standard normal field (time, cell), a span of days
+    at a time: the first day is the innovation itself, each later one rho·previous + √(1−rho²)·it."""
 
-    # Amounts: heavy-tailed Weibull (shape 0.75), mean rising with elevation and in winter;
-    # more intense when the occurrence field is strongly positive (storm cores).
-    z_amt = _correlated_noise(rng, chol_amt, n_t, rho=0.2)
-    z_amt = 0.75 * z_amt + 0.45 * np.clip(z_occ - 1.0, 0, None)
-    del z_occ  # each (time, cell) field is 0.5 GB over 45 years of Great Britain: drop it once used
-    u = np.clip(_ndtr(z_amt / math.sqrt(0.75**2 + 0.2)), 1e-12, 1 - 1e-9)
-    k = 0.75
-    mean_wet = (3.9 + 2.2 * west + 5.0 * elev / 1000) * (1 + 0.25 * season)  # mm per wet day
-    if grid.rain_scale is not None:
-        mean_wet = mean_wet * grid.rain_scale.ravel()[idx]
-    lam = mean_wet / math.gamma(1 + 1 / k)
-    amount = lam * (-np.log1p(-u)) ** (1 / k)
-    precip = np.where(wet, 0.1 + amount, 0.0)
-    del z_amt, u, amount, mean_wet, lam
+    def __init__(self, stream: np.random.Generator, chol: np.ndarray, rho: float):
+        self.stream, self.chol, self.rho = stream, chol, rho
+        self.last: np.ndarray | None = None
 
-    # Temperature: seasonal cycle (more continental inland), regional AR(1) anomaly, lapse rate.
-    cyc = -np.cos(2 * np.pi * (doy - 22) / 365.25)[:, None]  # −1 ~22 Jan, +1 ~23 Jul
-    amp = 5.4 + 0.6 * west
-    anom = np.empty(n_t)
-    e = rng.standard_normal(n_t)
-    sd = 2.1 + 0.5 * season[:, 0]  # larger anomalies in winter
+    def next(self, n_days: int) -> np.ndarray:
+        eps = self.stream.standard_normal((n_days, self.chol.shape[0])) @ self.chol.T
+        z = np.empty_like(eps)
+        s = math.sqrt(1 - self.rho**2)
+        z[0] = eps[0] if self.last is None else self.rho * self.last + s * eps[0]
+        for t in range(1, n_days):
+            z[t] = self.rho * z[t - 1] + s * eps[t]
+        self.last = z[-1].copy()
+        return z
+
+
+class WeatherGenerator:
+    """The forcing of the land cells over `dates`, drawn a span of days at a time (`next`), so
+    that no field of the whole period is ever held: 45 years of Great Britain are ~0.5 GB per
+    field. Spans follow each other from the first date; together they are one draw."""
+
+    def __init__(self, rng: np.random.Generator, grid: Grid, dates: pd.DatetimeIndex):
+        idx = grid.land_index
+        lat2, lon2 = np.meshgrid(grid.lat, grid.lon, indexing="ij")
+        self.lat = lat2.ravel()[idx]
+        lon = lon2.ravel()[idx]
+        self.elev = grid.elev.ravel()[idx]
+        self.west = grid.exposure.ravel()[idx]
+        self.rain_scale = None if grid.rain_scale is None else grid.rain_scale.ravel()[idx]
+        n_t, n_c = len(dates), idx.size
+        self.doy = dates.day_of_year.to_numpy()
+        self.done = 0
+
+        # Spatial covariance (exponential, 70 km and 35 km) → Cholesky factors.
+        x, y = local_km(lon, self.lat, grid.centre)
+        d = np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :])
+        chol = np.linalg.cholesky(np.exp(-d / 70.0) + 1e-9 * np.eye(n_c))
+        chol_amt = np.linalg.cholesky(np.exp(-d / 35.0) + 1e-9 * np.eye(n_c))
+        del d
+
+        # The draws in the order the generator has always made them: the occurrence field, the
+        # amount field, the regional temperature anomaly, the local temperature noise.
+        occ, amt = _normal_streams(rng, [n_t * n_c, n_t * n_c])
+        self.occurrence = _CorrelatedNoise(occ, chol, rho=0.55)
+        self.amount = _CorrelatedNoise(amt, chol_amt, rho=0.2)
+        self.anomaly = _temperature_anomaly(rng.standard_normal(n_t), self.doy)
+        self.local, self.chol = rng, chol
+
+    def next(self, n_days: int) -> Weather:
+        """The forcing of the next `n_days` days."""
+        span = slice(self.done, self.done + n_days)
+        self.done += n_days
+        doy = self.doy[span]
+        season = np.cos(2 * np.pi * (doy - 15) / 365.25)[:, None]  # +1 mid-January, −1 mid-July
+        west, elev = self.west, self.elev
+
+        # Occurrence: persistent latent field, wetter west/high and in winter.
+        p_wet = np.clip(0.44 + 0.12 * west + 0.10 * elev / 1000 + 0.07 * season, 0.2, 0.85)
+        z_occ = self.occurrence.next(n_days)
+        wet = z_occ > _ndtri(1 - p_wet)
+
+        # Amounts: heavy-tailed Weibull (shape 0.75), mean rising with elevation and in winter;
+        # more intense when the occurrence field is strongly positive (storm cores).
+        z_amt = 0.75 * self.amount.next(n_days) + 0.45 * np.clip(z_occ - 1.0, 0, None)
+        u = np.clip(_ndtr(z_amt / math.sqrt(0.75**2 + 0.2)), 1e-12, 1 - 1e-9)
+        k = 0.75
+        mean_wet = (3.9 + 2.2 * west + 5.0 * elev / 1000) * (1 + 0.25 * season)  # mm per wet day
+        if self.rain_scale is not None:
+            mean_wet = mean_wet * self.rain_scale
+        lam = mean_wet / math.gamma(1 + 1 / k)
+        amount = lam * (-np.log1p(-u)) ** (1 / k)
+        precip = np.where(wet, 0.1 + amount, 0.0)
+
+        # Temperature: seasonal cycle (more continental inland), regional AR(1) anomaly, lapse rate.
+        cyc = -np.cos(2 * np.pi * (doy - 22) / 365.25)[:, None]  # −1 ~22 Jan, +1 ~23 Jul
+        amp = 5.4 + 0.6 * west
+        anom = self.anomaly[span]
+        local = 0.5 * (self.local.standard_normal((n_days, self.chol.shape[0])) @ self.chol.T)
+        temp = (
+            SEA_LEVEL_MEAN_TEMP
+            - 0.5 * (self.lat - TEMPERATURE_REFERENCE_LAT)
+            + amp * cyc
+            - LAPSE * elev
+            + anom[:, None]
+            + local
+        )
+        temp = temp - 0.5 * wet  # wet days slightly cooler
+
+        # PET (Oudin) and PET with interception on wet days.
+        ra = extraterrestrial_radiation(self.lat, doy)
+        pet = np.where(temp + 5 > 0, ra / 2.45 * (temp + 5) / 100, 0.0)
+        pet *= np.where(wet, 0.8, 1.1)  # cloudier wet days
+        interception = np.minimum(precip, 0.3 + 0.15 * pet) * np.clip(pet / 0.5, 0, 1) * 0.5
+        peti = pet + np.where(wet, interception, 0.0)
+        return Weather(precip=precip, temp=temp, pet=pet, peti=peti, anomaly=anom)
+
+
+def _temperature_anomaly(e: np.ndarray, doy: np.ndarray) -> np.ndarray:
+    """The regional temperature anomaly (K), AR(1) with larger innovations in winter."""
+    season = np.cos(2 * np.pi * (doy - 15) / 365.25)
+    sd = 2.1 + 0.5 * season
+    anom = np.empty(e.size)
     anom[0] = sd[0] * e[0]
-    for t in range(1, n_t):
+    for t in range(1, e.size):
         anom[t] = 0.72 * anom[t - 1] + math.sqrt(1 - 0.72**2) * sd[t] * e[t]
-    local = 0.5 * (rng.standard_normal((n_t, n_c)) @ chol.T)
-    temp = (
-        SEA_LEVEL_MEAN_TEMP
-        - 0.5 * (lat - TEMPERATURE_REFERENCE_LAT)
-        + amp * cyc
-        - LAPSE * elev
-        + anom[:, None]
-        + local
-    )
-    del local
-    temp = temp - 0.5 * wet  # wet days slightly cooler
+    return anom
 
-    # PET (Oudin) and PET with interception on wet days.
-    ra = extraterrestrial_radiation(lat, doy)
-    pet = np.where(temp + 5 > 0, ra / 2.45 * (temp + 5) / 100, 0.0)
-    pet *= np.where(wet, 0.8, 1.1)  # cloudier wet days
-    interception = np.minimum(precip, 0.3 + 0.15 * pet) * np.clip(pet / 0.5, 0, 1) * 0.5
-    peti = pet + np.where(wet, interception, 0.0)
-    return Weather(precip=precip, temp=temp, pet=pet, peti=peti, anomaly=anom)
+
+def concatenate_weather(spans: list[Weather]) -> Weather:
+    """Spans of days, in order, as one Weather."""
+    return Weather(
+        **{name: np.concatenate([getattr(w, name) for w in spans]) for name in Weather.__dataclass_fields__}
+    )

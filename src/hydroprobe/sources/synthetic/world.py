@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,9 +18,9 @@ from .camels import write_attributes, write_boundaries, write_timeseries
 from .catchments import Catchment, area_km2, exact_weights, make_catchments
 from .era5 import write_era5_year
 from .grid import Grid, make_grid
-from .hydrology import Output, Params, make_params, run_model
+from .hydrology import SPINUP_DAYS, Output, Params, concatenate_outputs, make_params, run_span, spun_up_state
 from .truth import write_truth
-from .weather import Weather, make_weather
+from .weather import Weather, WeatherGenerator, concatenate_weather
 
 CAMELS_START, CAMELS_END = "1970-10-01", "2015-09-30"
 REGIONS = ("ne_scotland", "great_britain")
@@ -28,19 +28,19 @@ REGIONS = ("ne_scotland", "great_britain")
 
 @dataclass
 class World:
-    """Everything generated, kept in memory for tests and diagnostics."""
+    """Everything generated that the writers need; with `keep_fields` also the cell fields."""
 
     dates: pd.DatetimeIndex
     grid: Grid
-    weather: Weather
     params: Params
-    output: Output
     catchments: list[Catchment]
     weights: pd.DataFrame
     wmat: np.ndarray  # (basin, model cell)
     basins: list[int]
     basin_series: dict[str, np.ndarray]  # name -> (time, basin)
     rng_extra: np.random.Generator  # draws the basin-level humidity/radiation/wind
+    weather: Weather | None = None  # (time, cell) over the whole period: only with keep_fields
+    output: Output | None = None  # idem
 
 
 def build_world(
@@ -49,22 +49,23 @@ def build_world(
     end: str = CAMELS_END,
     region: str = "ne_scotland",
     n_basins: int | None = None,
-    keep_diagnostics: bool = True,
+    keep_fields: bool = True,
+    on_span: Callable[[Grid, pd.DatetimeIndex, Output], None] | None = None,
 ) -> World:
-    """Generate the landscape, weather, catchments and the model run (no files).
+    """Generate the landscape, catchments, weather and the model run (no files).
 
     `region`: ne_scotland (the embedded 13 catchments) or great_britain (`n_basins` catchments,
-    default great_britain.DEFAULT_BASINS, on the paper's ERA5-Land box). `keep_diagnostics`:
-    keep the cells' evapotranspiration and snowfall (tests; no file holds them).
+    default great_britain.DEFAULT_BASINS, on the paper's ERA5-Land box). The weather and the
+    model run a span of calendar years at a time; each span's cell output goes to
+    `on_span(grid, dates, output)` and is averaged over the basins. `keep_fields` keeps the whole
+    cell fields in the World, with evapotranspiration and snowfall (tests, diagnostics);
+    without it the generator holds the basin series, not the grid's (time, cell) fields.
     """
     _check_region(region, n_basins)
     rng = np.random.Generator(np.random.PCG64(seed))
     r_grid, r_wx, r_catch, r_extra = rng.spawn(4)
     dates = pd.date_range(start, end, freq="D")
     grid = great_britain.make_grid(r_grid) if region == "great_britain" else make_grid(r_grid)
-    wx = make_weather(r_wx, grid, dates)
-    params = make_params(grid)
-    out = run_model(params, wx, keep_diagnostics=keep_diagnostics)
     if region == "great_britain":
         catchments = great_britain.catchments_on(grid, r_catch, n_basins or great_britain.DEFAULT_BASINS)
     else:
@@ -72,33 +73,107 @@ def build_world(
     basins = [c.gauge_id for c in catchments]
     weights = exact_weights({c.gauge_id: c.polygon for c in catchments}, grid.lat, grid.lon, grid.land)
     wmat = weight_matrix(weights, grid, basins)
-    series = {
-        "precipitation": basin_mean(wx.precip, wmat),
-        "pet": basin_mean(wx.pet, wmat),
-        "peti": basin_mean(wx.peti, wmat),
-        "temperature": basin_mean(wx.temp, wmat),
-        "discharge_spec": basin_mean(out.runoff, wmat),
-        "baseflow": basin_mean(out.baseflow, wmat),
-        "sd": basin_mean(out.swe, wmat),
-    }
-    th = basin_mean(out.theta, wmat)
-    for k in range(4):
-        series[f"swvl{k + 1}"] = th[:, :, k]
+    params = make_params(grid)
+
+    weather = WeatherGenerator(r_wx, grid, dates)
+    series = {name: np.empty((len(dates), len(basins))) for name in BASIN_SERIES}
+    kept_weather, kept_output = [], []
+    state = None
+    for span in year_spans(dates, SPINUP_DAYS):
+        wx = weather.next(span.stop - span.start)
+        if state is None:
+            state = spun_up_state(params, wx)
+        out = run_span(state, params, wx, keep_diagnostics=keep_fields)
+        _fill_basin_series(series, span, wx, out, wmat)
+        if on_span is not None:
+            on_span(grid, dates[span], out)
+        if keep_fields:
+            kept_weather.append(wx)
+            kept_output.append(out)
     miss = gap_mask(r_extra, len(basins), len(dates))
     series["discharge_obs"] = np.where(miss, np.nan, series["discharge_spec"])
-    return World(dates, grid, wx, params, out, catchments, weights, wmat, basins, series, r_extra)
+    world = World(dates, grid, params, catchments, weights, wmat, basins, series, r_extra)
+    if keep_fields:
+        world.weather = concatenate_weather(kept_weather)
+        world.output = concatenate_outputs(kept_output)
+    return world
 
 
-def _cell_field(world: World, cell_values: np.ndarray) -> np.ndarray:
+#: the basin means of the cell fields, in the order the CAMELS and truth writers know them
+BASIN_SERIES = (
+    "precipitation",
+    "pet",
+    "peti",
+    "temperature",
+    "discharge_spec",
+    "baseflow",
+    "sd",
+    "swvl1",
+    "swvl2",
+    "swvl3",
+    "swvl4",
+)
+
+
+def _fill_basin_series(series: dict, span: slice, wx: Weather, out: Output, wmat: np.ndarray) -> None:
+    fields = {
+        "precipitation": wx.precip,
+        "pet": wx.pet,
+        "peti": wx.peti,
+        "temperature": wx.temp,
+        "discharge_spec": out.runoff,
+        "baseflow": out.baseflow,
+        "sd": out.swe,
+    }
+    for name, field in fields.items():
+        series[name][span] = basin_mean(field, wmat)
+    layers = basin_mean(out.theta, wmat)
+    for k in range(4):
+        series[f"swvl{k + 1}"][span] = layers[:, :, k]
+
+
+def year_spans(dates: pd.DatetimeIndex, first_at_least: int) -> list[slice]:
+    """`dates` cut into calendar years (index slices), the leading years merged until the first
+    span holds `first_at_least` days (the spin-up reads them there) or every day."""
+    year_starts = np.flatnonzero(np.diff(dates.year.to_numpy())) + 1
+    starts = [0] + [int(i) for i in year_starts if i >= min(first_at_least, len(dates))]
+    return [slice(lo, hi) for lo, hi in zip(starts, starts[1:] + [len(dates)], strict=True)]
+
+
+def _cell_field(grid: Grid, cell_values: np.ndarray) -> np.ndarray:
     """(time, model cell) → (time, lat, lon) with NaN over sea."""
-    ny, nx = world.grid.shape
+    ny, nx = grid.shape
     full = np.full((cell_values.shape[0], ny * nx), np.nan, np.float32)
-    full[:, world.grid.land_index] = cell_values
+    full[:, grid.land_index] = cell_values
     return full.reshape(-1, ny, nx)
 
 
-def write_world(world: World, out_dir: Path, era5_years: Sequence[int]) -> None:
-    """Write camels_gb/, era5_land/ and truth.nc under `out_dir`."""
+def era5_writer(out_dir: Path, era5_years: Sequence[int]) -> Callable[[Grid, pd.DatetimeIndex, Output], None]:
+    """An `on_span` for build_world that writes the ERA5-Land files (one variable, one year) of
+    the years `era5_years` (first, last) as the model run reaches them."""
+    first, last = era5_years
+
+    def write(grid: Grid, dates: pd.DatetimeIndex, out: Output) -> None:
+        fields = {f"swvl{k + 1}": out.theta[:, :, k] for k in range(4)}
+        fields["sd"] = out.swe
+        for year in sorted({int(y) for y in dates.year if first <= y <= last}):
+            sel = dates.year == year
+            for var, values in fields.items():
+                write_era5_year(
+                    Path(out_dir) / "era5_land",
+                    var,
+                    year,
+                    dates[sel],
+                    _cell_field(grid, values[sel]),
+                    grid.lat,
+                    grid.lon,
+                )
+
+    return write
+
+
+def write_world(world: World, out_dir: Path) -> None:
+    """Write camels_gb/ and truth.nc under `out_dir` (the ERA5-Land files: `era5_writer`)."""
     out_dir = Path(out_dir)
     camels = out_dir / "camels_gb"
     s = world.basin_series
@@ -124,24 +199,6 @@ def write_world(world: World, out_dir: Path, era5_years: Sequence[int]) -> None:
         write_timeseries(camels, c.gauge_id, df)
     write_attributes(camels, attribute_tables(world, areas))
     write_boundaries(camels, world.catchments)
-
-    _check_era5_years(era5_years, world.dates[0], world.dates[-1])
-    y0, y1 = era5_years
-    fields = {f"swvl{k + 1}": world.output.theta[:, :, k] for k in range(4)}
-    fields["sd"] = world.output.swe
-    years = world.dates.year
-    for var, vals in fields.items():
-        for year in range(y0, y1 + 1):
-            sel = years == year
-            write_era5_year(
-                out_dir / "era5_land",
-                var,
-                year,
-                world.dates[sel],
-                _cell_field(world, vals[sel]),
-                world.grid.lat,
-                world.grid.lon,
-            )
     stores = {v: s[v] for v in ("swvl1", "swvl2", "swvl3", "swvl4", "sd")}
     write_truth(out_dir / "truth.nc", world.basins, world.dates, stores, world.weights)
 
@@ -166,8 +223,9 @@ def generate_world(
     _check_region(region, n_basins)
     _check_span(start, end)
     _check_era5_years(era5_years, pd.Timestamp(start), pd.Timestamp(end))
-    world = build_world(seed, start, end, region, n_basins, keep_diagnostics=False)
-    write_world(world, Path(out_dir), era5_years)
+    writer = era5_writer(out_dir, era5_years)
+    world = build_world(seed, start, end, region, n_basins, keep_fields=False, on_span=writer)
+    write_world(world, out_dir)
 
 
 def _check_region(region: str, n_basins: int | None) -> None:
