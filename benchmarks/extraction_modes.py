@@ -2,7 +2,8 @@
 
 On a finished run (default: the current folder, seed 1), the trained LSTM's states are extracted
 in both modes (``states.mode``), and the pure ``nn.LSTM`` forward over the same windows is timed
-(no gathering, no writing: the limit of the window mode). Then how far the modes differ: max and
+(no gathering, no writing: the limit of the window mode; on as many processes as the window
+mode shares its basins over, one a thread). Then how far the modes differ: max and
 median |Δc| over the test period, and the pooled linear probe's median r per store under each.
 
     snakemake --cores 2 && python benchmarks/extraction_modes.py
@@ -30,12 +31,13 @@ import yaml
 from snakemake.utils import update_config
 
 from hydroprobe.config import validate_config
+from hydroprobe.forked import run_forked
 from hydroprobe.io import open_zarr
 from hydroprobe.model.device import configure_cpu
 from hydroprobe.model.windows import gather_windows
 from hydroprobe.periods import in_periods
 from hydroprobe.probes.job import run_probe_job
-from hydroprobe.states.extract import STEP_CHUNK, extract_cell_states
+from hydroprobe.states.extract import STEP_CHUNK, basin_parts, extract_cell_states, window_workers
 from hydroprobe.states.inference import iter_window_batches, load_model, window_data_for
 
 
@@ -58,23 +60,36 @@ def sampled_dataset(run_dir: Path, basins: int | None) -> xr.Dataset:
     return dataset.load()
 
 
-def raw_forward_seconds(checkpoint: Path, dataset: xr.Dataset, periods, batch_windows: int) -> float:
+def raw_forward_seconds(
+    checkpoint: Path, dataset: xr.Dataset, periods, batch_windows: int, threads: int
+) -> float:
     """Seconds spent in ``nn.LSTM`` forwards over every complete window of ``periods`` (whole
-    windows, one call per batch; the gathering of the inputs is not counted)."""
+    windows, one call per batch; the gathering of the inputs is not counted), shared as the
+    window mode shares them: over ``window_workers`` processes, each on its own basins, the
+    slowest one's seconds."""
+    workers = min(window_workers(threads, torch.device("cpu"), "window"), dataset.sizes["basin"])
+    configure_cpu(1 if workers > 1 else threads)
     model, ckpt = load_model(checkpoint, "cpu")
     seq_length = int(ckpt["model_config"]["seq_length"])
     start = min(pd.Timestamp(p[0]) for p in periods)
     end = max(pd.Timestamp(p[1]) for p in periods)
-    data = window_data_for(dataset, ckpt, start, end)
-    end_idx = torch.from_numpy(np.flatnonzero(in_periods(data.times, periods)))
-    seconds = 0.0
-    with torch.inference_mode():
-        for basin_idx, pos in iter_window_batches(data, seq_length, end_idx, batch_windows):
-            xb = gather_windows(data.x, basin_idx, end_idx[pos], seq_length)
-            tic = time.perf_counter()
-            model.lstm(xb)
-            seconds += time.perf_counter() - tic
-    return seconds
+
+    with tempfile.TemporaryDirectory() as scratch:
+
+        def forwards(part: tuple[int, int]) -> None:
+            data = window_data_for(dataset.isel(basin=slice(*part)), ckpt, start, end)
+            end_idx = torch.from_numpy(np.flatnonzero(in_periods(data.times, periods)))
+            seconds = 0.0
+            with torch.inference_mode():
+                for basin_idx, pos in iter_window_batches(data, seq_length, end_idx, batch_windows):
+                    xb = gather_windows(data.x, basin_idx, end_idx[pos], seq_length)
+                    tic = time.perf_counter()
+                    model.lstm(xb)
+                    seconds += time.perf_counter() - tic
+            (Path(scratch) / f"{part[0]}").write_text(str(seconds))
+
+        run_forked(forwards, basin_parts(dataset.sizes["basin"], workers))
+        return max(float(f.read_text()) for f in Path(scratch).iterdir())
 
 
 def probe_medians(dataset: xr.Dataset, states: xr.Dataset, config: dict) -> pd.Series:
@@ -115,7 +130,6 @@ def main() -> None:
     dataset = sampled_dataset(run, args.basins)
     periods = [config["periods"][name] for name in ("train", "validation", "test")]
     batch_windows = config["states"]["batch_windows"]
-    configure_cpu(args.threads)
 
     seconds, stores = {}, {}
     with tempfile.TemporaryDirectory() as scratch:
@@ -133,7 +147,7 @@ def main() -> None:
             )
             seconds[mode] = time.perf_counter() - tic
             stores[mode] = open_zarr(path).load()
-    limit = raw_forward_seconds(checkpoint, dataset, periods, batch_windows)
+    limit = raw_forward_seconds(checkpoint, dataset, periods, batch_windows, args.threads)
 
     n_windows = int(np.isfinite(stores["window"]["c"].values[..., 0]).sum())
     print(

@@ -17,6 +17,8 @@ rule train_lstm:
         "logs/train_lstm/seed{seed}.log",
     benchmark:
         "results/benchmarks/train_lstm/seed{seed}.tsv"
+    # first when ready: the run waits on training, not on the one-core jobs beside it
+    priority: 10
     conda:
         "../envs/hydroprobe.yaml"
     threads: 8

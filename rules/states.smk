@@ -11,6 +11,8 @@ rule extract_cell_states:
         "logs/extract_cell_states/{model}_seed{seed}.log",
     benchmark:
         "results/benchmarks/extract_cell_states/{model}_seed{seed}.tsv"
+    # first when ready: both models' extractions before the one-core probe jobs, which then pair up
+    priority: 10
     conda:
         "../envs/hydroprobe.yaml"
     threads: 8

@@ -1,5 +1,7 @@
 """Sequence-to-one cell-state extraction against a hand-rolled LSTM step loop."""
 
+import os
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -198,3 +200,55 @@ def test_continuous_mode_gives_the_same_states_whatever_the_basin_groups(tmp_pat
     assert together.sizes["basin"] >= 3
     # equal up to the rounding of a different batch size in the LSTM kernels
     xr.testing.assert_allclose(together, alone, rtol=1e-6, atol=1e-6)
+
+
+def test_window_extraction_split_over_worker_processes_is_the_one_process_extraction(tmp_path, monkeypatch):
+    import hydroprobe.states.extract as extract
+
+    ds, _, _, path = make_case(tmp_path)
+    periods = [("2001-01-20", "2001-04-20")]
+    parts_run = []
+
+    def counting(task, parts):
+        parts_run.append(list(parts))
+        return real_run_forked(task, parts)
+
+    real_run_forked = extract.run_forked
+    monkeypatch.setattr(extract, "run_forked", counting)
+    one = xr.open_zarr(
+        extract_cell_states(path, ds, periods, tmp_path / "one.zarr", 16, threads=1), consolidated=False
+    )
+    three = xr.open_zarr(
+        extract_cell_states(path, ds, periods, tmp_path / "three.zarr", 16, threads=3), consolidated=False
+    )
+    assert parts_run == [[(0, 3)], [(0, 1), (1, 2), (2, 3)]]  # one worker, then one per basin
+    for name in ("c", "h"):
+        np.testing.assert_array_equal(three[name].values, one[name].values)
+    np.testing.assert_allclose(
+        three["discharge_spec_sim"].values, one["discharge_spec_sim"].values, rtol=1e-5
+    )
+    c = one["c"].values
+    assert np.isfinite(c).any() and np.isnan(c[:, 2]).any()  # basin 13's gap: no state where it lies
+
+
+def test_a_failing_extraction_worker_fails_the_job_and_leaves_no_partial_store(tmp_path, monkeypatch):
+    import hydroprobe.states.extract as extract
+
+    ds, _, _, path = make_case(tmp_path)
+    out = tmp_path / "s.zarr"
+    extract_cell_states(path, ds, [("2001-02-01", "2001-04-20")], out, batch_windows=16, threads=1)
+    before = xr.open_zarr(out, consolidated=False)["c"].values
+    real = extract.final_states_streamed
+
+    def fails_for_the_last_basin(model, x, basin_idx, *args):
+        if x.shape[0] == 1 and os.getpid() != parent:  # the worker of the third basin
+            raise RuntimeError("worker killed")
+        return real(model, x, basin_idx, *args)
+
+    parent = os.getpid()
+    monkeypatch.setattr(extract, "basin_parts", lambda n, workers: [(0, 2), (2, 3)])
+    monkeypatch.setattr(extract, "final_states_streamed", fails_for_the_last_basin)
+    with pytest.raises(RuntimeError, match="worker killed"):
+        extract_cell_states(path, ds, [("2001-01-20", "2001-04-20")], out, batch_windows=16, threads=2)
+    np.testing.assert_array_equal(xr.open_zarr(out, consolidated=False)["c"].values, before)
+    assert not any(p.name.startswith(".tmp-") for p in tmp_path.iterdir())

@@ -31,8 +31,9 @@ import xarray as xr
 import zarr
 
 from hydroprobe.errors import InputDataError
+from hydroprobe.forked import run_forked
 from hydroprobe.io import atomic_output
-from hydroprobe.model.device import configure_cpu
+from hydroprobe.model.device import configure_cpu, resolve_device
 from hydroprobe.model.normalisation import Normalisation
 from hydroprobe.periods import in_periods
 from hydroprobe.states.continuous import continuous_states
@@ -78,14 +79,18 @@ def extract_cell_states(
         raise InputDataError(f"config key 'states.mode': {mode!r} is not one of {sorted(MODES)}")
     if not periods:
         raise InputDataError("extract_cell_states needs at least one period")
-    configure_cpu(threads)
+    device = resolve_device(device)
+    workers = window_workers(threads, device, mode)
+    configure_cpu(1 if workers > 1 else threads)
     model, ckpt = load_model(checkpoint_path, device)
-    device = next(model.parameters()).device
     seq_length = int(ckpt["model_config"]["seq_length"])
     hidden = int(ckpt["model_config"]["hidden_size"])
     start = min(pd.Timestamp(p[0]) for p in periods)
     end = max(pd.Timestamp(p[1]) for p in periods)
     basins = np.asarray(dataset["basin"].values)
+    workers = min(workers, len(basins))
+    if workers > 1:
+        dataset = dataset.load()  # read here, once: the workers share it (no reader state forked)
     n_inputs = int(ckpt["model_config"]["n_inputs"])
 
     def group_inputs(first: int, stop: int):
@@ -126,9 +131,30 @@ def extract_cell_states(
             "description": MODES[mode],
         },
     )
-    with atomic_output(out_path) as tmp:
-        template.to_zarr(tmp, mode="w", compute=False, consolidated=False)
-        store = zarr.open_group(str(tmp), mode="r+")
+    clip_at_zero = bool(ckpt["model_config"]["clip_target_at_zero"])
+
+    def in_target_units(h_n: torch.Tensor) -> np.ndarray:
+        y = model.head(h_n).squeeze(-1).float().cpu().numpy()
+        y = y * norm.target_std + norm.target_mean
+        return np.maximum(y, 0.0) if clip_at_zero else y
+
+    def continuous_into(store) -> None:
+        # a group's outputs (time, basin, dim), c and h, stay under CONTINUOUS_GROUP_BYTES
+        group = max(1, min(basins_per_group, int(CONTINUOUS_GROUP_BYTES // max(1, n_t * hidden * 8))))
+        for lo in range(0, n_b, group):
+            hi = min(n_b, lo + group)
+            data = group_inputs(lo, hi)
+            c, h, ok = continuous_states(model, data, seq_length, end_idx, device)
+            y = in_target_units(torch.from_numpy(h).to(device))
+            nan = ~ok  # (time, basin): no complete spin-up behind the day
+            c[nan], h[nan], y[nan] = np.nan, np.nan, np.nan
+            store["c"][:, lo:hi] = c
+            store["h"][:, lo:hi] = h
+            store[sim_name][:, lo:hi] = y
+
+    def windows_into(store, first: int, stop: int) -> None:
+        """The window states of basins first…stop−1, written one basin at a time (a basin's
+        chunk is its own: workers on other basins never write it)."""
         blocks = {
             "c": np.full((n_t, hidden), np.nan, dtype=np.float32),
             "h": np.full((n_t, hidden), np.nan, dtype=np.float32),
@@ -141,51 +167,58 @@ def extract_cell_states(
                 store[name][:, i : i + 1] = block[:, None]
                 block.fill(np.nan)
 
-        clip_at_zero = bool(ckpt["model_config"]["clip_target_at_zero"])
+        for group_start in range(first, stop, basins_per_group):
+            data = group_inputs(group_start, min(stop, group_start + basins_per_group))
+            x = data.x.to(device)  # ≤ INPUT_GROUP_BYTES; on a GPU, windows are gathered there
+            for basin_idx, pos in iter_window_batches(data, seq_length, end_idx, batch_windows):
+                h_n, c_n = final_states_streamed(
+                    model, x, basin_idx, end_idx[pos], seq_length, device, STEP_CHUNK
+                )
+                c = c_n.float().cpu().numpy()
+                h = h_n.float().cpu().numpy()
+                y = in_target_units(h_n)
+                batch_basins, rows = basin_idx.numpy(), pos.numpy()
+                cuts = [0, *(np.flatnonzero(np.diff(batch_basins)) + 1).tolist(), len(batch_basins)]
+                for lo, hi in zip(cuts[:-1], cuts[1:]):
+                    i = group_start + int(batch_basins[lo])
+                    if i != current_basin:
+                        if current_basin >= 0:
+                            write_basin(current_basin)
+                        # basins without any complete window stay at the NaN fill value
+                        current_basin = i
+                    blocks["c"][rows[lo:hi]] = c[lo:hi]
+                    blocks["h"][rows[lo:hi]] = h[lo:hi]
+                    blocks[sim_name][rows[lo:hi]] = y[lo:hi]
+            del data, x
+        if current_basin >= 0:
+            write_basin(current_basin)
 
-        def in_target_units(h_n: torch.Tensor) -> np.ndarray:
-            y = model.head(h_n).squeeze(-1).float().cpu().numpy()
-            y = y * norm.target_std + norm.target_mean
-            return np.maximum(y, 0.0) if clip_at_zero else y
+    with atomic_output(out_path) as tmp:
+        template.to_zarr(tmp, mode="w", compute=False, consolidated=False)
 
-        with torch.inference_mode():
-            if mode == "continuous":
-                # a group's outputs (time, basin, dim), c and h, stay under CONTINUOUS_GROUP_BYTES
-                group = max(1, min(basins_per_group, int(CONTINUOUS_GROUP_BYTES // max(1, n_t * hidden * 8))))
-                for lo in range(0, n_b, group):
-                    hi = min(n_b, lo + group)
-                    data = group_inputs(lo, hi)
-                    c, h, ok = continuous_states(model, data, seq_length, end_idx, device)
-                    y = in_target_units(torch.from_numpy(h).to(device))
-                    nan = ~ok  # (time, basin): no complete spin-up behind the day
-                    c[nan], h[nan], y[nan] = np.nan, np.nan, np.nan
-                    store["c"][:, lo:hi] = c
-                    store["h"][:, lo:hi] = h
-                    store[sim_name][:, lo:hi] = y
-            else:
-                for group_start in range(0, n_b, basins_per_group):
-                    data = group_inputs(group_start, min(n_b, group_start + basins_per_group))
-                    x = data.x.to(device)  # ≤ INPUT_GROUP_BYTES; on a GPU, windows are gathered there
-                    for basin_idx, pos in iter_window_batches(data, seq_length, end_idx, batch_windows):
-                        h_n, c_n = final_states_streamed(
-                            model, x, basin_idx, end_idx[pos], seq_length, device, STEP_CHUNK
-                        )
-                        c = c_n.float().cpu().numpy()
-                        h = h_n.float().cpu().numpy()
-                        y = in_target_units(h_n)
-                        batch_basins, rows = basin_idx.numpy(), pos.numpy()
-                        cuts = [0, *(np.flatnonzero(np.diff(batch_basins)) + 1).tolist(), len(batch_basins)]
-                        for lo, hi in zip(cuts[:-1], cuts[1:]):
-                            i = group_start + int(batch_basins[lo])
-                            if i != current_basin:
-                                if current_basin >= 0:
-                                    write_basin(current_basin)
-                                # basins without any complete window stay at the NaN fill value
-                                current_basin = i
-                            blocks["c"][rows[lo:hi]] = c[lo:hi]
-                            blocks["h"][rows[lo:hi]] = h[lo:hi]
-                            blocks[sim_name][rows[lo:hi]] = y[lo:hi]
-                    del data, x
-                if current_basin >= 0:
-                    write_basin(current_basin)
+        def fill(part: tuple[int, int]) -> None:
+            with torch.inference_mode():
+                store = zarr.open_group(str(tmp), mode="r+")
+                if mode == "continuous":
+                    continuous_into(store)
+                else:
+                    windows_into(store, *part)
+
+        run_forked(fill, basin_parts(n_b, workers))
     return Path(out_path)
+
+
+def window_workers(threads: int | None, device: torch.device, mode: str) -> int:
+    """How many processes share a window-mode extraction: one per thread on a CPU. A window
+    batch's LSTM steps are small matrix products (windows × hidden by hidden × 4·hidden) that a
+    CPU's threads share badly (two threads: 1.4× one); one process per core, each on its own
+    basins, scales with the cores. The continuous mode's day-by-day pass and a GPU: one."""
+    if device.type != "cpu" or mode != "window":
+        return 1
+    return max(1, int(threads or 1))
+
+
+def basin_parts(n_basins: int, workers: int) -> list[tuple[int, int]]:
+    """Contiguous (first, stop) basin ranges of near-equal size, one per worker."""
+    edges = np.linspace(0, n_basins, max(1, workers) + 1).round().astype(int)
+    return [(int(lo), int(hi)) for lo, hi in zip(edges[:-1], edges[1:]) if hi > lo]
