@@ -4,6 +4,11 @@ Reads the Snakemake benchmark files every rule writes (``results/benchmarks/<rul
 ``results/benchmarks/<rule>/<wildcards>.tsv``) and, for the output sizes, Snakemake's own record
 of which rule made which file (``.snakemake/metadata``). Prints a markdown table.
 
+Snakemake sums the memory of a job's processes. ``max_rss_mb`` counts a page once per process
+that maps it, so a job whose forked workers share the parent's memory (the window-mode
+extraction) shows it once per worker there; ``max_pss_mb`` splits each shared page among its
+sharers: the job's real footprint.
+
     python benchmarks/stage_table.py [RUN_DIR] [--csv FILE]
 """
 
@@ -17,7 +22,16 @@ from pathlib import Path
 
 import pandas as pd
 
-COLUMNS = ["rule", "jobs", "wall_s_total", "wall_s_max", "cpu_s_total", "max_rss_mb", "output_mb"]
+COLUMNS = [
+    "rule",
+    "jobs",
+    "wall_s_total",
+    "wall_s_max",
+    "cpu_s_total",
+    "max_rss_mb",
+    "max_pss_mb",
+    "output_mb",
+]
 
 
 def benchmark_records(run_dir: Path) -> pd.DataFrame:
@@ -69,6 +83,7 @@ def stage_table(run_dir: str | os.PathLike) -> pd.DataFrame:
         wall_s_max=("s", "max"),
         cpu_s_total=("cpu_time", "sum"),
         max_rss_mb=("max_rss", "max"),
+        max_pss_mb=("max_pss", "max"),
     )
     table["output_mb"] = output_sizes(run_dir).reindex(table.index).fillna(0) / 2**20
     table = table.sort_values("wall_s_total", ascending=False).reset_index()
@@ -79,6 +94,7 @@ def stage_table(run_dir: str | os.PathLike) -> pd.DataFrame:
         "wall_s_max": table["wall_s_max"].max(),
         "cpu_s_total": table["cpu_s_total"].sum(),
         "max_rss_mb": table["max_rss_mb"].max(),
+        "max_pss_mb": table["max_pss_mb"].max(),
         "output_mb": table["output_mb"].sum(),
     }
     return pd.concat([table, pd.DataFrame([total])], ignore_index=True)[COLUMNS]

@@ -46,11 +46,11 @@ def test_probe_fit_benchmark_runs_and_its_two_fits_agree():
     assert r > 0.99, out  # the paper's SGD and the closed form find the same direction
 
 
-def _write_benchmark(path: Path, seconds: float, rss_mb: float, cpu_s: float) -> None:
+def _write_benchmark(path: Path, seconds: float, rss_mb: float, cpu_s: float, pss_mb: float = 1.0) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(
         "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
-        f"{seconds}\t0:00:01\t{rss_mb}\t1\t1\t1\t0\t0\t50\t{cpu_s}\n"
+        f"{seconds}\t0:00:01\t{rss_mb}\t1\t1\t{pss_mb}\t0\t0\t50\t{cpu_s}\n"
     )
 
 
@@ -66,7 +66,7 @@ def _write_record(run_dir: Path, output: str, rule: str, max_len: int = 255) -> 
 def test_stage_table_sums_jobs_time_memory_and_output_size_per_rule(tmp_path):
     bench = tmp_path / "results" / "benchmarks"
     _write_benchmark(bench / "train_lstm" / "seed1.tsv", 10.0, 900.0, 9.5)
-    _write_benchmark(bench / "train_lstm" / "seed2.tsv", 12.0, 950.0, 11.5)
+    _write_benchmark(bench / "train_lstm" / "seed2.tsv", 12.0, 950.0, 11.5, pss_mb=870.0)
     _write_benchmark(bench / "summarise_probes.tsv", 1.0, 80.0, 0.5)
     (tmp_path / "results" / "models" / "seed1").mkdir(parents=True)
     (tmp_path / "results" / "models" / "seed1" / "trained.pt").write_bytes(b"x" * 2**20)
@@ -83,6 +83,7 @@ def test_stage_table_sums_jobs_time_memory_and_output_size_per_rule(tmp_path):
     assert table.loc["train_lstm", "wall_s_max"] == 12.0
     assert table.loc["train_lstm", "cpu_s_total"] == 21.0
     assert table.loc["train_lstm", "max_rss_mb"] == 950.0
+    assert table.loc["train_lstm", "max_pss_mb"] == 870.0
     assert table.loc["train_lstm", "output_mb"] == 1.0
     assert table.loc["summarise_probes", "output_mb"] == 0.5
     assert table.loc["all rules", "jobs"] == 3
