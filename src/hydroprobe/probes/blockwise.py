@@ -29,7 +29,7 @@ import xarray as xr
 
 from hydroprobe.errors import InputDataError
 from hydroprobe.periods import in_periods
-from hydroprobe.probes.controls import derangement
+from hydroprobe.probes.controls import basin_groups, derangement
 from hydroprobe.probes.fit import BasinScaler, LinearProbe, OffsetProbe, PooledProbe, score_per_basin
 from hydroprobe.probes.streaming import Moments, _blas_single_thread, add_block, block_grams
 
@@ -73,13 +73,8 @@ class StateBlocks:
         return np.flatnonzero(in_periods(self.times, [tuple(period)]))
 
     def basin_groups(self, n_days: int, max_block_mb: float = BLOCK_MB) -> Iterator[slice]:
-        """Consecutive basin groups whose `n_days` days of states fit `max_block_mb` (at least one
-        basin each: a basin's series is the smallest block)."""
-        per_basin_mb = max(n_days, 1) * self.values.sizes["dim"] * 4 / 2**20
-        size = max(1, int(max_block_mb // max(per_basin_mb, 1e-9)))
-        n_b = self.values.sizes["basin"]
-        for b0 in range(0, n_b, size):
-            yield slice(b0, min(b0 + size, n_b))
+        """Consecutive basin groups whose `n_days` days of states fit `max_block_mb`."""
+        return basin_groups(self.values.sizes["basin"], n_days, self.values.sizes["dim"], max_block_mb)
 
     def block(self, days: np.ndarray, basins: slice) -> np.ndarray:
         """The job's states on `days` (positions) and the `basins` group, float32 (time, basin, dim)."""

@@ -10,6 +10,8 @@ All work on states laid out as the workflow stores them: (time, basin, dim).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import dask
 import dask.array
 import numpy as np
@@ -64,6 +66,15 @@ def input_features(
     return _features_array(values, out_times, dataset["basin"].values, variables, lags)
 
 
+def basin_groups(n_basins: int, n_days: int, n_dim: int, max_block_mb: float) -> Iterator[slice]:
+    """Consecutive basin groups whose `n_days` days of `n_dim` float32 values fit `max_block_mb`
+    (at least one basin each: a basin's series is the smallest block)."""
+    per_basin_mb = max(n_days, 1) * n_dim * 4 / 2**20
+    size = max(1, int(max_block_mb // max(per_basin_mb, 1e-9)))
+    for b0 in range(0, n_basins, size):
+        yield slice(b0, min(b0 + size, n_basins))
+
+
 def lazy_input_features(
     dataset: xr.Dataset,
     variables=("precipitation",),
@@ -79,11 +90,9 @@ def lazy_input_features(
     out_times = _output_days(dataset, times)
     basins = dataset["basin"].values
     n_dim = len(variables) * lags
-    per_basin_mb = max(len(out_times), 1) * n_dim * 4 / 2**20
-    size = max(1, int(max_chunk_mb // max(per_basin_mb, 1e-9)))
     chunks = []
-    for b0 in range(0, len(basins), size):
-        group = dataset[variables].isel(basin=slice(b0, b0 + size))
+    for group_basins in basin_groups(len(basins), len(out_times), n_dim, max_chunk_mb):
+        group = dataset[variables].isel(basin=group_basins)
         chunk = dask.delayed(_group_windows)(group, variables, lags, out_times)
         shape = (len(out_times), group.sizes["basin"], n_dim)
         chunks.append(dask.array.from_delayed(chunk, shape=shape, dtype=np.float32))
