@@ -252,3 +252,20 @@ def test_a_failing_extraction_worker_fails_the_job_and_leaves_no_partial_store(t
         extract_cell_states(path, ds, [("2001-01-20", "2001-04-20")], out, batch_windows=16, threads=2)
     np.testing.assert_array_equal(xr.open_zarr(out, consolidated=False)["c"].values, before)
     assert not any(p.name.startswith(".tmp-") for p in tmp_path.iterdir())
+
+
+def test_extraction_workers_one_per_thread_on_a_linux_cpu_in_the_window_mode_only(monkeypatch):
+    import sys
+
+    from hydroprobe.states.extract import basin_parts, window_workers
+
+    cpu = torch.device("cpu")
+    monkeypatch.setattr(sys, "platform", "linux")
+    assert window_workers(4, cpu, "window") == 4
+    assert window_workers(None, cpu, "window") == 1
+    assert window_workers(4, cpu, "continuous") == 1
+    assert window_workers(4, torch.device("cuda"), "window") == 1
+    monkeypatch.setattr(sys, "platform", "darwin")  # fork is not the default there: one process
+    assert window_workers(4, cpu, "window") == 1
+    assert basin_parts(13, 2) == [(0, 6), (6, 13)]
+    assert basin_parts(2, 4) == [(0, 1), (1, 2)]  # no empty part

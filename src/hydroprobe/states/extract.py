@@ -20,6 +20,7 @@ remembers beyond one window. Same store layout.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -212,8 +213,9 @@ def window_workers(threads: int | None, device: torch.device, mode: str) -> int:
     """How many processes share a window-mode extraction: one per thread on a CPU. A window
     batch's LSTM steps are small matrix products (windows × hidden by hidden × 4·hidden) that a
     CPU's threads share badly (two threads: 1.4× one); one process per core, each on its own
-    basins, scales with the cores. The continuous mode's day-by-day pass and a GPU: one."""
-    if device.type != "cpu" or mode != "window":
+    basins, scales with the cores. The continuous mode's day-by-day pass and a GPU: one; and
+    one where processes are not forked by default (macOS, Windows: fork is unsafe or absent)."""
+    if device.type != "cpu" or mode != "window" or not sys.platform.startswith("linux"):
         return 1
     return max(1, int(threads or 1))
 
