@@ -75,7 +75,9 @@ def extract_cell_states(
     """Write ``c`` and ``h`` float32 (time, basin, dim) and ``<target>_sim`` (time, basin) to the
     zarr store ``out_path`` for the days of ``periods`` (inclusive (start, end) pairs, their
     union); returns the path. ``mode``: "window" (each day's state from its own window, the
-    paper's definition) or "continuous" (one pass per basin)."""
+    paper's definition) or "continuous" (one pass per basin). ``threads``: torch's threads, or,
+    in the window mode on a CPU, that many forked processes each on its own share of the basins
+    (``window_workers``); the states do not depend on it."""
     if mode not in MODES:
         raise InputDataError(f"config key 'states.mode': {mode!r} is not one of {sorted(MODES)}")
     if not periods:
