@@ -120,24 +120,30 @@ def test_states_store_hidden_state_and_the_same_prediction_as_predict_discharge(
     assert np.all(np.abs(h[ok]) <= np.abs(np.tanh(c[ok])) + 1e-6)
 
 
-def test_failed_extraction_leaves_the_previous_store_and_no_partial_one(tmp_path, monkeypatch):
+@pytest.mark.parametrize("threads", [1, 2])
+def test_failed_extraction_leaves_the_previous_store_and_no_partial_one(tmp_path, monkeypatch, threads):
+    """A batch fails in this process (the third one), or in the forked worker of the third
+    basin (2 threads: the basins in two parts)."""
     import hydroprobe.states.extract as extract
 
     ds, _, _, path = make_case(tmp_path)
     out = tmp_path / "s.zarr"
     extract_cell_states(path, ds, [("2001-02-01", "2001-04-20")], out, batch_windows=16, threads=1)
     before = xr.open_zarr(out, consolidated=False)["c"].values
-    real, calls = extract.final_states_streamed, {"n": 0}
+    real, calls, parent = extract.final_states_streamed, {"n": 0}, os.getpid()
 
-    def fails_on_the_third_batch(*args, **kwargs):
+    def fails(model, x, *args):
         calls["n"] += 1
-        if calls["n"] == 3:
+        in_worker_of_one_basin = os.getpid() != parent and x.shape[0] == 1
+        if (threads == 1 and calls["n"] == 3) or in_worker_of_one_basin:
             raise RuntimeError("killed")
-        return real(*args, **kwargs)
+        return real(model, x, *args)
 
-    monkeypatch.setattr(extract, "final_states_streamed", fails_on_the_third_batch)
+    monkeypatch.setattr(extract, "final_states_streamed", fails)
+    if threads > 1:
+        monkeypatch.setattr(extract, "basin_parts", lambda n, workers: [(0, 2), (2, 3)])
     with pytest.raises(RuntimeError, match="killed"):
-        extract_cell_states(path, ds, [("2001-01-20", "2001-04-20")], out, batch_windows=16, threads=1)
+        extract_cell_states(path, ds, [("2001-01-20", "2001-04-20")], out, batch_windows=16, threads=threads)
     np.testing.assert_array_equal(xr.open_zarr(out, consolidated=False)["c"].values, before)
     assert not any(p.name.startswith(".tmp-") for p in tmp_path.iterdir())
 
@@ -229,29 +235,6 @@ def test_window_extraction_split_over_worker_processes_is_the_one_process_extrac
     )
     c = one["c"].values
     assert np.isfinite(c).any() and np.isnan(c[:, 2]).any()  # basin 13's gap: no state where it lies
-
-
-def test_a_failing_extraction_worker_fails_the_job_and_leaves_no_partial_store(tmp_path, monkeypatch):
-    import hydroprobe.states.extract as extract
-
-    ds, _, _, path = make_case(tmp_path)
-    out = tmp_path / "s.zarr"
-    extract_cell_states(path, ds, [("2001-02-01", "2001-04-20")], out, batch_windows=16, threads=1)
-    before = xr.open_zarr(out, consolidated=False)["c"].values
-    real = extract.final_states_streamed
-
-    def fails_for_the_last_basin(model, x, basin_idx, *args):
-        if x.shape[0] == 1 and os.getpid() != parent:  # the worker of the third basin
-            raise RuntimeError("worker killed")
-        return real(model, x, basin_idx, *args)
-
-    parent = os.getpid()
-    monkeypatch.setattr(extract, "basin_parts", lambda n, workers: [(0, 2), (2, 3)])
-    monkeypatch.setattr(extract, "final_states_streamed", fails_for_the_last_basin)
-    with pytest.raises(RuntimeError, match="worker killed"):
-        extract_cell_states(path, ds, [("2001-01-20", "2001-04-20")], out, batch_windows=16, threads=2)
-    np.testing.assert_array_equal(xr.open_zarr(out, consolidated=False)["c"].values, before)
-    assert not any(p.name.startswith(".tmp-") for p in tmp_path.iterdir())
 
 
 def test_extraction_workers_one_per_thread_on_a_linux_cpu_in_the_window_mode_only(monkeypatch):
