@@ -33,11 +33,10 @@ from snakemake.utils import update_config
 from hydroprobe.config import validate_config
 from hydroprobe.forked import run_forked
 from hydroprobe.io import open_zarr
-from hydroprobe.model.device import configure_cpu
 from hydroprobe.model.windows import gather_windows
 from hydroprobe.periods import in_periods
 from hydroprobe.probes.job import run_probe_job
-from hydroprobe.states.extract import STEP_CHUNK, basin_parts, extract_cell_states, window_workers
+from hydroprobe.states.extract import STEP_CHUNK, basin_parts, extract_cell_states, prepare_workers
 from hydroprobe.states.inference import iter_window_batches, load_model, window_data_for
 
 
@@ -65,10 +64,9 @@ def raw_forward_seconds(
 ) -> float:
     """Seconds spent in ``nn.LSTM`` forwards over every complete window of ``periods`` (whole
     windows, one call per batch; the gathering of the inputs is not counted), shared as the
-    window mode shares them: over ``window_workers`` processes, each on its own basins, the
+    window mode shares them: over ``prepare_workers`` processes, each on its own basins, the
     slowest one's seconds."""
-    workers = min(window_workers(threads, torch.device("cpu"), "window"), dataset.sizes["basin"])
-    configure_cpu(1 if workers > 1 else threads)
+    workers = prepare_workers(threads, torch.device("cpu"), "window", dataset.sizes["basin"])
     model, ckpt = load_model(checkpoint, "cpu")
     seq_length = int(ckpt["model_config"]["seq_length"])
     start = min(pd.Timestamp(p[0]) for p in periods)

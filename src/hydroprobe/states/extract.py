@@ -83,15 +83,13 @@ def extract_cell_states(
     if not periods:
         raise InputDataError("extract_cell_states needs at least one period")
     device = resolve_device(device)
-    workers = window_workers(threads, device, mode)
-    configure_cpu(1 if workers > 1 else threads)
+    workers = prepare_workers(threads, device, mode, dataset.sizes["basin"])
     model, ckpt = load_model(checkpoint_path, device)
     seq_length = int(ckpt["model_config"]["seq_length"])
     hidden = int(ckpt["model_config"]["hidden_size"])
     start = min(pd.Timestamp(p[0]) for p in periods)
     end = max(pd.Timestamp(p[1]) for p in periods)
     basins = np.asarray(dataset["basin"].values)
-    workers = min(workers, len(basins))
     if workers > 1:
         dataset = dataset.load()  # read here, once: the workers share it (no reader state forked)
     n_inputs = int(ckpt["model_config"]["n_inputs"])
@@ -200,12 +198,13 @@ def extract_cell_states(
         template.to_zarr(tmp, mode="w", compute=False, consolidated=False)
 
         def fill(part: tuple[int, int]) -> None:
+            # each worker opens the store itself: nothing of a zarr handle crosses the fork
             with torch.inference_mode():
                 store = zarr.open_group(str(tmp), mode="r+")
-                if mode == "continuous":
-                    continuous_into(store)
-                else:
+                if mode == "window":
                     windows_into(store, *part)
+                else:
+                    continuous_into(store)
 
         run_forked(fill, basin_parts(n_b, workers))
     return Path(out_path)
@@ -220,6 +219,14 @@ def window_workers(threads: int | None, device: torch.device, mode: str) -> int:
     if device.type != "cpu" or mode != "window" or not sys.platform.startswith("linux"):
         return 1
     return max(1, int(threads or 1))
+
+
+def prepare_workers(threads: int | None, device: torch.device, mode: str, n_basins: int) -> int:
+    """The processes an extraction of `n_basins` runs on (`window_workers`, at most one a basin),
+    torch set up for them: single-threaded when several share the cores, else `threads`."""
+    workers = min(window_workers(threads, device, mode), max(1, n_basins))
+    configure_cpu(1 if workers > 1 else threads)
+    return workers
 
 
 def basin_parts(n_basins: int, workers: int) -> list[tuple[int, int]]:

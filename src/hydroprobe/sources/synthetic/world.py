@@ -76,7 +76,7 @@ def build_world(
     params = make_params(grid)
 
     weather = WeatherGenerator(r_wx, grid, dates)
-    series = {name: np.empty((len(dates), len(basins))) for name in BASIN_SERIES}
+    series: dict[str, np.ndarray] = {}
     kept_weather, kept_output = [], []
     state = None
     for span in year_spans(dates, SPINUP_DAYS):
@@ -84,7 +84,7 @@ def build_world(
         if state is None:
             state = spun_up_state(params, wx)
         out = run_span(state, params, wx, keep_diagnostics=keep_fields)
-        _fill_basin_series(series, span, wx, out, wmat)
+        _fill_basin_series(series, span, len(dates), wx, out, wmat)
         if on_span is not None:
             on_span(grid, dates[span], out)
         if keep_fields:
@@ -99,23 +99,11 @@ def build_world(
     return world
 
 
-#: the basin means of the cell fields, in the order the CAMELS and truth writers know them
-BASIN_SERIES = (
-    "precipitation",
-    "pet",
-    "peti",
-    "temperature",
-    "discharge_spec",
-    "baseflow",
-    "sd",
-    "swvl1",
-    "swvl2",
-    "swvl3",
-    "swvl4",
-)
-
-
-def _fill_basin_series(series: dict, span: slice, wx: Weather, out: Output, wmat: np.ndarray) -> None:
+def _fill_basin_series(
+    series: dict, span: slice, n_days: int, wx: Weather, out: Output, wmat: np.ndarray
+) -> None:
+    """The basin means of a span's cell fields into `series`: name -> (time, basin) over all
+    `n_days`, allocated when first filled."""
     fields = {
         "precipitation": wx.precip,
         "pet": wx.pet,
@@ -125,11 +113,11 @@ def _fill_basin_series(series: dict, span: slice, wx: Weather, out: Output, wmat
         "baseflow": out.baseflow,
         "sd": out.swe,
     }
-    for name, field in fields.items():
-        series[name][span] = basin_mean(field, wmat)
     layers = basin_mean(out.theta, wmat)
-    for k in range(4):
-        series[f"swvl{k + 1}"][span] = layers[:, :, k]
+    means = {name: basin_mean(field, wmat) for name, field in fields.items()}
+    means.update({f"swvl{k + 1}": layers[:, :, k] for k in range(4)})
+    for name, values in means.items():
+        series.setdefault(name, np.empty((n_days, wmat.shape[0])))[span] = values
 
 
 def year_spans(dates: pd.DatetimeIndex, first_at_least: int) -> list[slice]:
